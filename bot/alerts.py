@@ -1,0 +1,105 @@
+"""Hits to Telegram-HTML alert messages: everything escaped, within Telegram's limits (pure)."""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from urllib.parse import urlsplit
+
+from bot.i18n import format_time, t
+from bot.match import Hit
+from bot.text import WHITESPACE_RE
+
+MAX_MESSAGE_UTF16 = 4096  # Telegram's limit, counted on the text after markup is parsed
+MAX_TITLE_CHARS = 300
+MAX_SOURCE_CHARS = 120
+EXCERPT_RADIUS = 140  # characters of context kept on each side of a summary hit
+MAX_EVIDENCE = 6
+ALERT_ICON = "🔔"
+ELLIPSIS = "…"
+TAG_RE = re.compile(r"<[^>]*>")
+
+
+@dataclass(frozen=True)
+class AlertContent:
+    """What an alert says about one item."""
+
+    title: str
+    link: str | None
+    summary: str
+    source: str
+    published: datetime | None  # already in the reader's time zone
+
+
+def format_alert(content: AlertContent, hits: Sequence[Hit], names: Mapping[str, str],
+                 lang: str) -> str:
+    """The HTML message for one item: watchlists, linked title, source, time, evidence."""
+    watchlists = list(dict.fromkeys(hit.watchlist for hit in hits))
+    header = f"{ALERT_ICON} " + " · ".join(
+        f"<b>{escape(names.get(w, w))}</b>" for w in watchlists
+    )
+    title = escape(_clip(content.title or t(lang, "alert.no_title"), MAX_TITLE_CHARS))
+    href = safe_href(content.link)
+    title_line = f'<a href="{escape(href)}">{title}</a>' if href else f"<b>{title}</b>"
+    source_line = f"<i>{escape(_clip(content.source, MAX_SOURCE_CHARS))}</i>"
+    if content.published:
+        source_line += f" · {escape(format_time(content.published, lang))}"
+    evidence = ", ".join(
+        f"«{escape(hit.text)}» ({escape(t(lang, 'alert.field.' + hit.field))}"
+        + (f", {hit.score}%" if hit.score < 100 else "") + ")"
+        for hit in hits[:MAX_EVIDENCE]
+    )
+    lines = [header, title_line, source_line, f"{escape(t(lang, 'alert.matched'))} {evidence}"]
+    excerpt = _excerpt(content.summary, [h for h in hits if h.field == "summary"])
+    if excerpt:
+        lines.append(f"<blockquote>{excerpt}</blockquote>")
+    message = "\n".join(lines)
+    while visible_length(message) > MAX_MESSAGE_UTF16 and len(lines) > 3:
+        lines.pop()  # drop the excerpt, then the evidence, before anything essential
+        message = "\n".join(lines)
+    return message
+
+
+def _excerpt(summary: str, hits: Sequence[Hit]) -> str:
+    """A window of the summary around the first hit, the matched words in bold (escaped)."""
+    if not hits:
+        return ""
+    hit = min(hits, key=lambda h: h.start)
+    start = max(0, hit.start - EXCERPT_RADIUS)
+    end = min(len(summary), hit.end + EXCERPT_RADIUS)
+    before = summary[start : hit.start]
+    after = summary[hit.end : end]
+    if start > 0:
+        before = ELLIPSIS + before.split(" ", 1)[-1]
+    if end < len(summary):
+        after = after.rsplit(" ", 1)[0] + ELLIPSIS
+    return f"{escape(before)}<b>{escape(summary[hit.start : hit.end])}</b>{escape(after)}"
+
+
+def escape(text: str) -> str:
+    """Text made safe for Telegram HTML (the four characters it requires, and quotes)."""
+    return html.escape(WHITESPACE_RE.sub(" ", text), quote=True)
+
+
+def safe_href(link: str | None) -> str | None:
+    """``link`` if it is an absolute http(s) address, else None (no javascript: or data:)."""
+    if not link:
+        return None
+    link = link.strip()
+    parts = urlsplit(link)
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+        return None
+    return link
+
+
+def visible_length(message: str) -> int:
+    """Length of ``message`` as Telegram counts it: UTF-16 code units of the visible text."""
+    text = html.unescape(TAG_RE.sub("", message))
+    return len(text.encode("utf-16-le")) // 2
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + ELLIPSIS

@@ -1,0 +1,269 @@
+"""Wiring: build the parts, run the scheduler (and Telegram when a token is set), stop cleanly."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import multiprocessing
+import signal
+import sys
+from collections.abc import Awaitable, Callable
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from contextlib import AsyncExitStack
+from datetime import UTC, datetime
+from typing import TextIO
+from zoneinfo import ZoneInfo
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from telegram import Update
+from telegram.ext import Application
+
+from bot.commands import Commands
+from bot.config import Config
+from bot.credentials import Token
+from bot.deliver import ConsoleSender, Deliverer, Sender, TelegramSender
+from bot.errors import ConfigError, ParseError
+from bot.fetch import Fetcher
+from bot.match import Matcher
+from bot.parse import ParsedFeed, parse_feed
+from bot.poll import AlertSettings, CycleReport, Poller
+from bot.store import Store
+from bot.watchlists import load_watchlists
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+UPDATES_TIMEOUT = 30
+
+
+def utc_now() -> datetime:
+    """The real clock."""
+    return datetime.now(UTC)
+
+
+def _ignore_interrupts() -> None:
+    # Workers stop when the main process says so, not on the terminal's Ctrl-C.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+class ParsePool:
+    """Runs feedparser in worker processes, so parsing uses every core and never the loop."""
+
+    def __init__(self, workers: int) -> None:
+        self.workers = workers
+        self._pool = self._new_pool()
+
+    def _new_pool(self) -> ProcessPoolExecutor:
+        context = multiprocessing.get_context("forkserver")
+        return ProcessPoolExecutor(max_workers=self.workers, mp_context=context,
+                                   initializer=_ignore_interrupts)
+
+    async def __call__(self, body: bytes, url: str, content_type: str | None) -> ParsedFeed:
+        loop = asyncio.get_running_loop()
+        try:
+            return await loop.run_in_executor(self._pool, parse_feed, body, url, content_type)
+        except BrokenProcessPool:
+            # A worker died (killed, out of memory); start afresh for the other feeds.
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = self._new_pool()
+            raise ParseError("parser process died while reading this feed") from None
+
+    def close(self) -> None:
+        """Stop the workers."""
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+def api_urls(config: Config) -> dict[str, str]:
+    """base_url and base_file_url for python-telegram-bot, when a local Bot API is set."""
+    base = config.telegram.api_base_url
+    return {"base_url": f"{base}/bot", "base_file_url": f"{base}/file/bot"} if base else {}
+
+
+class BotApp:
+    """The running bot: store, poller, deliverer, scheduler and the optional Telegram side."""
+
+    def __init__(self, config: Config, token: Token | None, out: TextIO = sys.stdout,
+                 clock: Clock = utc_now) -> None:
+        self.config = config
+        self.token = token
+        self.out = out
+        self.clock = clock
+        self.timezone = ZoneInfo(config.timezone)
+        self._stack = AsyncExitStack()
+        self._running: set[asyncio.Task[object]] = set()
+
+    async def __aenter__(self) -> BotApp:
+        config = self.config
+        if self.token and not config.telegram.chat:
+            raise ConfigError(config.path, "a Telegram token is set but [telegram] chat is "
+                              "empty: say which channel or chat receives the alerts")
+        watchlists = load_watchlists(config.watchlists_dir)
+        self.store = Store.open(config.storage_path)
+        self._stack.callback(self.store.close)
+        self.store.sync_feeds(config.feeds)
+        self.fetcher = Fetcher(config.polling)
+        self._stack.push_async_callback(self.fetcher.aclose)
+        pool = ParsePool(config.polling.parse_workers)
+        self._stack.callback(pool.close)
+        names = {w.id: w.name for w in watchlists}
+        self.application: Application | None = None  # type: ignore[type-arg]
+        sender: Sender
+        if self.token:
+            sender = await self._telegram_sender()
+        else:
+            sender = ConsoleSender(self.out)
+        self.poller = Poller(
+            store=self.store, fetcher=self.fetcher, parse=pool, matcher=Matcher(watchlists),
+            alerts=AlertSettings(chat=sender.chat, language=config.telegram.language,
+                                 timezone=self.timezone, names=names,
+                                 priorities={w.id: w.priority for w in watchlists}),
+            config=config.polling, clock=self.clock,
+        )
+        self.deliverer = Deliverer(self.store, sender, config.delivery, self.clock)
+        self.commands = Commands(self.store, language=config.telegram.language,
+                                 timezone=self.timezone, names=names)
+        log.info("bot ready feeds=%d watchlists=%d sender=%s db=%s", len(config.feeds),
+                 len(watchlists), "telegram" if self.token else "console", config.storage_path)
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self._stack.aclose()
+
+    async def _telegram_sender(self) -> TelegramSender:
+        assert self.token is not None and self.config.telegram.chat is not None
+        application = self._build_application()
+        self.application = application
+        await application.initialize()
+        self._stack.push_async_callback(application.shutdown)
+        return TelegramSender(application.bot, self.config.telegram.chat,
+                              link_preview=self.config.telegram.link_preview)
+
+    def _build_application(self) -> Application:  # type: ignore[type-arg]
+        assert self.token is not None
+        builder = Application.builder().token(self.token.reveal())
+        urls = api_urls(self.config)
+        if urls:
+            builder = builder.base_url(urls["base_url"]).base_file_url(urls["base_file_url"])
+        return builder.build()
+
+    # One cycle ---------------------------------------------------------------------------
+
+    async def poll_all(self) -> CycleReport:
+        """Poll every active feed now, whatever its schedule (``--once``)."""
+        return await self.poller.poll(self.store.feeds())
+
+    async def poll_due(self) -> CycleReport:
+        """Poll the feeds whose time has come, then deliver what they raised."""
+        feeds = self.store.feeds(due_at=self.clock())
+        report = await self.poller.poll(feeds) if feeds else CycleReport()
+        if report.total("alerts"):
+            await self.deliverer.deliver_due()
+        return report
+
+    async def deliver_until_empty(self, deadline: float) -> int:
+        """Deliver, waiting out Telegram's pauses, until nothing is due or time is up."""
+        loop = asyncio.get_running_loop()
+        end = loop.time() + deadline
+        while True:
+            report = await self.deliverer.deliver_due()
+            pending = self.store.pending_count()
+            wake = self.store.next_alert_due()
+            if not pending or wake is None:
+                return 0
+            wait = (wake - self.clock()).total_seconds()
+            if loop.time() + wait > end:
+                log.warning("alerts still pending pending=%d next_attempt=%s", pending,
+                            wake.isoformat())
+                return pending
+            if report.sent == 0 and wait > 0:
+                await asyncio.sleep(wait)
+
+    async def run_once(self) -> int:
+        """One poll of every feed and one delivery pass; the number of alerts left pending."""
+        await self.poll_all()
+        return await self.deliver_until_empty(self.config.delivery.once_deadline)
+
+    # Running for good --------------------------------------------------------------------
+
+    async def run_forever(self, stop: asyncio.Event) -> None:
+        """Run the scheduled jobs (and Telegram's updates) until ``stop`` is set."""
+        scheduler = AsyncIOScheduler(timezone=UTC)
+        jobs: list[tuple[Callable[[], Awaitable[object]], float]] = [
+            (self.poll_due, self.config.polling.tick),
+            (self.deliverer.deliver_due, self.config.delivery.tick),
+        ]
+        for job, seconds in jobs:
+            scheduler.add_job(self._guarded(job), "interval", seconds=seconds,
+                              next_run_time=self.clock(), max_instances=1, coalesce=True,
+                              misfire_grace_time=None)
+        if self.application is not None:
+            await self._start_telegram(self.application)
+        scheduler.start()
+        log.info("bot running tick=%gs", self.config.polling.tick)
+        try:
+            await stop.wait()
+        finally:
+            log.info("bot stopping")
+            scheduler.shutdown(wait=False)
+            for task in list(self._running):
+                task.cancel()
+            await asyncio.gather(*self._running, return_exceptions=True)
+            if self.application is not None:
+                await self._stop_telegram(self.application)
+            log.info("bot stopped")
+
+    def _guarded(self, job: Callable[[], Awaitable[object]]) -> Callable[[], Awaitable[None]]:
+        async def run() -> None:
+            task = asyncio.current_task()
+            assert task is not None
+            self._running.add(task)
+            try:
+                await job()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("job failed job=%s", getattr(job, "__name__", job))
+            finally:
+                self._running.discard(task)
+
+        run.__name__ = getattr(job, "__name__", "job")
+        return run
+
+    async def _start_telegram(self, application: Application) -> None:  # type: ignore[type-arg]
+        self.commands.install(application)
+        application.add_error_handler(self._on_telegram_error)
+        await application.start()
+        try:
+            await self.commands.register_descriptions(application)
+        except Exception as exc:  # the command menu is a convenience, not a reason to stop
+            log.warning("setMyCommands failed error=%s", exc)
+        assert application.updater is not None
+        await application.updater.start_polling(timeout=UPDATES_TIMEOUT,
+                                                allowed_updates=Update.ALL_TYPES)
+
+    async def _stop_telegram(self, application: Application) -> None:  # type: ignore[type-arg]
+        if application.updater is not None and application.updater.running:
+            await application.updater.stop()
+        if application.running:
+            await application.stop()
+
+    async def _on_telegram_error(self, update: object, context: object) -> None:
+        error = getattr(context, "error", None)
+        log.error("telegram handler failed error=%s", error, exc_info=error)
+
+
+async def run(config: Config, token: Token | None, *, once: bool, out: TextIO = sys.stdout,
+              clock: Clock = utc_now) -> int:
+    """Run the bot; 0 on a clean stop, 2 when ``--once`` left alerts pending."""
+    async with BotApp(config, token, out, clock) as app:
+        if once:
+            pending = await app.run_once()
+            return 2 if pending else 0
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
+        await app.run_forever(stop)
+    return 0
+

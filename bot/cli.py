@@ -1,0 +1,164 @@
+"""The command line: run, check, match; turns the package's errors into messages and exit codes."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any, TextIO
+
+from bot import __version__
+from bot.config import DEFAULT_CONFIG_PATH, Config, load_config
+from bot.credentials import load_token
+from bot.errors import BotError, ConfigError
+from bot.logs import configure_logging
+from bot.match import Hit, Matcher
+from bot.text import html_to_text
+from bot.watchlists import load_watchlists, validate_watchlists
+
+EXIT_OK, EXIT_ERROR, EXIT_PENDING = 0, 1, 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser for every subcommand."""
+    parser = argparse.ArgumentParser(
+        prog="python -m bot",
+        description="Watch French and English news feeds and alert a Telegram channel.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("--config", type=Path, default=DEFAULT_CONFIG_PATH,
+                        help="configuration file (default: config.toml)")
+    parser.add_argument("--log-level", default="INFO",
+                        choices=["DEBUG", "INFO", "WARNING", "ERROR"], help="log detail")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = commands.add_parser("run", help="poll feeds and deliver alerts until stopped")
+    run.add_argument("--once", action="store_true",
+                     help="poll every feed once, deliver, and exit (for cron and tests)")
+
+    commands.add_parser("check", help="validate config.toml and every watchlist")
+
+    match = commands.add_parser("match", help="try the watchlists on a text or on JSON lines")
+    match.add_argument("text", nargs="*", help="a text to try (omit with --json)")
+    match.add_argument("--json", action="store_true",
+                       help='read JSON lines {"id", "title", "summary"} and write hits as JSON')
+    match.add_argument("--file", type=Path, help="read JSON lines from FILE (default: stdin)")
+    match.add_argument("--watchlists", type=Path,
+                       help="watchlists folder (default: the one config.toml names)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None,
+         stderr: TextIO | None = None) -> int:
+    """Run one command; returns the process exit status."""
+    out = stdout or sys.stdout
+    err = stderr or sys.stderr
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "run":
+            return _run(args, out, err)
+        if args.command == "check":
+            return _check(args, out, err)
+        return _match(args, out, err)
+    except BotError as exc:
+        err.write(f"error: {exc}\n")
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        return EXIT_ERROR
+
+
+def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from bot.app import run  # the Telegram and scheduler stack loads only when running
+
+    token = load_token(os.environ)
+    configure_logging(args.log_level, token, err)
+    config = load_config(args.config)
+    if token is None:
+        err.write("no TELEGRAM_BOT_TOKEN set: alerts are printed here instead of sent\n")
+    return asyncio.run(run(config, token, once=args.once, out=out))
+
+
+def _check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    errors: list[ConfigError] = []
+    config: Config | None = None
+    try:
+        config = load_config(args.config)
+    except ConfigError as exc:
+        errors.append(exc)
+    watchlists_dir = config.watchlists_dir if config else Path("watchlists")
+    watchlists, watchlist_errors = validate_watchlists(watchlists_dir)
+    errors.extend(watchlist_errors)
+    try:
+        token = load_token(os.environ)
+    except ConfigError as exc:
+        errors.append(exc)
+        token = None
+    for error in errors:
+        err.write(f"error: {error}\n")
+    if config:
+        out.write(f"config: {config.path} ({len(config.feeds)} feeds, database "
+                  f"{config.storage_path})\n")
+        out.write(f"telegram: chat={config.telegram.chat or '-'} "
+                  f"token={'set' if token else 'not set (alerts go to standard output)'}\n")
+    terms = sum(len(w.terms) for w in watchlists)
+    out.write(f"watchlists: {len(watchlists)} valid in {watchlists_dir} ({terms} terms)\n")
+    out.write("ok\n" if not errors else f"{len(errors)} error(s)\n")
+    return EXIT_ERROR if errors else EXIT_OK
+
+
+def _match(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    directory = args.watchlists
+    if directory is None:
+        directory = (load_config(args.config).watchlists_dir if args.config.exists()
+                     else Path("watchlists"))
+    matcher = Matcher(load_watchlists(directory))
+    if args.json:
+        source = args.file.open(encoding="utf-8") if args.file else sys.stdin
+        name = str(args.file) if args.file else "<stdin>"
+        with source:
+            return _match_json(matcher, source, name, out, err)
+    if not args.text:
+        err.write("error: give a text to try, or --json to read JSON lines\n")
+        return EXIT_ERROR
+    text = html_to_text(" ".join(args.text))
+    hits = matcher.match(text)
+    if not hits:
+        out.write("no match\n")
+    for hit in hits:
+        out.write(f"{hit.watchlist}: «{hit.text}» matches term «{hit.term}» "
+                  f"(score {hit.score})\n")
+    return EXIT_OK
+
+
+def _match_json(matcher: Matcher, lines: Iterable[str], name: str, out: TextIO,
+                err: TextIO) -> int:
+    status = EXIT_OK
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+            if not isinstance(record, dict):
+                raise ValueError("expected a JSON object")
+            title = record.get("title") or ""
+            summary = record.get("summary") or ""
+            if not isinstance(title, str) or not isinstance(summary, str):
+                raise ValueError("title and summary must be strings")
+        except ValueError as exc:
+            err.write(f"error: {name}:{number}: {exc}\n")
+            out.write(json.dumps({"id": None, "line": number, "error": str(exc)}) + "\n")
+            status = EXIT_ERROR
+            continue
+        hits = matcher.match(html_to_text(title), html_to_text(summary))
+        out.write(json.dumps({"id": record.get("id"), "hits": [_hit_json(h) for h in hits]},
+                             ensure_ascii=False) + "\n")
+    return status
+
+
+def _hit_json(hit: Hit) -> dict[str, Any]:
+    return {"watchlist": hit.watchlist, "term": hit.term, "text": hit.text, "field": hit.field,
+            "score": hit.score}

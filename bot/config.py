@@ -1,0 +1,276 @@
+"""config.toml to frozen settings, every key defaulted and checked, errors with file:line."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+from bot.periods import parse_duration
+from bot.tomlfile import TomlDocument, load_toml
+
+LANGUAGES = ("fr", "en")
+DEFAULT_CONFIG_PATH = Path("config.toml")
+DEFAULT_USER_AGENT = "sahel-watch/0.1 (+news monitor; polite RSS/Atom poller)"
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class FeedConfig:
+    """One feed to poll."""
+
+    name: str
+    url: str
+    lang: str
+    interval: float  # seconds between polls when the feed is healthy
+
+
+@dataclass(frozen=True)
+class TelegramConfig:
+    """Where alerts go and who may administer the bot (the token is not here)."""
+
+    chat: str | None = None
+    api_base_url: str | None = None
+    admins: tuple[int, ...] = ()
+    language: str = "fr"
+    link_preview: bool = False
+
+
+@dataclass(frozen=True)
+class PollingConfig:
+    """How feeds are fetched: scheduling, concurrency, timeouts and limits."""
+
+    tick: float = 30.0
+    default_interval: float = 900.0
+    max_concurrency: int = 20
+    per_host: int = 2
+    connect_timeout: float = 10.0
+    read_timeout: float = 20.0
+    total_timeout: float = 60.0
+    max_bytes: int = 10 * 1024 * 1024
+    max_redirects: int = 5
+    backoff_base: float = 60.0
+    backoff_max: float = 6 * 3600.0
+    user_agent: str = DEFAULT_USER_AGENT
+    parse_workers: int = 2
+
+
+@dataclass(frozen=True)
+class DeliveryConfig:
+    """How the outbox is drained."""
+
+    tick: float = 5.0
+    once_deadline: float = 120.0  # how long run --once waits out retries before exiting
+    retry_base: float = 10.0
+    retry_max: float = 3600.0
+    batch: int = 20
+
+
+@dataclass(frozen=True)
+class Config:
+    """Everything the bot needs to run, except the token."""
+
+    path: Path
+    storage_path: Path
+    watchlists_dir: Path
+    feeds: tuple[FeedConfig, ...]
+    telegram: TelegramConfig = TelegramConfig()
+    polling: PollingConfig = PollingConfig()
+    delivery: DeliveryConfig = DeliveryConfig()
+    timezone: str = "UTC"
+
+
+TELEGRAM_KEYS = {"chat", "api_base_url", "admins", "language", "link_preview"}
+TOP_KEYS = {"watchlists_dir", "timezone", "telegram", "storage", "polling", "delivery", "feeds"}
+
+
+def load_config(path: Path) -> Config:
+    """Read and validate ``path``; raise ConfigError naming the first problem."""
+    return config_from_document(load_toml(path))
+
+
+def config_from_document(doc: TomlDocument) -> Config:
+    """Validate a parsed config document."""
+    base = doc.path.parent
+    data = doc.data
+    _no_unknown_keys(doc, data, TOP_KEYS)
+    telegram = _telegram(doc, _table(doc, data, "telegram"))
+    storage = _table(doc, data, "storage")
+    _no_unknown_keys(doc, storage, {"path"}, "storage")
+    storage_path = base / _get(doc, storage, "path", str, "state/sahel-watch.db", "storage")
+    polling = _polling(doc, _table(doc, data, "polling"))
+    delivery = _delivery(doc, _table(doc, data, "delivery"))
+    watchlists_dir = base / _get(doc, data, "watchlists_dir", str, "watchlists")
+    timezone = _get(doc, data, "timezone", str, "UTC")
+    _check_timezone(doc, timezone)
+    return Config(
+        path=doc.path,
+        storage_path=storage_path,
+        watchlists_dir=watchlists_dir,
+        feeds=_feeds(doc, data.get("feeds", []), polling.default_interval),
+        telegram=telegram,
+        polling=polling,
+        delivery=delivery,
+        timezone=timezone,
+    )
+
+
+def _telegram(doc: TomlDocument, table: dict[str, Any]) -> TelegramConfig:
+    where = "telegram"
+    _no_unknown_keys(doc, table, TELEGRAM_KEYS, where)
+    chat_value = table.get("chat")
+    if (chat_value is not None and not isinstance(chat_value, str | int)) or chat_value is True:
+        raise doc.error("chat must be a channel @name or a numeric chat id", where, "chat")
+    chat = str(chat_value).strip() if chat_value not in (None, "") else None
+    if chat and not (chat.startswith("@") or chat.lstrip("-").isdigit()):
+        raise doc.error(f"chat {chat!r} must be an @name or a numeric id", where, "chat")
+    api_base_url = _get(doc, table, "api_base_url", str, "", where).rstrip("/") or None
+    if api_base_url:
+        _check_http_url(doc, api_base_url, where, "api_base_url")
+    admins = _get(doc, table, "admins", list, [], where)
+    if not all(isinstance(a, int) and not isinstance(a, bool) for a in admins):
+        raise doc.error("admins must be a list of numeric Telegram user ids", where, "admins")
+    language = _get(doc, table, "language", str, "fr", where)
+    if language not in LANGUAGES:
+        raise doc.error(f"language must be one of {', '.join(LANGUAGES)}", where, "language")
+    return TelegramConfig(
+        chat=chat,
+        api_base_url=api_base_url,
+        admins=tuple(admins),
+        language=language,
+        link_preview=_get(doc, table, "link_preview", bool, False, where),
+    )
+
+
+def _polling(doc: TomlDocument, table: dict[str, Any]) -> PollingConfig:
+    where = "polling"
+    defaults = PollingConfig()
+    durations = ("tick", "default_interval", "connect_timeout", "read_timeout",
+                 "total_timeout", "backoff_base", "backoff_max")
+    counts = ("max_concurrency", "per_host", "max_bytes", "max_redirects", "parse_workers")
+    _no_unknown_keys(doc, table, {*durations, *counts, "user_agent"}, where)
+    values: dict[str, Any] = {
+        key: _duration(doc, table, key, getattr(defaults, key), where) for key in durations
+    }
+    for key in counts:
+        values[key] = _positive_int(doc, table, key, getattr(defaults, key), where)
+    values["user_agent"] = _get(doc, table, "user_agent", str, defaults.user_agent, where)
+    return PollingConfig(**values)
+
+
+def _delivery(doc: TomlDocument, table: dict[str, Any]) -> DeliveryConfig:
+    where = "delivery"
+    defaults = DeliveryConfig()
+    _no_unknown_keys(doc, table, {"tick", "once_deadline", "retry_base", "retry_max", "batch"},
+                     where)
+    return DeliveryConfig(
+        tick=_duration(doc, table, "tick", defaults.tick, where),
+        once_deadline=_duration(doc, table, "once_deadline", defaults.once_deadline, where),
+        retry_base=_duration(doc, table, "retry_base", defaults.retry_base, where),
+        retry_max=_duration(doc, table, "retry_max", defaults.retry_max, where),
+        batch=_positive_int(doc, table, "batch", defaults.batch, where),
+    )
+
+
+def _feeds(doc: TomlDocument, raw: object, default_interval: float) -> tuple[FeedConfig, ...]:
+    if not isinstance(raw, list):
+        raise doc.error("feeds must be written as [[feeds]] tables", "feeds")
+    feeds: list[FeedConfig] = []
+    names: dict[str, int] = {}
+    urls: dict[str, int] = {}
+    for index, table in enumerate(raw):
+        where = ("feeds", index)
+        if not isinstance(table, dict):
+            raise doc.error("each feed must be a [[feeds]] table", *where)
+        _no_unknown_keys(doc, table, {"name", "url", "lang", "interval"}, *where)
+        for required in ("name", "url"):
+            if required not in table:
+                raise doc.error(f"feed is missing {required!r}", *where)
+        name = _get(doc, table, "name", str, "", *where).strip()
+        url = _get(doc, table, "url", str, "", *where).strip()
+        if not name:
+            raise doc.error("feed name is empty", *where, "name")
+        _check_http_url(doc, url, *where, "url")
+        lang = _get(doc, table, "lang", str, "fr", *where)
+        if lang not in LANGUAGES:
+            raise doc.error(f"lang must be one of {', '.join(LANGUAGES)}", *where, "lang")
+        if name in names:
+            raise doc.error(f"feed name {name!r} is used twice (first at line {names[name]})",
+                            *where, "name")
+        if url in urls:
+            raise doc.error(f"feed url is listed twice (first at line {urls[url]})", *where, "url")
+        names[name] = doc.line_of(*where, "name") or 0
+        urls[url] = doc.line_of(*where, "url") or 0
+        interval = _duration(doc, table, "interval", default_interval, *where)
+        feeds.append(FeedConfig(name=name, url=url, lang=lang, interval=interval))
+    return tuple(feeds)
+
+
+def _table(doc: TomlDocument, data: dict[str, Any], key: str) -> dict[str, Any]:
+    value = data.get(key, {})
+    if not isinstance(value, dict):
+        raise doc.error(f"{key} must be a [{key}] table", key)
+    return value
+
+
+def _get(doc: TomlDocument, table: dict[str, Any], key: str, kind: type[T], default: T,
+         *where: str | int) -> T:
+    value = table.get(key, default)
+    if not isinstance(value, kind) or (kind is not bool and isinstance(value, bool)):
+        raise doc.error(f"{key} must be {_KIND_NAMES.get(kind, kind.__name__)}", *where, key)
+    return value
+
+
+def _duration(doc: TomlDocument, table: dict[str, Any], key: str, default: float,
+              *where: str | int) -> float:
+    return _convert(doc, table, key, default, parse_duration, *where)
+
+
+def _positive_int(doc: TomlDocument, table: dict[str, Any], key: str, default: int,
+                  *where: str | int) -> int:
+    def check(value: object) -> int:
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError(f"expected a whole number of at least 1, got {value!r}")
+        return value
+
+    return _convert(doc, table, key, default, check, *where)
+
+
+def _convert(doc: TomlDocument, table: dict[str, Any], key: str, default: T,
+             convert: Callable[[object], T], *where: str | int) -> T:
+    if key not in table:
+        return default
+    try:
+        return convert(table[key])
+    except ValueError as exc:
+        raise doc.error(f"{key}: {exc}", *where, key) from None
+
+
+def _no_unknown_keys(doc: TomlDocument, table: dict[str, Any], known: set[str],
+                     *where: str | int) -> None:
+    for key in table:
+        if key not in known:
+            hint = ", ".join(sorted(known))
+            raise doc.error(f"unknown key {key!r} (expected one of: {hint})", *where, key)
+
+
+def _check_http_url(doc: TomlDocument, url: str, *where: str | int) -> None:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise doc.error(f"{url!r} is not an http or https address", *where)
+
+
+def _check_timezone(doc: TomlDocument, name: str) -> None:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise doc.error(f"unknown time zone {name!r} (for example UTC or Africa/Bamako)",
+                        "timezone") from None
+
+
+_KIND_NAMES = {str: "text", bool: "true or false", list: "a list", int: "a whole number"}

@@ -1,0 +1,171 @@
+"""One poll of one feed, and of many at once: fetch, parse, match, store, queue alerts."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sqlite3
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from bot.alerts import AlertContent, format_alert
+from bot.config import PollingConfig
+from bot.errors import FetchError, ParseError
+from bot.fetch import Fetcher, RetryLater
+from bot.match import Matcher
+from bot.parse import ParsedFeed, ParsedItem
+from bot.store import FeedState, NewItem, Store
+from bot.stories import content_hash
+
+log = logging.getLogger(__name__)
+
+ParseFunction = Callable[[bytes, str, str | None], Awaitable[ParsedFeed]]
+# A feed date this far ahead of our clock is a feed's mistake; the alert shows our time.
+MAX_FUTURE_SKEW = timedelta(hours=1)
+
+
+@dataclass(frozen=True)
+class FeedOutcome:
+    """What polling one feed did."""
+
+    feed: str
+    status: str  # "new", "not-modified", "unchanged" or "failed"
+    items: int = 0
+    new_items: int = 0
+    hits: int = 0
+    alerts: int = 0
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class CycleReport:
+    """Totals of one poll cycle, for the summary log line."""
+
+    outcomes: tuple[FeedOutcome, ...] = field(default_factory=tuple)
+
+    def count(self, status: str) -> int:
+        """Feeds that ended with ``status``."""
+        return sum(1 for o in self.outcomes if o.status == status)
+
+    def total(self, attribute: str) -> int:
+        """Sum of one numeric attribute over the feeds."""
+        return sum(int(getattr(o, attribute)) for o in self.outcomes)
+
+
+@dataclass
+class AlertSettings:
+    """Where new alerts go and how they read."""
+
+    chat: str
+    language: str
+    timezone: ZoneInfo
+    names: dict[str, str]
+    priorities: dict[str, str]
+
+
+class Poller:
+    """Polls feeds concurrently; one feed's failure never touches another."""
+
+    def __init__(self, *, store: Store, fetcher: Fetcher, parse: ParseFunction,
+                 matcher: Matcher, alerts: AlertSettings, config: PollingConfig,
+                 clock: Callable[[], datetime]) -> None:
+        self.store = store
+        self.fetcher = fetcher
+        self.parse = parse
+        self.matcher = matcher
+        self.alerts = alerts
+        self.config = config
+        self.clock = clock
+
+    async def poll(self, feeds: Sequence[FeedState]) -> CycleReport:
+        """Poll ``feeds`` at once (within the fetcher's limits) and report."""
+        outcomes = await asyncio.gather(*(self.poll_feed(feed) for feed in feeds))
+        report = CycleReport(tuple(outcomes))
+        log.info(
+            "cycle done feeds=%d new=%d not_modified=%d unchanged=%d failed=%d new_items=%d "
+            "hits=%d alerts=%d", len(feeds), report.count("new"), report.count("not-modified"),
+            report.count("unchanged"), report.count("failed"), report.total("new_items"),
+            report.total("hits"), report.total("alerts"),
+        )
+        return report
+
+    async def poll_feed(self, feed: FeedState) -> FeedOutcome:
+        """Fetch, parse, match and store one feed; errors are logged and backed off."""
+        try:
+            return await self._poll(feed)
+        except (FetchError, ParseError) as exc:
+            return self._failed(feed, exc)
+        except sqlite3.Error as exc:
+            log.error("store failed feed=%s error=%s", feed.name, exc)
+            return FeedOutcome(feed.name, "failed", error=f"database: {exc}")
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # a bug must cost one feed, not the cycle
+            log.exception("feed crashed feed=%s url=%s", feed.name, feed.url)
+            return self._failed(feed, exc)
+
+    async def _poll(self, feed: FeedState) -> FeedOutcome:
+        result = await self.fetcher.fetch(feed.url, feed.etag, feed.last_modified)
+        now = self.clock()
+        next_check = now + timedelta(seconds=feed.interval)
+        if result.not_modified:
+            self.store.record_not_modified(feed.id, now, next_check)
+            log.debug("feed not modified feed=%s", feed.name)
+            return FeedOutcome(feed.name, "not-modified")
+        digest = content_hash(result.body)
+        if digest == feed.body_hash:
+            self.store.record_not_modified(feed.id, now, next_check)
+            log.debug("feed unchanged feed=%s", feed.name)
+            return FeedOutcome(feed.name, "unchanged")
+        parsed = await self.parse(result.body, result.url, result.content_type)
+        if parsed.warning:
+            log.info("feed irregular but readable feed=%s warning=%s", feed.name,
+                     parsed.warning[:200])
+        if parsed.truncated:
+            log.warning("feed too long feed=%s dropped_items=%d", feed.name, parsed.truncated)
+        fresh = self.store.unseen(feed, parsed.items)
+        new_items = [self._prepare(feed, item, now) for item in fresh]
+        alerts = self.store.save_poll(
+            feed, self.clock(), new_items, chat=self.alerts.chat,
+            silent=False, etag=result.etag, last_modified=result.last_modified,
+            body_hash=digest, title=parsed.title or None, next_check=next_check,
+        )
+        hits = sum(len(n.hits) for n in new_items)
+        log.info("feed polled feed=%s items=%d new_items=%d hits=%d alerts=%d", feed.name,
+                 len(parsed.items), len(new_items), hits, alerts)
+        return FeedOutcome(feed.name, "new", len(parsed.items), len(new_items), hits, alerts)
+
+    def _prepare(self, feed: FeedState, item: ParsedItem, now: datetime) -> NewItem:
+        hits = tuple(self.matcher.match(item.title, item.summary))
+        if not hits:
+            return NewItem(item, hits, None)
+        published = item.published
+        if published is None or published > now + MAX_FUTURE_SKEW:
+            published = now
+        content = AlertContent(
+            title=item.title, link=item.link, summary=item.summary, source=feed.name,
+            published=published.astimezone(self.alerts.timezone),
+        )
+        html = format_alert(content, hits, self.alerts.names, self.alerts.language)
+        return NewItem(item, hits, html)
+
+    def _failed(self, feed: FeedState, exc: Exception) -> FeedOutcome:
+        now = self.clock()
+        failures = feed.consecutive_failures + 1
+        delay = max(feed.interval, min(self.config.backoff_max,
+                                       self.config.backoff_base * 2 ** (failures - 1)))
+        if isinstance(exc, RetryLater) and exc.retry_after:
+            delay = max(delay, min(exc.retry_after, self.config.backoff_max))
+        reason = exc.reason if isinstance(exc, FetchError) else type(exc).__name__
+        error = str(exc) or reason
+        retry_at = now + timedelta(seconds=delay)
+        try:
+            self.store.record_failure(feed.id, now, error, retry_at)
+        except sqlite3.Error as db_error:
+            log.error("store failed feed=%s error=%s", feed.name, db_error)
+        log.warning("feed failed feed=%s url=%s reason=%s detail=%s failures=%d retry_at=%s",
+                    feed.name, feed.url, reason, error[:300], failures,
+                    retry_at.isoformat(timespec="seconds"))
+        return FeedOutcome(feed.name, "failed", error=error)

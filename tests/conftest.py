@@ -1,0 +1,78 @@
+"""Shared fixtures: a fixed clock, local servers, config files, and no network beyond loopback."""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.support.feedserver import FeedServer
+
+NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+ROOT = Path(__file__).resolve().parent.parent
+WATCHLISTS = ROOT / "watchlists"
+SHARED = ROOT.parent / "shared"
+
+
+def _is_local(address: Any) -> bool:
+    if isinstance(address, tuple) and address:
+        host = str(address[0])
+        if host == "localhost":
+            return True
+        try:
+            return ipaddress.ip_address(host).is_loopback
+        except ValueError:
+            return False
+    return True  # Unix sockets and socketpairs stay on the machine
+
+
+@pytest.fixture(autouse=True)
+def no_network(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fail any test that tries to reach beyond loopback."""
+    real_connect = socket.socket.connect
+    real_connect_ex = socket.socket.connect_ex
+
+    def guarded_connect(self: socket.socket, address: Any) -> Any:
+        if not _is_local(address):
+            raise AssertionError(f"test tried to reach the network: {address!r}")
+        return real_connect(self, address)
+
+    def guarded_connect_ex(self: socket.socket, address: Any) -> Any:
+        if not _is_local(address):
+            raise AssertionError(f"test tried to reach the network: {address!r}")
+        return real_connect_ex(self, address)
+
+    monkeypatch.setattr(socket.socket, "connect", guarded_connect)
+    monkeypatch.setattr(socket.socket, "connect_ex", guarded_connect_ex)
+
+
+@pytest.fixture
+def feed_server() -> Iterator[FeedServer]:
+    """A local feed server on loopback."""
+    with FeedServer() as server:
+        yield server
+
+
+POLLING_DEFAULTS = {"tick": '"1s"', "backoff_base": '"1m"', "total_timeout": '"10s"',
+                    "read_timeout": '"5s"', "parse_workers": "1"}
+
+
+def write_config(directory: Path, feeds: list[dict[str, str]], *, telegram: str = "",
+                 polling: dict[str, str] | None = None, delivery: dict[str, str] | None = None,
+                 watchlists: Path = WATCHLISTS) -> Path:
+    """A config.toml in ``directory`` with ``feeds``; values in the dicts are TOML literals."""
+    lines = [f'watchlists_dir = "{watchlists}"', "", "[storage]",
+             f'path = "{directory / "state" / "bot.db"}"', "", "[telegram]", telegram]
+    for table, values in (("polling", {**POLLING_DEFAULTS, **(polling or {})}),
+                          ("delivery", delivery or {})):
+        lines += ["", f"[{table}]"] + [f"{key} = {value}" for key, value in values.items()]
+    for feed in feeds:
+        lines += ["", "[[feeds]]"] + [f'{key} = "{value}"' for key, value in feed.items()]
+    path = directory / "config.toml"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path

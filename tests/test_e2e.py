@@ -1,0 +1,242 @@
+"""End to end: ``python -m bot run`` as a subprocess against a local feed server and Bot API."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT, write_config
+from tests.support.botapi import BotApiStandIn
+from tests.support.feedserver import FeedServer, atom_feed, rss_feed
+
+TOKEN = "123456:TEST-token-for-the-stand-in"
+CHAT = "@sahel_test"
+WHEN = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
+
+GOITA_ITEM = {
+    "title": "Bamako : le colonel Assimi Goita reçoit des instructeurs turcs",
+    "link": "https://news.example/afrique/goita-instructeurs?utm_source=rss",
+    "guid": "https://news.example/afrique/goita-instructeurs",
+    "summary": "<p>Le chef de la transition a rencontré les <b>FAMa</b> &amp; leurs "
+               "partenaires.</p>",
+    "published": WHEN,
+}
+WAGNER_ITEM = {
+    "title": "Wagner Group fighters leave Mali as Africa Corps takes over",
+    "link": "https://wire.example/world/africa-corps-mali",
+    "guid": "urn:uuid:5b7d1c2e-0000-4000-8000-000000000001",
+    "summary": "Russian paramilitaries are being reorganised under the Defence Ministry.",
+    "published": WHEN,
+}
+QUIET_ITEM = {
+    "title": "Dakar : la saison des pluies s'achève",
+    "link": "https://news.example/meteo/dakar",
+    "summary": "Rien à signaler.",
+    "published": WHEN,
+}
+
+
+def run_bot(config: Path, *args: str, token: str | None = None,
+            timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "bot", "--config", str(config), "run", *args],
+                          capture_output=True, text=True, timeout=timeout, cwd=ROOT,
+                          env=bot_env(token))
+
+
+def bot_env(token: str | None) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TELEGRAM_")}
+    env["PYTHONUNBUFFERED"] = "1"
+    env["NO_PROXY"] = "127.0.0.1,localhost"
+    if token:
+        env["TELEGRAM_BOT_TOKEN"] = token
+    return env
+
+
+@pytest.fixture
+def api() -> Iterator[BotApiStandIn]:
+    with BotApiStandIn(token=TOKEN) as stand_in:
+        yield stand_in
+
+
+def telegram_section(api: BotApiStandIn) -> str:
+    return f'chat = "{CHAT}"\napi_base_url = "{api.base_url}"\nadmins = [1001]'
+
+
+def test_without_token_alerts_are_printed_once(tmp_path: Path, feed_server: FeedServer) -> None:
+    feed_server.route("/rss", rss_feed("Local", [GOITA_ITEM, QUIET_ITEM]), etag='"1"')
+    config = write_config(tmp_path, [{"name": "Local news", "url": feed_server.url("/rss"),
+                                      "lang": "fr"}])
+    first = run_bot(config, "--once")
+    assert first.returncode == 0, first.stderr
+    assert "Assimi Goïta" in first.stdout
+    assert "le colonel Assimi Goita" in first.stdout
+    assert "https://news.example/afrique/goita-instructeurs?utm_source=rss" in first.stdout
+    assert "Termes : «Assimi Goita» (titre), «FAMa» (résumé)" in first.stdout
+    assert "pluies" not in first.stdout
+    assert "no TELEGRAM_BOT_TOKEN" in first.stderr
+    second = run_bot(config, "--once")
+    assert second.returncode == 0, second.stderr
+    assert second.stdout == ""
+    assert "not_modified=1" in second.stderr
+
+
+def test_alerts_reach_telegram_once_across_feeds_and_runs(
+        tmp_path: Path, feed_server: FeedServer, api: BotApiStandIn) -> None:
+    republished = dict(GOITA_ITEM, guid="other-outlet-42",
+                       link="http://www.news.example/afrique/goita-instructeurs/#top")
+    feed_server.route("/fr", rss_feed("Actu FR", [GOITA_ITEM, QUIET_ITEM]))
+    feed_server.route("/en", atom_feed("News EN", [WAGNER_ITEM]))
+    feed_server.route("/copy", rss_feed("Reprise", [republished]))
+    config = write_config(tmp_path, [
+        {"name": "Actu FR", "url": feed_server.url("/fr"), "lang": "fr"},
+        {"name": "News EN", "url": feed_server.url("/en"), "lang": "en"},
+        {"name": "Reprise", "url": feed_server.url("/copy"), "lang": "fr"},
+    ], telegram=telegram_section(api))
+    first = run_bot(config, "--once", token=TOKEN)
+    assert first.returncode == 0, first.stderr
+    sent = api.sent
+    assert len(sent) == 2, [m.text for m in sent]
+    assert {m.chat_id for m in sent} == {CHAT}
+    assert all(m.parse_mode == "HTML" for m in sent)
+    texts = "\n".join(m.text for m in sent)
+    assert '<a href="https://news.example/afrique/goita-instructeurs?utm_source=rss">' in texts
+    assert "<b>Wagner / Africa Corps</b>" in texts
+    assert first.stdout == ""
+    second = run_bot(config, "--once", token=TOKEN)
+    assert second.returncode == 0, second.stderr
+    assert len(api.sent) == 2
+    assert TOKEN not in first.stderr + second.stderr
+
+
+def test_failing_feeds_do_not_stop_the_others(tmp_path: Path, feed_server: FeedServer,
+                                              api: BotApiStandIn) -> None:
+    feed_server.route("/good", rss_feed("Good", [GOITA_ITEM]))
+    feed_server.route_status("/broken", 500)
+    feed_server.route("/html", "<html><body>Maintenance</body></html>",
+                      content_type="text/html")
+    feed_server.route_slow_drip("/slow", total_bytes=1_000_000, bytes_per_second=500)
+    feed_server.route_huge("/huge", 300_000_000)
+    config = write_config(tmp_path, [
+        {"name": "Broken", "url": feed_server.url("/broken"), "lang": "fr"},
+        {"name": "Not a feed", "url": feed_server.url("/html"), "lang": "fr"},
+        {"name": "Slow", "url": feed_server.url("/slow"), "lang": "fr"},
+        {"name": "Huge", "url": feed_server.url("/huge"), "lang": "fr"},
+        {"name": "Good", "url": feed_server.url("/good"), "lang": "fr"},
+    ], telegram=telegram_section(api),
+       polling={"total_timeout": '"3s"', "max_bytes": "2_000_000"})
+    result = run_bot(config, "--once", token=TOKEN)
+    assert result.returncode == 0, result.stderr
+    assert len(api.sent) == 1
+    log = result.stderr
+    for name, reason in [("Broken", "http-500"), ("Not a feed", "ParseError"),
+                         ("Slow", "timeout"), ("Huge", "too-large")]:
+        line = next(line for line in log.splitlines() if f"feed failed feed={name} " in line)
+        assert f"reason={reason}" in line, line
+        assert "url=http://127.0.0.1:" in line
+        assert "retry_at=" in line
+
+
+def test_flood_control_is_waited_out(tmp_path: Path, feed_server: FeedServer,
+                                     api: BotApiStandIn) -> None:
+    feed_server.route("/rss", rss_feed("Actu", [GOITA_ITEM, WAGNER_ITEM]))
+    config = write_config(tmp_path, [{"name": "Actu", "url": feed_server.url("/rss"),
+                                      "lang": "fr"}], telegram=telegram_section(api))
+    api.fail_next(1, status=429, retry_after=1, method="sendMessage")
+    result = run_bot(config, "--once", token=TOKEN)
+    assert result.returncode == 0, result.stderr
+    assert len(api.sent) == 2
+    assert "flood control" in result.stderr
+    refused, *_ = [c for c in api.calls if c.method == "sendMessage"]
+    assert refused.status == 429
+
+
+def test_pending_alerts_survive_a_restart(tmp_path: Path, feed_server: FeedServer,
+                                          api: BotApiStandIn) -> None:
+    feed_server.route("/rss", rss_feed("Actu", [GOITA_ITEM, WAGNER_ITEM]))
+    config = write_config(tmp_path, [{"name": "Actu", "url": feed_server.url("/rss"),
+                                      "lang": "fr"}], telegram=telegram_section(api),
+                          delivery={"once_deadline": '"2s"', "retry_base": '"1s"'})
+    api.fail_next(100, status=502, method="sendMessage")
+    first = run_bot(config, "--once", token=TOKEN)
+    assert first.returncode == 2, first.stderr
+    assert api.sent == []
+    assert "alerts still pending pending=2" in first.stderr
+    api.clear_faults()  # Telegram is back
+    time.sleep(1.1)
+    second = run_bot(config, "--once", token=TOKEN)
+    assert second.returncode == 0, second.stderr
+    assert [m.text.splitlines()[1] for m in api.sent] == [
+        m.text.splitlines()[1] for m in sorted(api.sent, key=lambda m: m.message_id)]
+    assert len(api.sent) == 2
+
+
+def test_forbidden_channel_is_reported_not_retried(tmp_path: Path, feed_server: FeedServer,
+                                                   api: BotApiStandIn) -> None:
+    feed_server.route("/rss", rss_feed("Actu", [GOITA_ITEM]))
+    config = write_config(tmp_path, [{"name": "Actu", "url": feed_server.url("/rss"),
+                                      "lang": "fr"}], telegram=telegram_section(api))
+    api.forbid_chat(CHAT)
+    result = run_bot(config, "--once", token=TOKEN)
+    assert result.returncode == 0, result.stderr
+    assert "alert refused" in result.stderr and "Forbidden" in result.stderr
+    assert len([c for c in api.calls if c.method == "sendMessage"]) == 1
+
+
+def test_long_run_answers_recent_and_stops_cleanly_on_sigterm(
+        tmp_path: Path, feed_server: FeedServer, api: BotApiStandIn) -> None:
+    feed_server.route("/rss", rss_feed("Actu", [GOITA_ITEM, WAGNER_ITEM]))
+    config = write_config(tmp_path, [{"name": "Actu", "url": feed_server.url("/rss"),
+                                      "lang": "fr", "interval": "1h"}],
+                          telegram=telegram_section(api))
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot", "--config", str(config), "run"], cwd=ROOT,
+        env=bot_env(TOKEN), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        api.wait_for_sent(2, timeout=30)
+        api.wait_for_calls("deleteWebhook", 1, timeout=30)  # polling is about to start
+        api.push_message("/recent@sahel_watch_bot 1", user_id=555, language_code="en")
+        replies = [m for m in api.wait_for_sent(3, timeout=30) if m.chat_id == 555]
+        assert len(replies) == 1
+        assert "Latest alerts (1)" in replies[0].text
+        assert "Africa Corps" in replies[0].text
+        commands = [c for c in api.calls if c.method == "setMyCommands"]
+        assert {c.params.get("language_code") for c in commands} >= {"fr", "en"}
+    finally:
+        process.send_signal(signal.SIGTERM)
+        out, err = process.communicate(timeout=30)
+    assert process.returncode == 0, err
+    assert "bot stopped" in err
+    assert TOKEN not in err + out
+
+
+def test_sigint_stops_console_mode(tmp_path: Path, feed_server: FeedServer) -> None:
+    feed_server.route("/rss", rss_feed("Actu", [GOITA_ITEM]))
+    config = write_config(tmp_path, [{"name": "Actu", "url": feed_server.url("/rss"),
+                                      "lang": "fr"}])
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot", "--config", str(config), "run"], cwd=ROOT,
+        env=bot_env(None), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert process.stdout is not None
+        deadline = time.monotonic() + 30
+        lines = []
+        while time.monotonic() < deadline:
+            line = process.stdout.readline()
+            lines.append(line)
+            if "Assimi Goita" in line:
+                break
+        assert any("Assimi Goita" in line for line in lines)
+    finally:
+        process.send_signal(signal.SIGINT)
+        _, err = process.communicate(timeout=30)
+    assert process.returncode == 0, err
+    assert "bot stopped" in err
+    assert "Traceback" not in err

@@ -1,0 +1,45 @@
+"""Canonical links and identity keys."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.stories import canonical_url, guid_key
+
+SAME = "example.org/afrique/article-123"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://www.example.org/afrique/article-123",
+        "http://example.org/afrique/article-123/",
+        "https://example.org/afrique/article-123?utm_source=rss&utm_medium=feed",
+        "https://example.org/afrique/article-123#comments",
+        "HTTPS://WWW.EXAMPLE.ORG/afrique/article-123?xtor=RSS-1",
+        "https://example.org:443/afrique/article-123?fbclid=abc",
+        "https://example.org/amp/afrique/article-123",
+        "https://example.org/afrique/article-123/amp",
+        "https://example.org/afrique/article-123?outputType=amp",
+    ],
+)
+def test_variants_share_one_canonical_form(url: str) -> None:
+    assert canonical_url(url) == SAME
+
+
+def test_meaningful_query_is_kept_and_sorted() -> None:
+    assert canonical_url("https://ex.org/a?b=2&a=1&utm_x=3") == "ex.org/a?a=1&b=2"
+    assert canonical_url("https://ex.org/a?id=1") != canonical_url("https://ex.org/a?id=2")
+
+
+@pytest.mark.parametrize("url", ["javascript:alert(1)", "mailto:a@b.c", "", "https://",
+                                 "http://[::1"])
+def test_non_web_addresses_have_no_key(url: str) -> None:
+    assert canonical_url(url) is None
+
+
+def test_guid_keys_are_global_for_urls_and_scoped_otherwise() -> None:
+    assert guid_key("https://ex.org/a", "F") == "https://ex.org/a"
+    assert guid_key("urn:uuid:1234", "F") == "urn:uuid:1234"
+    assert guid_key("42", "https://feed-a") != guid_key("42", "https://feed-b")
+    assert guid_key(None, "F") is None
