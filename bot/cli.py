@@ -20,7 +20,8 @@ from bot.match import Hit, Matcher
 from bot.text import html_to_text
 from bot.watchlists import load_watchlists, validate_watchlists
 
-EXIT_OK, EXIT_ERROR, EXIT_PENDING = 0, 1, 2
+EXIT_OK, EXIT_ERROR = 0, 1
+PTB_TIMEDELTA_ENV = "PTB_TIMEDELTA"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -72,6 +73,8 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None,
 
 
 def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    # Opt in to python-telegram-bot's durations as timedelta (its next major default).
+    os.environ.setdefault(PTB_TIMEDELTA_ENV, "1")
     from bot.app import run  # the Telegram and scheduler stack loads only when running
 
     token = load_token(os.environ)

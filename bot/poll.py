@@ -128,9 +128,9 @@ class Poller:
         fresh = self.store.unseen(feed, parsed.items)
         new_items = [self._prepare(feed, item, now) for item in fresh]
         alerts = self.store.save_poll(
-            feed, self.clock(), new_items, chat=self.alerts.chat,
-            silent=False, etag=result.etag, last_modified=result.last_modified,
-            body_hash=digest, title=parsed.title or None, next_check=next_check,
+            feed, self.clock(), new_items, chat=self.alerts.chat, etag=result.etag,
+            last_modified=result.last_modified, body_hash=digest, title=parsed.title or None,
+            next_check=next_check,
         )
         hits = sum(len(n.hits) for n in new_items)
         log.info("feed polled feed=%s items=%d new_items=%d hits=%d alerts=%d", feed.name,
@@ -149,7 +149,9 @@ class Poller:
             published=published.astimezone(self.alerts.timezone),
         )
         html = format_alert(content, hits, self.alerts.names, self.alerts.language)
-        return NewItem(item, hits, html)
+        # Only a high-priority watchlist rings the reader's phone; the rest arrive silently.
+        silent = all(self.alerts.priorities.get(h.watchlist) != "high" for h in hits)
+        return NewItem(item, hits, html, silent)
 
     def _failed(self, feed: FeedState, exc: Exception) -> FeedOutcome:
         now = self.clock()

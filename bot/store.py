@@ -60,6 +60,7 @@ class NewItem:
     item: ParsedItem
     hits: tuple[Hit, ...]
     alert_html: str | None
+    silent: bool = False  # send without a notification sound
 
 
 @dataclass(frozen=True)
@@ -287,7 +288,7 @@ class Store:
         return False
 
     def save_poll(self, feed: FeedState, now: datetime, new_items: Sequence[NewItem], *,
-                  chat: str, silent: bool, etag: str | None, last_modified: str | None,
+                  chat: str, etag: str | None, last_modified: str | None,
                   body_hash: str | None, title: str | None, next_check: datetime) -> int:
         """Store one successful poll in one transaction; returns the number of alerts queued.
 
@@ -312,7 +313,7 @@ class Store:
                     self.db.execute(
                         """INSERT INTO alerts (item_id, chat, html, silent, status,
                            next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)""",
-                        [item_id, chat, new.alert_html, int(silent), ALERT_PENDING, iso(now),
+                        [item_id, chat, new.alert_html, int(new.silent), ALERT_PENDING, iso(now),
                          iso(now)],
                     )
                     alerts += 1

@@ -36,6 +36,12 @@ WAGNER_ITEM = {
     "summary": "Russian paramilitaries are being reorganised under the Defence Ministry.",
     "published": WHEN,
 }
+DRONE_ITEM = {
+    "title": "Niger receives a second batch of Bayraktar TB2 drones",
+    "link": "https://wire.example/world/niger-tb2",
+    "summary": "The drones were delivered to Niamey air base.",
+    "published": WHEN,
+}
 QUIET_ITEM = {
     "title": "Dakar : la saison des pluies s'achève",
     "link": "https://news.example/meteo/dakar",
@@ -93,7 +99,7 @@ def test_alerts_reach_telegram_once_across_feeds_and_runs(
     republished = dict(GOITA_ITEM, guid="other-outlet-42",
                        link="http://www.news.example/afrique/goita-instructeurs/#top")
     feed_server.route("/fr", rss_feed("Actu FR", [GOITA_ITEM, QUIET_ITEM]))
-    feed_server.route("/en", atom_feed("News EN", [WAGNER_ITEM]))
+    feed_server.route("/en", atom_feed("News EN", [WAGNER_ITEM, DRONE_ITEM]))
     feed_server.route("/copy", rss_feed("Reprise", [republished]))
     config = write_config(tmp_path, [
         {"name": "Actu FR", "url": feed_server.url("/fr"), "lang": "fr"},
@@ -103,7 +109,11 @@ def test_alerts_reach_telegram_once_across_feeds_and_runs(
     first = run_bot(config, "--once", token=TOKEN)
     assert first.returncode == 0, first.stderr
     sent = api.sent
-    assert len(sent) == 2, [m.text for m in sent]
+    assert len(sent) == 3, [m.text for m in sent]
+    # Goïta and Wagner are high-priority watchlists and notify; TB2 alone arrives silently.
+    silent = {m.text.splitlines()[0]: m.disable_notification for m in sent}
+    assert silent == {"🔔 <b>Assimi Goïta</b> · <b>FAMa</b>": False,
+                      "🔔 <b>Wagner / Africa Corps</b>": False, "🔔 <b>Bayraktar TB2</b>": True}
     assert {m.chat_id for m in sent} == {CHAT}
     assert all(m.parse_mode == "HTML" for m in sent)
     texts = "\n".join(m.text for m in sent)
@@ -112,7 +122,7 @@ def test_alerts_reach_telegram_once_across_feeds_and_runs(
     assert first.stdout == ""
     second = run_bot(config, "--once", token=TOKEN)
     assert second.returncode == 0, second.stderr
-    assert len(api.sent) == 2
+    assert len(api.sent) == 3
     assert TOKEN not in first.stderr + second.stderr
 
 
@@ -154,6 +164,7 @@ def test_flood_control_is_waited_out(tmp_path: Path, feed_server: FeedServer,
     assert result.returncode == 0, result.stderr
     assert len(api.sent) == 2
     assert "flood control" in result.stderr
+    assert "Warning" not in result.stderr
     refused, *_ = [c for c in api.calls if c.method == "sendMessage"]
     assert refused.status == 429
 

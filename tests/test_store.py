@@ -35,7 +35,7 @@ def save(store: Store, feed_index: int, items: list[ParsedItem], *, alert: bool 
     feed = store.feeds()[feed_index]
     new = [NewItem(i, (HIT,), "<b>alert</b>" if alert else None)
            for i in store.unseen(feed, items)]
-    return store.save_poll(feed, NOW, new, chat="@c", silent=False, etag='"e"',
+    return store.save_poll(feed, NOW, new, chat="@c", etag='"e"',
                            last_modified=None, body_hash="h", title="T",
                            next_check=NOW + timedelta(minutes=10))
 
