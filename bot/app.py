@@ -19,17 +19,20 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from telegram import Update
 from telegram.ext import Application
 
+from bot.alerts import escape
 from bot.commands import Commands
 from bot.config import Config
 from bot.credentials import Token
 from bot.deliver import ConsoleSender, Deliverer, Sender, TelegramSender
 from bot.errors import ConfigError, ParseError
 from bot.fetch import Fetcher
+from bot.i18n import t
 from bot.match import Matcher
 from bot.parse import ParsedFeed, parse_feed
 from bot.poll import AlertSettings, CycleReport, Poller
+from bot.reload import WatchlistReloader
 from bot.store import Store
-from bot.watchlists import load_watchlists
+from bot.watchlists import Watchlist, load_watchlists
 
 log = logging.getLogger(__name__)
 
@@ -99,6 +102,7 @@ class BotApp:
             raise ConfigError(config.path, "a Telegram token is set but [telegram] chat is "
                               "empty: say which channel or chat receives the alerts")
         watchlists = load_watchlists(config.watchlists_dir)
+        self.reloader = WatchlistReloader(config.watchlists_dir)
         self.store = Store.open(config.storage_path)
         self._stack.callback(self.store.close)
         self.store.sync_feeds(config.feeds)
@@ -106,7 +110,7 @@ class BotApp:
         self._stack.push_async_callback(self.fetcher.aclose)
         pool = ParsePool(config.polling.parse_workers)
         self._stack.callback(pool.close)
-        names = {w.id: w.name for w in watchlists}
+        names: dict[str, str] = {}
         self.application: Application | None = None  # type: ignore[type-arg]
         sender: Sender
         if self.token:
@@ -116,13 +120,13 @@ class BotApp:
         self.poller = Poller(
             store=self.store, fetcher=self.fetcher, parse=pool, matcher=Matcher(watchlists),
             alerts=AlertSettings(chat=sender.chat, language=config.telegram.language,
-                                 timezone=self.timezone, names=names,
-                                 priorities={w.id: w.priority for w in watchlists}),
+                                 timezone=self.timezone, names=names, priorities={}),
             config=config.polling, clock=self.clock,
         )
         self.deliverer = Deliverer(self.store, sender, config.delivery, self.clock)
         self.commands = Commands(self.store, language=config.telegram.language,
                                  timezone=self.timezone, names=names)
+        self._use_watchlists(watchlists)
         log.info("bot ready feeds=%d watchlists=%d sender=%s db=%s", len(config.feeds),
                  len(watchlists), "telegram" if self.token else "console", config.storage_path)
         return self
@@ -153,11 +157,39 @@ class BotApp:
         """Poll every active feed now, whatever its schedule (``--once``)."""
         return await self.poller.poll(self.store.feeds())
 
+    def _use_watchlists(self, watchlists: tuple[Watchlist, ...]) -> None:
+        """Match with ``watchlists`` from now on (names are shared with the commands)."""
+        self.poller.matcher = Matcher(watchlists)
+        alerts = self.poller.alerts
+        alerts.names.clear()
+        alerts.names.update({w.id: w.name for w in watchlists})
+        alerts.priorities = {w.id: w.priority for w in watchlists}
+
+    def reload_watchlists(self) -> bool:
+        """Take up edits of the watchlists folder; refuse, log and report an invalid edit."""
+        outcome = self.reloader.poll()
+        if outcome is None:
+            return False
+        if outcome.watchlists is not None:
+            self._use_watchlists(outcome.watchlists)
+            log.info("watchlists reloaded watchlists=%d terms=%d", len(outcome.watchlists),
+                     sum(len(w.terms) for w in outcome.watchlists))
+            return True
+        for error in outcome.errors:
+            log.error("watchlist edit refused error=%s", error)
+        heading = t(self.config.telegram.language, "admin.watchlists_refused")
+        notice = "\n".join([f"<b>{escape(heading)}</b>",
+                             *(f"• <code>{escape(str(e))}</code>" for e in outcome.errors)])
+        for admin in self.config.telegram.admins:
+            self.store.queue_message(str(admin), notice, self.clock())
+        return False
+
     async def poll_due(self) -> CycleReport:
-        """Poll the feeds whose time has come, then deliver what they raised."""
+        """Take up watchlist edits, poll the feeds whose time has come, deliver the alerts."""
+        self.reload_watchlists()
         feeds = self.store.feeds(due_at=self.clock())
         report = await self.poller.poll(feeds) if feeds else CycleReport()
-        if report.total("alerts"):
+        if self.store.pending_count():
             await self.deliverer.deliver_due()
         return report
 

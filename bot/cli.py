@@ -1,4 +1,4 @@
-"""The command line: run, check, match; turns the package's errors into messages and exit codes."""
+"""The command line: run, check, match, eval; package errors become messages and exit codes."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from bot import __version__
 from bot.config import DEFAULT_CONFIG_PATH, Config, load_config
 from bot.credentials import load_token
 from bot.errors import BotError, ConfigError
+from bot.evaluate import DEFAULT_LABELLED_SET, evaluate, format_report, load_labelled
 from bot.logs import configure_logging
 from bot.match import Hit, Matcher
 from bot.text import html_to_text
@@ -50,6 +51,13 @@ def build_parser() -> argparse.ArgumentParser:
     match.add_argument("--file", type=Path, help="read JSON lines from FILE (default: stdin)")
     match.add_argument("--watchlists", type=Path,
                        help="watchlists folder (default: the one config.toml names)")
+
+    evaluate = commands.add_parser("eval", help="measure matching quality on a labelled set")
+    evaluate.add_argument("file", nargs="?", type=Path, default=DEFAULT_LABELLED_SET,
+                          help=f"JSON lines with expected watchlists (default: "
+                               f"{DEFAULT_LABELLED_SET})")
+    evaluate.add_argument("--watchlists", type=Path,
+                          help="watchlists folder (default: the one config.toml names)")
     return parser
 
 
@@ -64,6 +72,8 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None,
             return _run(args, out, err)
         if args.command == "check":
             return _check(args, out, err)
+        if args.command == "eval":
+            return _eval(args, out)
         return _match(args, out, err)
     except BotError as exc:
         err.write(f"error: {exc}\n")
@@ -113,12 +123,22 @@ def _check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return EXIT_ERROR if errors else EXIT_OK
 
 
-def _match(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+def _matcher(args: argparse.Namespace) -> Matcher:
     directory = args.watchlists
     if directory is None:
         directory = (load_config(args.config).watchlists_dir if args.config.exists()
                      else Path("watchlists"))
-    matcher = Matcher(load_watchlists(directory))
+    return Matcher(load_watchlists(directory))
+
+
+def _eval(args: argparse.Namespace, out: TextIO) -> int:
+    evaluation = evaluate(_matcher(args), load_labelled(args.file))
+    out.write(format_report(evaluation))
+    return EXIT_OK
+
+
+def _match(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    matcher = _matcher(args)
     if args.json:
         source = args.file.open(encoding="utf-8") if args.file else sys.stdin
         name = str(args.file) if args.file else "<stdin>"

@@ -18,6 +18,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "recent.header": "Dernières alertes ({count})",
         "recent.empty": "Aucune alerte pour l'instant.",
         "recent.bad_count": "Indiquez un nombre entre 1 et {max}, par exemple /recent 5.",
+        "admin.watchlists_refused": "⚠️ Modification des listes de veille refusée ; "
+        "les listes précédentes restent actives.",
     },
     "en": {
         "alert.matched": "Matched:",
@@ -29,6 +31,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "recent.header": "Latest alerts ({count})",
         "recent.empty": "No alerts yet.",
         "recent.bad_count": "Give a number from 1 to {max}, for example /recent 5.",
+        "admin.watchlists_refused": "⚠️ Watchlist edit refused; the previous watchlists "
+        "stay active.",
     },
 }
 

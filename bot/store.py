@@ -339,6 +339,16 @@ class Store:
 
     # Outbox ------------------------------------------------------------------------------
 
+    def queue_message(self, chat: str, html: str, now: datetime, *, silent: bool = False) -> int:
+        """Put a message that belongs to no item (a notice to admins) in the outbox."""
+        cursor = self.db.execute(
+            """INSERT INTO alerts (item_id, chat, html, silent, status, next_attempt_at,
+               created_at) VALUES (NULL, ?, ?, ?, ?, ?, ?)""",
+            [chat, html, int(silent), ALERT_PENDING, iso(now), iso(now)],
+        )
+        self.db.conn.commit()
+        return int(cursor.lastrowid or 0)
+
     def due_alerts(self, now: datetime, limit: int) -> list[Alert]:
         """Pending alerts whose next attempt is due, oldest first."""
         rows = self.db.query(

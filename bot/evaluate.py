@@ -1,0 +1,143 @@
+"""Matching quality on a labelled set: precision, recall and F1 per watchlist, and every miss."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bot.errors import ConfigError
+from bot.match import Hit, Matcher
+from bot.text import html_to_text
+
+DEFAULT_LABELLED_SET = Path("tests/data/matching.jsonl")
+
+
+@dataclass(frozen=True)
+class LabelledItem:
+    """An item with the watchlists it truly mentions."""
+
+    id: str
+    title: str
+    summary: str
+    expected: frozenset[str]
+    lang: str = ""
+    note: str = ""
+
+
+@dataclass
+class Score:
+    """Counts of one watchlist (or all of them) and the measures drawn from them."""
+
+    tp: int = 0
+    fp: int = 0
+    fn: int = 0
+
+    @property
+    def precision(self) -> float:
+        """Share of flagged items that were right (1.0 when nothing was flagged)."""
+        return self.tp / (self.tp + self.fp) if self.tp + self.fp else 1.0
+
+    @property
+    def recall(self) -> float:
+        """Share of true mentions that were flagged (1.0 when there were none)."""
+        return self.tp / (self.tp + self.fn) if self.tp + self.fn else 1.0
+
+    @property
+    def f1(self) -> float:
+        """Harmonic mean of precision and recall."""
+        p, r = self.precision, self.recall
+        return 2 * p * r / (p + r) if p + r else 0.0
+
+
+@dataclass(frozen=True)
+class Miss:
+    """One wrong answer, with what explains it."""
+
+    item: LabelledItem
+    watchlist: str
+    kind: str  # "missed" or "false alarm"
+    reason: str
+
+
+@dataclass
+class Evaluation:
+    """The result of running the matcher over a labelled set."""
+
+    per_watchlist: dict[str, Score] = field(default_factory=dict)
+    overall: Score = field(default_factory=Score)
+    misses: list[Miss] = field(default_factory=list)
+    items: int = 0
+
+
+def load_labelled(path: Path) -> list[LabelledItem]:
+    """Read a JSON-lines labelled set; ConfigError with file and line on a bad line."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise ConfigError(path, f"cannot read the labelled set: {exc.strerror}") from None
+    items = []
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+            items.append(LabelledItem(
+                id=str(record["id"]), title=str(record.get("title") or ""),
+                summary=str(record.get("summary") or ""),
+                expected=frozenset(record["expected"]), lang=str(record.get("lang", "")),
+                note=str(record.get("note", "")),
+            ))
+        except (ValueError, KeyError, TypeError) as exc:
+            raise ConfigError(path, f"bad labelled item: {exc!r}", number) from None
+    return items
+
+
+def evaluate(matcher: Matcher, items: Iterable[LabelledItem]) -> Evaluation:
+    """Match every item and score the answers against the labels."""
+    result = Evaluation()
+    known = [w.id for w in matcher.watchlists]
+    result.per_watchlist = {watchlist: Score() for watchlist in known}
+    for item in items:
+        result.items += 1
+        hits = matcher.match(html_to_text(item.title), html_to_text(item.summary))
+        found = {hit.watchlist for hit in hits}
+        for watchlist in known:
+            score = result.per_watchlist[watchlist]
+            expected = watchlist in item.expected
+            if expected and watchlist in found:
+                score.tp += 1
+            elif watchlist in found:
+                score.fp += 1
+                result.misses.append(Miss(item, watchlist, "false alarm",
+                                          _evidence([h for h in hits if h.watchlist == watchlist])))
+            elif expected:
+                score.fn += 1
+                result.misses.append(Miss(item, watchlist, "missed", "no term matched"))
+    for score in result.per_watchlist.values():
+        result.overall.tp += score.tp
+        result.overall.fp += score.fp
+        result.overall.fn += score.fn
+    return result
+
+
+def _evidence(hits: Sequence[Hit]) -> str:
+    return "; ".join(f"«{h.text}» matched term «{h.term}» in the {h.field} (score {h.score})"
+                     for h in hits)
+
+
+def format_report(evaluation: Evaluation) -> str:
+    """A readable table of the measures, then every miss with its reason."""
+    rows = [f"{'watchlist':<16} {'precision':>9} {'recall':>7} {'F1':>6} {'TP':>5} {'FP':>4} "
+            f"{'FN':>4}"]
+    scores = [*sorted(evaluation.per_watchlist.items()), ("overall", evaluation.overall)]
+    for name, score in scores:
+        rows.append(f"{name:<16} {score.precision:>9.3f} {score.recall:>7.3f} {score.f1:>6.3f} "
+                    f"{score.tp:>5} {score.fp:>4} {score.fn:>4}")
+    rows.append(f"\n{evaluation.items} items, {len(evaluation.misses)} errors")
+    for miss in evaluation.misses:
+        text = f"{miss.item.title} | {miss.item.summary}"
+        rows.append(f"- {miss.kind} {miss.watchlist} [{miss.item.id}] {miss.reason}"
+                    f"{f' ({miss.item.note})' if miss.item.note else ''}: {text[:160]}")
+    return "\n".join(rows) + "\n"
