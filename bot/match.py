@@ -2,23 +2,28 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from rapidfuzz.distance import OSA
 from rapidfuzz.fuzz import ratio
 
-from bot.text import Tokens, phrase_tokens, tokenize
+from bot.text import TOKEN_RE, phrase_tokens, word_forms
 from bot.watchlists import Term, Watchlist
 
-# Words shorter than this (after folding) never match with a typo: short names and
-# acronyms have too many real neighbours (FAMa/FAMAS, Goïta/goitre).
+# A single word shorter than this (after folding) never matches with a typo: short names
+# and acronyms have too many real neighbours (FAMa/FAMAS, Goïta/goitre, Wagner/Wagners).
 FUZZY_MIN_LENGTH = 7
+# Inside a name of several words, at least this long in all, a word of FUZZY_MIN_WORD
+# letters or more may carry the slip ("Wagner Grop"): the other words anchor the match.
+FUZZY_MIN_PHRASE = 10
+FUZZY_MIN_WORD = 5
 # A single slip: one substitution, insertion, deletion or swap of neighbours.
 FUZZY_MAX_EDITS = 1
 EXACT_SCORE = 100
-# Token-folding memo size before it is cleared, to bound memory on endless new words.
-FOLD_CACHE_LIMIT = 200_000
+# Distinct words remembered before the memo is cleared, to bound memory on endless new words.
+WORD_CACHE_LIMIT = 100_000
 FIELDS = ("title", "summary")
 
 
@@ -49,8 +54,22 @@ def _deletions(word: str) -> set[str]:
     return {word[:i] + word[i + 1 :] for i in range(len(word))}
 
 
+@dataclass(frozen=True, slots=True)
+class _Word:
+    """What the matcher knows of one distinct word, computed once and memoised."""
+
+    folded: str
+    cased: str
+    starts: tuple[tuple[_Entry, int], ...]  # terms that may begin here, with edits spent
+
+
 class Matcher:
-    """Finds watchlist terms in items; built once per set of watchlists, reused for every item."""
+    """Finds watchlist terms in items; built once per set of watchlists, reused for every item.
+
+    Each distinct word is looked up once: its folded and case-kept forms and the terms that
+    may begin with it are memoised, so an item costs one regex scan and one dictionary
+    lookup per word, whatever the number of terms.
+    """
 
     def __init__(self, watchlists: Sequence[Watchlist]) -> None:
         self.watchlists = tuple(w for w in watchlists if w.enabled)
@@ -58,8 +77,7 @@ class Matcher:
         self._cased_first: dict[str, list[_Entry]] = {}
         self._fuzzy_first: dict[str, list[_Entry]] = {}
         self._deletion_index: dict[str, set[str]] = {}
-        self._fold_cache: dict[str, tuple[str, str]] = {}
-        self._near_cache: dict[str, tuple[str, ...]] = {}
+        self._words: dict[str, _Word] = {}
         for watchlist in self.watchlists:
             for term in watchlist.terms:
                 self._add(self._compile(watchlist, term))
@@ -67,8 +85,10 @@ class Matcher:
     @staticmethod
     def _compile(watchlist: Watchlist, term: Term) -> _Entry:
         tokens = phrase_tokens(term.text, case=term.case)
+        phrase = len(tokens) > 1 and sum(map(len, tokens)) >= FUZZY_MIN_PHRASE
+        shortest = FUZZY_MIN_WORD if phrase else FUZZY_MIN_LENGTH
         fuzzy = tuple(
-            term.fuzzy and not term.case and len(tok) >= FUZZY_MIN_LENGTH and tok.isalpha()
+            term.fuzzy and not term.case and len(tok) >= shortest and tok.isalpha()
             for tok in tokens
         )
         return _Entry(
@@ -89,77 +109,84 @@ class Matcher:
             for variant in _deletions(first) | {first}:
                 self._deletion_index.setdefault(variant, set()).add(first)
 
-    def tokenize(self, text: str) -> Tokens:
-        """Tokens of ``text`` using this matcher's folding memo."""
-        if len(self._fold_cache) > FOLD_CACHE_LIMIT:
-            self._fold_cache.clear()
-            self._near_cache.clear()
-        return tokenize(text, self._fold_cache)
+    def _learn(self, raw: str) -> _Word:
+        """Work out, once, the forms of ``raw`` and the terms that may start with it."""
+        if len(self._words) > WORD_CACHE_LIMIT:
+            self._words.clear()
+        cased, folded = word_forms(raw)
+        starts = [(e, 0) for e in self._folded_first.get(folded, ())]
+        starts.extend((e, 0) for e in self._cased_first.get(cased, ()))
+        if len(folded) >= FUZZY_MIN_WORD - FUZZY_MAX_EDITS and folded.isalpha():
+            for near in self._near_terms(folded):
+                starts.extend((e, FUZZY_MAX_EDITS) for e in self._fuzzy_first[near])
+        word = _Word(folded, cased, tuple(starts))
+        self._words[raw] = word
+        return word
+
+    def _near_terms(self, word: str) -> set[str]:
+        """Fuzzy-eligible first tokens one slip away from ``word`` (not equal to it)."""
+        candidates: set[str] = set()
+        for variant in _deletions(word) | {word}:
+            candidates |= self._deletion_index.get(variant, set())
+        return {
+            c for c in candidates
+            if c != word
+            and OSA.distance(c, word, score_cutoff=FUZZY_MAX_EDITS) <= FUZZY_MAX_EDITS
+        }
+
+    def words(self, text: str) -> list[_Word]:
+        """The memoised words of plain NFC ``text``, in order."""
+        known = self._words.get
+        learn = self._learn
+        return [known(raw) or learn(raw) for raw in TOKEN_RE.findall(text)]
 
     def match(self, title: str, summary: str = "") -> list[Hit]:
         """Hits in plain-text ``title`` and ``summary``, title first, at most one per term."""
-        fields = {"title": self.tokenize(title), "summary": self.tokenize(summary)}
-        item_words: set[str] | None = None
+        title, summary = _composed(title), _composed(summary)
+        fields = (("title", title, self.words(title)), ("summary", summary, self.words(summary)))
         hits: list[Hit] = []
         seen: set[tuple[str, str]] = set()
-        for field in FIELDS:
-            tokens = fields[field]
-            for entry, first, last, edits in self._candidates(tokens):
-                key = (entry.watchlist.id, entry.term.text)
-                if key in seen:
+        item_words: set[str] | None = None
+        for field, text, words in fields:
+            spans: list[tuple[int, int]] | None = None
+            for i, word in enumerate(words):
+                if not word.starts:
                     continue
-                if entry.context or entry.exclude:
-                    if item_words is None:
-                        item_words = set(fields["title"].folded) | set(fields["summary"].folded)
-                    if not self._context_allows(entry, fields.values(), item_words):
+                for entry, edits in word.starts:
+                    found = self._extend(entry, words, i, edits)
+                    if found is None:
                         continue
-                text = tokens.span_text(first, last)
-                score = EXACT_SCORE if not edits else self._score(entry, tokens, first, last)
-                if score < entry.watchlist.threshold:
-                    continue
-                seen.add(key)
-                hits.append(Hit(entry.watchlist.id, entry.term.text, text, field, score,
-                                tokens.starts[first], tokens.ends[last]))
+                    key = (entry.watchlist.id, entry.term.text)
+                    if key in seen:
+                        continue
+                    if entry.context or entry.exclude:
+                        if item_words is None:
+                            item_words = {w.folded for _, _, ws in fields for w in ws}
+                        if not _context_allows(entry, [ws for _, _, ws in fields], item_words):
+                            continue
+                    last, spent = found
+                    score = EXACT_SCORE if not spent else _score(entry, words, i, last)
+                    if score < entry.watchlist.threshold:
+                        continue
+                    if spans is None:
+                        spans = [m.span() for m in TOKEN_RE.finditer(text)]
+                    start, end = spans[i][0], spans[last][1]
+                    seen.add(key)
+                    hits.append(Hit(entry.watchlist.id, entry.term.text, text[start:end], field,
+                                    score, start, end))
         return _drop_nested(hits)
 
-    def _candidates(self, tokens: Tokens) -> Iterable[tuple[_Entry, int, int, int]]:
-        folded, cased = tokens.folded, tokens.cased
-        size = len(folded)
-        for i in range(size):
-            word = folded[i]
-            starts: list[tuple[_Entry, int]] = [(e, 0) for e in self._folded_first.get(word, ())]
-            starts.extend((e, 0) for e in self._cased_first.get(cased[i], ()))
-            if len(word) >= FUZZY_MIN_LENGTH - FUZZY_MAX_EDITS and word.isalpha():
-                for near in self._near_terms(word):
-                    starts.extend((e, 1) for e in self._fuzzy_first[near])
-            for entry, edits in starts:
-                last = self._extend(entry, tokens, i, edits)
-                if last is not None:
-                    yield entry, i, last[0], last[1]
-
-    def _near_terms(self, word: str) -> tuple[str, ...]:
-        """Fuzzy-eligible first tokens one slip away from ``word`` (not equal to it)."""
-        cached = self._near_cache.get(word)
-        if cached is None:
-            candidates: set[str] = set()
-            for variant in _deletions(word) | {word}:
-                candidates |= self._deletion_index.get(variant, set())
-            cached = tuple(
-                c for c in candidates
-                if c != word and OSA.distance(c, word, score_cutoff=FUZZY_MAX_EDITS)
-                <= FUZZY_MAX_EDITS
-            )
-            self._near_cache[word] = cached
-        return cached
-
     @staticmethod
-    def _extend(entry: _Entry, tokens: Tokens, start: int, edits: int) -> tuple[int, int] | None:
-        """Last token index and edit count if ``entry`` matches from ``start``, else None."""
-        words = tokens.cased if entry.term.case else tokens.folded
-        if start + len(entry.tokens) > len(words):
+    def _extend(entry: _Entry, words: Sequence[_Word], start: int,
+                edits: int) -> tuple[int, int] | None:
+        """Last word index and edits spent if ``entry`` matches from ``start``, else None."""
+        size = len(entry.tokens)
+        if start + size > len(words):
             return None
-        for offset in range(1, len(entry.tokens)):
-            expected, actual = entry.tokens[offset], words[start + offset]
+        case = entry.term.case
+        for offset in range(1, size):
+            word = words[start + offset]
+            expected, actual = entry.tokens[offset], word.cased if case else word.folded
             if expected == actual:
                 continue
             if not entry.fuzzy[offset] or edits >= FUZZY_MAX_EDITS or not actual.isalpha():
@@ -167,26 +194,34 @@ class Matcher:
             if OSA.distance(expected, actual, score_cutoff=FUZZY_MAX_EDITS) > FUZZY_MAX_EDITS:
                 return None
             edits += 1
-        return start + len(entry.tokens) - 1, edits
+        return start + size - 1, edits
 
-    @staticmethod
-    def _context_allows(entry: _Entry, fields: Iterable[Tokens], item_words: set[str]) -> bool:
-        all_fields = tuple(fields)
 
-        def present(phrase: tuple[str, ...]) -> bool:
-            if not set(phrase) <= item_words:
-                return False
-            return any(_contains(tokens.folded, phrase) for tokens in all_fields)
+def _composed(text: str) -> str:
+    """``text`` in NFC, so that a decomposed "Goïta" splits into the same words."""
+    if text.isascii() or unicodedata.is_normalized("NFC", text):
+        return text
+    return unicodedata.normalize("NFC", text)
 
-        if any(present(p) for p in entry.exclude):
+
+def _context_allows(entry: _Entry, fields: Sequence[Sequence[_Word]],
+                    item_words: set[str]) -> bool:
+    """Exclusions veto the hit; context phrases, when a term has them, must be present."""
+
+    def present(phrase: tuple[str, ...]) -> bool:
+        if not set(phrase) <= item_words:
             return False
-        return not entry.context or any(present(p) for p in entry.context)
+        return any(_contains([w.folded for w in words], phrase) for words in fields)
 
-    @staticmethod
-    def _score(entry: _Entry, tokens: Tokens, first: int, last: int) -> int:
-        expected = " ".join(phrase_tokens(entry.term.text))
-        found = " ".join(tokens.folded[first : last + 1])
-        return int(ratio(expected, found))
+    if any(present(p) for p in entry.exclude):
+        return False
+    return not entry.context or any(present(p) for p in entry.context)
+
+
+def _score(entry: _Entry, words: Sequence[_Word], first: int, last: int) -> int:
+    expected = " ".join(phrase_tokens(entry.term.text))
+    found = " ".join(w.folded for w in words[first : last + 1])
+    return int(ratio(expected, found))
 
 
 def _contains(words: Sequence[str], phrase: tuple[str, ...]) -> bool:

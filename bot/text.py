@@ -21,7 +21,8 @@ SPECIAL_LETTERS = str.maketrans({
 })
 # A token is a run of letters (with any combining marks) or a run of digits, so that
 # "TB2", "TB-2" and "TB 2" all give the tokens TB and 2.
-TOKEN_RE = re.compile(r"(?:[^\W\d_][\u0300-\u036f]*)+|\d+")
+# Text is in composed form (NFC) before it is split, so accents belong to their letters.
+TOKEN_RE = re.compile(r"[^\W\d_]+|\d+")
 WHITESPACE_RE = re.compile(r"\s+")
 MARKUP_HINT_RE = re.compile(r"[<&]")
 
@@ -84,6 +85,12 @@ def fold(text: str) -> str:
     return strip_accents(text).casefold()
 
 
+def word_forms(word: str) -> tuple[str, str]:
+    """The case-kept and the folded form of one word ("Goïta" -> ("Goita", "goita"))."""
+    bare = strip_accents(word)
+    return bare, bare.casefold()
+
+
 @dataclass(frozen=True)
 class Tokens:
     """The word tokens of one text: folded and case-kept forms, with their spans."""
@@ -103,7 +110,7 @@ class Tokens:
 
 
 def tokenize(text: str, cache: dict[str, tuple[str, str]] | None = None) -> Tokens:
-    """Split plain ``text`` (already NFC) into tokens; ``cache`` memoises folding per word."""
+    """Split plain ``text`` (already NFC) into tokens; ``cache`` memoises word forms."""
     folded: list[str] = []
     cased: list[str] = []
     starts: list[int] = []
@@ -113,11 +120,9 @@ def tokenize(text: str, cache: dict[str, tuple[str, str]] | None = None) -> Toke
         word = match.group()
         forms = memo.get(word)
         if forms is None:
-            bare = strip_accents(word)
-            forms = (bare.casefold(), bare)
-            memo[word] = forms
-        folded.append(forms[0])
-        cased.append(forms[1])
+            forms = memo[word] = word_forms(word)
+        cased.append(forms[0])
+        folded.append(forms[1])
         starts.append(match.start())
         ends.append(match.end())
     return Tokens(text, tuple(folded), tuple(cased), tuple(starts), tuple(ends))

@@ -146,10 +146,21 @@ def _detailed_terms(doc: TomlDocument, raw: object) -> tuple[Term, ...]:
 def _checked(doc: TomlDocument, term: Term) -> Term:
     if not term.text:
         raise ConfigError(doc.path, "empty term", term.line)
-    if not phrase_tokens(term.text):
+    tokens = phrase_tokens(term.text)
+    if not tokens:
         raise ConfigError(doc.path, f"term {term.text!r} has no letters or digits, so it can "
                           "never match", term.line)
+    for phrase in term.exclude:
+        if _within(phrase_tokens(phrase), tokens):
+            raise ConfigError(doc.path, f"term {term.text!r} can never match: its exclusion "
+                              f"{phrase!r} is part of the term itself", term.line)
     return term
+
+
+def _within(part: tuple[str, ...], whole: tuple[str, ...]) -> bool:
+    """True when ``part`` occurs as consecutive words of ``whole``."""
+    width = len(part)
+    return any(whole[i : i + width] == part for i in range(len(whole) - width + 1))
 
 
 def _duplicate_terms(watchlist: Watchlist,

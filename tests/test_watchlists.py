@@ -46,6 +46,7 @@ def test_options_are_read(tmp_path: Path) -> None:
         ('priority = "urgent"\nterms = ["A"]\n', 1, "priority must be one of"),
         ('terms = [\n  "Goïta",\n  "Goita",\n]\n', 3, "duplicates the term"),
         ('terms = []\n', None, "no terms"),
+        ('[[term]]\ntext = "Bayraktar TB2"\nexclude = ["tb-2"]\n', 2, "can never match"),
     ],
 )
 def test_errors_name_file_and_line(tmp_path: Path, text: str, line: int | None,
