@@ -44,7 +44,8 @@ class Hit:
 class _Entry:
     watchlist: Watchlist
     term: Term
-    tokens: tuple[str, ...]
+    tokens: tuple[str, ...]  # case kept for case-sensitive terms, else folded
+    folded: tuple[str, ...]
     fuzzy: tuple[bool, ...]
     context: tuple[tuple[str, ...], ...]
     exclude: tuple[tuple[str, ...], ...]
@@ -61,6 +62,9 @@ class _Word:
     folded: str
     cased: str
     starts: tuple[tuple[_Entry, int], ...]  # terms that may begin here, with edits spent
+    # Case-sensitive terms with context that may begin here in a text written without case
+    # ("les fama ont frappé" in an all lower-case post): the context stands in for the case.
+    caseless: tuple[tuple[_Entry, int], ...]
 
 
 class Matcher:
@@ -75,6 +79,7 @@ class Matcher:
         self.watchlists = tuple(w for w in watchlists if w.enabled)
         self._folded_first: dict[str, list[_Entry]] = {}
         self._cased_first: dict[str, list[_Entry]] = {}
+        self._caseless_first: dict[str, list[_Entry]] = {}
         self._fuzzy_first: dict[str, list[_Entry]] = {}
         self._deletion_index: dict[str, set[str]] = {}
         self._words: dict[str, _Word] = {}
@@ -95,6 +100,7 @@ class Matcher:
             watchlist=watchlist,
             term=term,
             tokens=tokens,
+            folded=phrase_tokens(term.text),
             fuzzy=fuzzy,
             context=tuple(phrase_tokens(p) for p in term.context),
             exclude=tuple(phrase_tokens(p) for p in term.exclude),
@@ -104,6 +110,8 @@ class Matcher:
         first = entry.tokens[0]
         index = self._cased_first if entry.term.case else self._folded_first
         index.setdefault(first, []).append(entry)
+        if entry.term.case and entry.context:
+            self._caseless_first.setdefault(entry.folded[0], []).append(entry)
         if entry.fuzzy[0]:
             self._fuzzy_first.setdefault(first, []).append(entry)
             for variant in _deletions(first) | {first}:
@@ -119,7 +127,8 @@ class Matcher:
         if len(folded) >= FUZZY_MIN_WORD - FUZZY_MAX_EDITS and folded.isalpha():
             for near in self._near_terms(folded):
                 starts.extend((e, FUZZY_MAX_EDITS) for e in self._fuzzy_first[near])
-        word = _Word(folded, cased, tuple(starts))
+        caseless = tuple((e, 0) for e in self._caseless_first.get(folded, ()))
+        word = _Word(folded, cased, tuple(starts), caseless)
         self._words[raw] = word
         return word
 
@@ -149,11 +158,13 @@ class Matcher:
         item_words: set[str] | None = None
         for field, text, words in fields:
             spans: list[tuple[int, int]] | None = None
+            caseless = _without_case(text)
             for i, word in enumerate(words):
-                if not word.starts:
+                starts = word.starts + word.caseless if caseless else word.starts
+                if not starts:
                     continue
-                for entry, edits in word.starts:
-                    found = self._extend(entry, words, i, edits)
+                for entry, edits in starts:
+                    found = self._extend(entry, words, i, edits, caseless)
                     if found is None:
                         continue
                     key = (entry.watchlist.id, entry.term.text)
@@ -177,16 +188,17 @@ class Matcher:
         return _drop_nested(hits)
 
     @staticmethod
-    def _extend(entry: _Entry, words: Sequence[_Word], start: int,
-                edits: int) -> tuple[int, int] | None:
+    def _extend(entry: _Entry, words: Sequence[_Word], start: int, edits: int,
+                caseless: bool) -> tuple[int, int] | None:
         """Last word index and edits spent if ``entry`` matches from ``start``, else None."""
         size = len(entry.tokens)
         if start + size > len(words):
             return None
-        case = entry.term.case
+        case = entry.term.case and not caseless
+        tokens = entry.tokens if case else entry.folded
         for offset in range(1, size):
             word = words[start + offset]
-            expected, actual = entry.tokens[offset], word.cased if case else word.folded
+            expected, actual = tokens[offset], word.cased if case else word.folded
             if expected == actual:
                 continue
             if not entry.fuzzy[offset] or edits >= FUZZY_MAX_EDITS or not actual.isalpha():
@@ -195,6 +207,13 @@ class Matcher:
                 return None
             edits += 1
         return start + size - 1, edits
+
+
+def _without_case(text: str) -> bool:
+    """True for text whose capitals carry no meaning: all upper case, or not even starting
+    with a capital (lower-case social-media style)."""
+    first = next((c for c in text if c.isalpha()), "")
+    return text.isupper() or first.islower()
 
 
 def _composed(text: str) -> str:

@@ -37,6 +37,9 @@ def ids(matcher: Matcher, title: str, summary: str = "") -> set[str]:
         ("Une patrouille des FAMa attaquée près de Gao", {"fama"}),
         ("Les Forces armées maliennes reprennent Kidal", {"fama"}),
         ("The Malian army said on Monday", {"fama"}),
+        ("les fama ont frappé près de gao ce matin #Mali", {"fama"}),
+        ("MALI : LES FAMA REPRENNENT ANÉFIS", {"fama"}),
+        ("Wagner-linked firms still export timber", {"wagner"}),
     ],
 )
 def test_true_mentions(shipped: Matcher, text: str, expected: set[str]) -> None:
@@ -59,6 +62,9 @@ def test_true_mentions(shipped: Matcher, text: str, expected: set[str]) -> None:
         "L'Afrika Korps de Rommel en Libye en 1941",
         "Selçuk Bayraktar présente le drone Kizilelma",
         "Les mercenaires du grouppe Wagnor",  # two slips in short words: no match
+        "la fama de la cantante no para de crecer",  # lower case, no Malian context
+        "Malaysia's FAMA opens vegetable stalls",
+        "Le Bayraktar TB3 décolle d'un navire",
     ],
 )
 def test_hard_negatives(shipped: Matcher, text: str) -> None:
