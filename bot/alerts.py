@@ -18,6 +18,7 @@ MAX_TITLE_CHARS = 300
 MAX_SOURCE_CHARS = 120
 EXCERPT_RADIUS = 140  # characters of context kept on each side of a summary hit
 MAX_EVIDENCE = 6
+MAX_OUTLETS_SHOWN = 12
 ALERT_ICON = "🔔"
 ELLIPSIS = "…"
 TAG_RE = re.compile(r"<[^>]*>")
@@ -32,6 +33,8 @@ class AlertContent:
     summary: str
     source: str
     published: datetime | None  # already in the reader's time zone
+    outlets: tuple[str, ...] = ()  # every outlet that carried the story, the source first
+    summary_hits: tuple[Hit, ...] = ()  # hits inside ``summary``, for the excerpt
 
 
 def format_alert(content: AlertContent, hits: Sequence[Hit], names: Mapping[str, str],
@@ -52,8 +55,16 @@ def format_alert(content: AlertContent, hits: Sequence[Hit], names: Mapping[str,
         + (f", {hit.score}%" if hit.score < 100 else "") + ")"
         for hit in hits[:MAX_EVIDENCE]
     )
-    lines = [header, title_line, source_line, f"{escape(t(lang, 'alert.matched'))} {evidence}"]
-    excerpt = _excerpt(content.summary, [h for h in hits if h.field == "summary"])
+    lines = [header, title_line, source_line]
+    others = content.outlets[1:]
+    if others:
+        shown = ", ".join(escape(_clip(o, MAX_SOURCE_CHARS)) for o in others[:MAX_OUTLETS_SHOWN])
+        more = "…" if len(others) > MAX_OUTLETS_SHOWN else ""
+        lines.append(f"{escape(t(lang, 'alert.also'))} {shown}{more} "
+                     f"({escape(t(lang, 'alert.outlets', count=len(content.outlets)))})")
+    lines.append(f"{escape(t(lang, 'alert.matched'))} {evidence}")
+    summary_hits = content.summary_hits or [h for h in hits if h.field == "summary"]
+    excerpt = _excerpt(content.summary, summary_hits)
     if excerpt:
         lines.append(f"<blockquote>{excerpt}</blockquote>")
     message = "\n".join(lines)
@@ -68,6 +79,8 @@ def _excerpt(summary: str, hits: Sequence[Hit]) -> str:
     if not hits:
         return ""
     hit = min(hits, key=lambda h: h.start)
+    if hit.end > len(summary) or summary[hit.start : hit.end] != hit.text:
+        return ""  # positions from another version of the text: no excerpt rather than a wrong one
     start = max(0, hit.start - EXCERPT_RADIUS)
     end = min(len(summary), hit.end + EXCERPT_RADIUS)
     before = summary[start : hit.start]

@@ -7,11 +7,12 @@ import logging
 import multiprocessing
 import signal
 import sys
+import time
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import AsyncExitStack
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TextIO
 from zoneinfo import ZoneInfo
 
@@ -23,7 +24,7 @@ from bot.alerts import escape
 from bot.commands import Commands
 from bot.config import Config
 from bot.credentials import Token
-from bot.deliver import ConsoleSender, Deliverer, Sender, TelegramSender
+from bot.deliver import ConsoleSender, Deliverer, Pacer, Sender, TelegramSender
 from bot.errors import ConfigError, ParseError
 from bot.fetch import Fetcher
 from bot.i18n import t
@@ -32,6 +33,7 @@ from bot.parse import ParsedFeed, parse_feed
 from bot.poll import AlertSettings, CycleReport, Poller
 from bot.reload import WatchlistReloader
 from bot.store import Store
+from bot.stories import StoryIndex, fingerprint
 from bot.watchlists import Watchlist, load_watchlists
 
 log = logging.getLogger(__name__)
@@ -122,14 +124,28 @@ class BotApp:
             alerts=AlertSettings(chat=sender.chat, language=config.telegram.language,
                                  timezone=self.timezone, names=names, priorities={}),
             config=config.polling, clock=self.clock,
+            stories=self._story_index(),
         )
-        self.deliverer = Deliverer(self.store, sender, config.delivery, self.clock)
+        pacer = Pacer(config.delivery.per_chat_per_minute, config.delivery.global_per_second,
+                      time.monotonic, asyncio.sleep)
+        self.deliverer = Deliverer(self.store, sender, config.delivery, self.clock, pacer,
+                                   language=config.telegram.language,
+                                   admins=config.telegram.admins)
         self.commands = Commands(self.store, language=config.telegram.language,
                                  timezone=self.timezone, names=names)
         self._use_watchlists(watchlists)
         log.info("bot ready feeds=%d watchlists=%d sender=%s db=%s", len(config.feeds),
                  len(watchlists), "telegram" if self.token else "console", config.storage_path)
         return self
+
+    def _story_index(self) -> StoryIndex:
+        """The recent items, by their words, so new reports join their stories."""
+        window = timedelta(seconds=self.config.delivery.story_window)
+        index = StoryIndex(window)
+        for item_id, story_id, title, summary, when in self.store.recent_items(
+                self.clock() - window):
+            index.add(item_id, story_id, when, fingerprint(title, summary))
+        return index
 
     async def __aexit__(self, *exc: object) -> None:
         await self._stack.aclose()

@@ -15,7 +15,16 @@ from bot import __version__
 from bot.config import DEFAULT_CONFIG_PATH, Config, load_config
 from bot.credentials import load_token
 from bot.errors import BotError, ConfigError
-from bot.evaluate import DEFAULT_LABELLED_SET, evaluate, format_report, load_labelled
+from bot.evaluate import (
+    DEFAULT_LABELLED_SET,
+    DEFAULT_STORY_SET,
+    evaluate,
+    evaluate_stories,
+    format_report,
+    format_story_report,
+    load_labelled,
+    load_story_items,
+)
 from bot.logs import configure_logging
 from bot.match import Hit, Matcher
 from bot.text import html_to_text
@@ -53,9 +62,11 @@ def build_parser() -> argparse.ArgumentParser:
                        help="watchlists folder (default: the one config.toml names)")
 
     evaluate = commands.add_parser("eval", help="measure matching quality on a labelled set")
-    evaluate.add_argument("file", nargs="?", type=Path, default=DEFAULT_LABELLED_SET,
-                          help=f"JSON lines with expected watchlists (default: "
-                               f"{DEFAULT_LABELLED_SET})")
+    evaluate.add_argument("file", nargs="?", type=Path,
+                          help=f"labelled JSON lines (default: {DEFAULT_LABELLED_SET}, or "
+                               f"{DEFAULT_STORY_SET} with --stories)")
+    evaluate.add_argument("--stories", action="store_true",
+                          help="measure story grouping (pairwise precision and recall)")
     evaluate.add_argument("--watchlists", type=Path,
                           help="watchlists folder (default: the one config.toml names)")
     return parser
@@ -132,7 +143,11 @@ def _matcher(args: argparse.Namespace) -> Matcher:
 
 
 def _eval(args: argparse.Namespace, out: TextIO) -> int:
-    evaluation = evaluate(_matcher(args), load_labelled(args.file))
+    if args.stories:
+        stories = evaluate_stories(load_story_items(args.file or DEFAULT_STORY_SET))
+        out.write(format_story_report(stories))
+        return EXIT_OK
+    evaluation = evaluate(_matcher(args), load_labelled(args.file or DEFAULT_LABELLED_SET))
     out.write(format_report(evaluation))
     return EXIT_OK
 

@@ -67,6 +67,11 @@ class DeliveryConfig:
     retry_base: float = 10.0
     retry_max: float = 3600.0
     batch: int = 20
+    per_chat_per_minute: int = 20  # Telegram's limit in a group or channel
+    global_per_second: int = 30  # Telegram's limit across all chats
+    max_hold: float = 300.0  # longest wait before pending alerts are sent as digests
+    edit_interval: float = 60.0  # least time between two edits of one story's alert
+    story_window: float = 72 * 3600.0  # how long a story takes in new reports
 
 
 @dataclass(frozen=True)
@@ -164,15 +169,16 @@ def _polling(doc: TomlDocument, table: dict[str, Any]) -> PollingConfig:
 def _delivery(doc: TomlDocument, table: dict[str, Any]) -> DeliveryConfig:
     where = "delivery"
     defaults = DeliveryConfig()
-    _no_unknown_keys(doc, table, {"tick", "once_deadline", "retry_base", "retry_max", "batch"},
-                     where)
-    return DeliveryConfig(
-        tick=_duration(doc, table, "tick", defaults.tick, where),
-        once_deadline=_duration(doc, table, "once_deadline", defaults.once_deadline, where),
-        retry_base=_duration(doc, table, "retry_base", defaults.retry_base, where),
-        retry_max=_duration(doc, table, "retry_max", defaults.retry_max, where),
-        batch=_positive_int(doc, table, "batch", defaults.batch, where),
-    )
+    counts = ("batch", "per_chat_per_minute", "global_per_second")
+    durations = ("tick", "once_deadline", "retry_base", "retry_max", "max_hold",
+                 "edit_interval", "story_window")
+    _no_unknown_keys(doc, table, {*counts, *durations}, where)
+    values: dict[str, Any] = {
+        key: _duration(doc, table, key, getattr(defaults, key), where) for key in durations
+    }
+    for key in counts:
+        values[key] = _positive_int(doc, table, key, getattr(defaults, key), where)
+    return DeliveryConfig(**values)
 
 
 def _feeds(doc: TomlDocument, raw: object, default_interval: float) -> tuple[FeedConfig, ...]:

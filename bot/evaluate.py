@@ -1,14 +1,16 @@
-"""Matching quality on a labelled set: precision, recall and F1 per watchlist, and every miss."""
+"""Quality on labelled sets: matching per watchlist, and "same story" over pairs of items."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from bot.errors import ConfigError
 from bot.match import Hit, Matcher
+from bot.stories import StoryIndex, canonical_url, fingerprint, guid_key
 from bot.text import html_to_text
 
 DEFAULT_LABELLED_SET = Path("tests/data/matching.jsonl")
@@ -140,4 +142,115 @@ def format_report(evaluation: Evaluation) -> str:
         text = f"{miss.item.title} | {miss.item.summary}"
         rows.append(f"- {miss.kind} {miss.watchlist} [{miss.item.id}] {miss.reason}"
                     f"{f' ({miss.item.note})' if miss.item.note else ''}: {text[:160]}")
+    return "\n".join(rows) + "\n"
+
+
+DEFAULT_STORY_SET = Path("tests/data/stories.jsonl")
+STORY_WINDOW = timedelta(hours=72)
+
+
+@dataclass(frozen=True)
+class StoryItem:
+    """A feed item labelled with the story it reports."""
+
+    id: str
+    feed: str
+    lang: str
+    guid: str | None
+    link: str | None
+    title: str
+    summary: str
+    published: datetime
+    story: str
+
+
+@dataclass
+class StoryEvaluation:
+    """Pairwise "same story" scores, for same-language and cross-language pairs."""
+
+    same_language: Score = field(default_factory=Score)
+    cross_language: Score = field(default_factory=Score)
+    errors: list[tuple[str, StoryItem, StoryItem]] = field(default_factory=list)
+    items: int = 0
+    stories: int = 0
+
+
+def load_story_items(path: Path) -> list[StoryItem]:
+    """Read a JSON-lines story set; ConfigError with file and line on a bad line."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise ConfigError(path, f"cannot read the story set: {exc.strerror}") from None
+    items = []
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            r = json.loads(line)
+            items.append(StoryItem(
+                id=str(r["id"]), feed=str(r["feed"]), lang=str(r.get("lang", "")),
+                guid=r.get("guid"), link=r.get("link"), title=html_to_text(r["title"]),
+                summary=html_to_text(r.get("summary") or ""),
+                published=datetime.fromisoformat(r["published"]), story=str(r["story"]),
+            ))
+        except (ValueError, KeyError, TypeError) as exc:
+            raise ConfigError(path, f"bad story item: {exc!r}", number) from None
+    return items
+
+
+def assign_stories(items: Sequence[StoryItem]) -> dict[str, int]:
+    """Group items into stories as the bot does, in publication order: item id -> story."""
+    index = StoryIndex(STORY_WINDOW)
+    by_identity: dict[str, int] = {}
+    assigned: dict[str, int] = {}
+    for number, item in enumerate(sorted(items, key=lambda i: i.published)):
+        keys = [k for k in (guid_key(item.guid, item.feed),
+                            canonical_url(item.link) if item.link else None) if k]
+        story = next((by_identity[k] for k in keys if k in by_identity), None)
+        fp = fingerprint(item.title, item.summary)
+        if story is None:
+            story = index.find(fp, item.published)
+        if story is None:
+            story = number
+        for key in keys:
+            by_identity.setdefault(key, story)
+        index.add(number, story, item.published, fp)
+        assigned[item.id] = story
+    return assigned
+
+
+def evaluate_stories(items: Sequence[StoryItem]) -> StoryEvaluation:
+    """Score every pair of items: are they put in the same story exactly when labelled so?"""
+    assigned = assign_stories(items)
+    result = StoryEvaluation(items=len(items), stories=len(set(assigned.values())))
+    for i, a in enumerate(items):
+        for b in items[i + 1 :]:
+            truth = a.story == b.story
+            predicted = assigned[a.id] == assigned[b.id]
+            score = result.same_language if a.lang == b.lang else result.cross_language
+            if truth and predicted:
+                score.tp += 1
+            elif predicted:
+                score.fp += 1
+                if a.lang == b.lang:
+                    result.errors.append(("wrongly joined", a, b))
+            elif truth:
+                score.fn += 1
+                if a.lang == b.lang:
+                    result.errors.append(("wrongly split", a, b))
+    return result
+
+
+def format_story_report(evaluation: StoryEvaluation) -> str:
+    """Pairwise precision and recall, then each wrong same-language pair."""
+    rows = [f"{evaluation.items} items, {evaluation.stories} stories found",
+            f"{'pairs':<16} {'precision':>9} {'recall':>7} {'F1':>6} {'TP':>5} {'FP':>4} "
+            f"{'FN':>4}"]
+    for name, score in (("same language", evaluation.same_language),
+                        ("cross-language", evaluation.cross_language)):
+        rows.append(f"{name:<16} {score.precision:>9.3f} {score.recall:>7.3f} {score.f1:>6.3f} "
+                    f"{score.tp:>5} {score.fp:>4} {score.fn:>4}")
+    for kind, a, b in evaluation.errors:
+        rows.append(f"- {kind} [{a.id} {a.story}] {a.title[:70]} | [{b.id} {b.story}] "
+                    f"{b.title[:70]}")
     return "\n".join(rows) + "\n"

@@ -16,8 +16,8 @@ from bot.errors import FetchError, ParseError
 from bot.fetch import Fetcher, RetryLater
 from bot.match import Matcher
 from bot.parse import ParsedFeed, ParsedItem
-from bot.store import FeedState, NewItem, Store
-from bot.stories import content_hash
+from bot.store import FeedState, NewItem, RenderedAlert, Store, StoryView
+from bot.stories import StoryIndex, content_hash, fingerprint
 
 log = logging.getLogger(__name__)
 
@@ -70,8 +70,9 @@ class Poller:
 
     def __init__(self, *, store: Store, fetcher: Fetcher, parse: ParseFunction,
                  matcher: Matcher, alerts: AlertSettings, config: PollingConfig,
-                 clock: Callable[[], datetime]) -> None:
+                 stories: StoryIndex, clock: Callable[[], datetime]) -> None:
         self.store = store
+        self.stories = stories
         self.fetcher = fetcher
         self.parse = parse
         self.matcher = matcher
@@ -125,33 +126,43 @@ class Poller:
                      parsed.warning[:200])
         if parsed.truncated:
             log.warning("feed too long feed=%s dropped_items=%d", feed.name, parsed.truncated)
-        fresh = self.store.unseen(feed, parsed.items)
-        new_items = [self._prepare(feed, item, now) for item in fresh]
-        alerts = self.store.save_poll(
-            feed, self.clock(), new_items, chat=self.alerts.chat, etag=result.etag,
-            last_modified=result.last_modified, body_hash=digest, title=parsed.title or None,
-            next_check=next_check,
+        fresh, retitled = self.store.unseen(feed, parsed.items)
+        prints = [fingerprint(item.title, item.summary) for item in fresh]
+        new_items = [
+            NewItem(item, tuple(self.matcher.match(item.title, item.summary)),
+                    self.stories.find(fp, _when(item, now)))
+            for item, fp in zip(fresh, prints, strict=True)
+        ]
+        saved = self.store.save_poll(
+            feed, self.clock(), new_items, retitled, chat=self.alerts.chat, render=self.render,
+            etag=result.etag, last_modified=result.last_modified, body_hash=digest,
+            title=parsed.title or None, next_check=next_check,
         )
+        by_item = {id(item): fp for item, fp in zip(fresh, prints, strict=True)}
+        for item_id, story_id, item in saved.items:
+            self.stories.add(item_id, story_id, _when(item, now), by_item[id(item)])
         hits = sum(len(n.hits) for n in new_items)
-        log.info("feed polled feed=%s items=%d new_items=%d hits=%d alerts=%d", feed.name,
-                 len(parsed.items), len(new_items), hits, alerts)
-        return FeedOutcome(feed.name, "new", len(parsed.items), len(new_items), hits, alerts)
+        log.info("feed polled feed=%s items=%d new_items=%d hits=%d alerts=%d "
+                 "alerts_updated=%d retitled=%d", feed.name, len(parsed.items),
+                 len(saved.items), hits, saved.alerts_new, saved.alerts_updated, len(retitled))
+        return FeedOutcome(feed.name, "new", len(parsed.items), len(saved.items), hits,
+                           saved.alerts_new)
 
-    def _prepare(self, feed: FeedState, item: ParsedItem, now: datetime) -> NewItem:
-        hits = tuple(self.matcher.match(item.title, item.summary))
-        if not hits:
-            return NewItem(item, hits, None)
-        published = item.published
+    def render(self, view: StoryView) -> RenderedAlert:
+        """The alert for a story as it stands, in the configured language and time zone."""
+        now = self.clock()
+        published = view.published
         if published is None or published > now + MAX_FUTURE_SKEW:
             published = now
         content = AlertContent(
-            title=item.title, link=item.link, summary=item.summary, source=feed.name,
-            published=published.astimezone(self.alerts.timezone),
+            title=view.title, link=view.link, summary=view.summary, source=view.source,
+            published=published.astimezone(self.alerts.timezone), outlets=view.outlets,
+            summary_hits=view.summary_hits,
         )
-        html = format_alert(content, hits, self.alerts.names, self.alerts.language)
+        html = format_alert(content, view.hits, self.alerts.names, self.alerts.language)
         # Only a high-priority watchlist rings the reader's phone; the rest arrive silently.
-        silent = all(self.alerts.priorities.get(h.watchlist) != "high" for h in hits)
-        return NewItem(item, hits, html, silent)
+        silent = all(self.alerts.priorities.get(h.watchlist) != "high" for h in view.hits)
+        return RenderedAlert(html, silent)
 
     def _failed(self, feed: FeedState, exc: Exception) -> FeedOutcome:
         now = self.clock()
@@ -171,3 +182,9 @@ class Poller:
                     feed.name, feed.url, reason, error[:300], failures,
                     retry_at.isoformat(timespec="seconds"))
         return FeedOutcome(feed.name, "failed", error=error)
+
+
+def _when(item: ParsedItem, now: datetime) -> datetime:
+    """The time an item reports: its own date, unless missing or in the future."""
+    published = item.published
+    return now if published is None or published > now + MAX_FUTURE_SKEW else published

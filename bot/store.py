@@ -7,7 +7,7 @@ This is the only module that talks to SQLite. Each write that must not be seen h
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -55,24 +55,69 @@ class FeedState:
 
 @dataclass(frozen=True)
 class NewItem:
-    """A parsed item not seen before, with its hits and the alert text, ready to store."""
+    """A parsed item not seen before, with its hits and the story it seems to join."""
 
     item: ParsedItem
     hits: tuple[Hit, ...]
-    alert_html: str | None
-    silent: bool = False  # send without a notification sound
+    story_id: int | None = None  # an existing story found by similarity; None for a new one
+
+
+@dataclass(frozen=True)
+class Retitled:
+    """A stored item its feed now publishes under another title (same GUID)."""
+
+    item_id: int
+    story_id: int
+    item: ParsedItem
+
+
+@dataclass(frozen=True)
+class StoryView:
+    """Everything an alert about one story shows."""
+
+    story_id: int
+    title: str
+    link: str | None
+    source: str
+    published: datetime | None
+    outlets: tuple[str, ...]  # every feed that carried the story, first one first
+    hits: tuple[Hit, ...]  # one per watchlist term, first occurrence
+    summary: str  # the summary the excerpt comes from
+    summary_hits: tuple[Hit, ...]  # hits inside that summary, with their positions
+
+
+@dataclass(frozen=True)
+class RenderedAlert:
+    """An alert's text and how it is sent."""
+
+    html: str
+    silent: bool
+
+
+@dataclass(frozen=True)
+class PollSaved:
+    """What one stored poll added."""
+
+    items: tuple[tuple[int, int, ParsedItem], ...]  # (item id, story id, item)
+    alerts_new: int
+    alerts_updated: int
+
+
+Renderer = Callable[[StoryView], RenderedAlert]
 
 
 @dataclass(frozen=True)
 class Alert:
-    """One message waiting in the outbox."""
+    """One message of the outbox: to send, or (``message_id`` set) to edit."""
 
     id: int
-    item_id: int | None
+    story_id: int | None
     chat: str
     html: str
     silent: bool
     attempts: int
+    message_id: int | None = None
+    thread_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -94,6 +139,11 @@ def _migrations() -> Migrations:
     @migrations(name="0001_initial")
     def initial(db: Database) -> None:
         for statement in SCHEMA_V1:
+            db.execute(statement)
+
+    @migrations(name="0002_stories")
+    def stories(db: Database) -> None:
+        for statement in SCHEMA_V2:
             db.execute(statement)
 
     return migrations
@@ -164,6 +214,37 @@ SCHEMA_V1 = (
         sent_at TEXT
     )""",
     "CREATE INDEX alerts_status_next ON alerts(status, next_attempt_at, id)",
+)
+
+# Stories group the items of one event; an alert belongs to a story and grows with it.
+SCHEMA_V2 = (
+    """CREATE TABLE stories (
+        id INTEGER PRIMARY KEY,
+        title TEXT NOT NULL,
+        first_item_id INTEGER REFERENCES items(id) ON DELETE SET NULL,
+        first_seen_at TEXT NOT NULL,
+        last_seen_at TEXT NOT NULL
+    )""",
+    "CREATE INDEX stories_last_seen ON stories(last_seen_at)",
+    "ALTER TABLE items ADD COLUMN story_id INTEGER REFERENCES stories(id)",
+    "CREATE INDEX items_story ON items(story_id)",
+    "ALTER TABLE hits ADD COLUMN start_offset INTEGER",
+    "ALTER TABLE hits ADD COLUMN end_offset INTEGER",
+    "ALTER TABLE alerts ADD COLUMN story_id INTEGER REFERENCES stories(id)",
+    "ALTER TABLE alerts ADD COLUMN thread_id INTEGER",
+    "ALTER TABLE alerts ADD COLUMN sent_html TEXT",
+    "ALTER TABLE alerts ADD COLUMN edit_after TEXT",
+    "ALTER TABLE alerts ADD COLUMN digest INTEGER NOT NULL DEFAULT 0",
+    # Items stored before stories existed become one story each.
+    """INSERT INTO stories (id, title, first_item_id, first_seen_at, last_seen_at)
+       SELECT id, title, id, fetched_at, fetched_at FROM items""",
+    "UPDATE items SET story_id = id",
+    """UPDATE alerts SET story_id = item_id,
+       sent_html = CASE WHEN status = 'sent' THEN html END""",
+    """CREATE UNIQUE INDEX alerts_story_target
+       ON alerts(story_id, chat, coalesce(thread_id, 0)) WHERE story_id IS NOT NULL""",
+    """CREATE INDEX alerts_edits ON alerts(status, edit_after)
+       WHERE sent_html IS NOT NULL""",
 )
 
 
@@ -259,64 +340,87 @@ class Store:
 
     # Items -------------------------------------------------------------------------------
 
-    def unseen(self, feed: FeedState, items: Iterable[ParsedItem]) -> list[ParsedItem]:
-        """The items not stored before (by GUID or canonical link), first of each duplicate."""
+    def unseen(self, feed: FeedState,
+               items: Iterable[ParsedItem]) -> tuple[list[ParsedItem], list[Retitled]]:
+        """Items not stored before (by GUID or canonical link), first of each duplicate, and
+        stored items that came back under the same GUID with another title."""
         fresh: list[ParsedItem] = []
+        retitled: list[Retitled] = []
         keys_in_batch: set[str] = set()
         for item in items:
             keys = _identity(item, feed.url)
-            if any(k in keys_in_batch for k in keys if k) or self._known(*keys, item.link):
+            if any(k in keys_in_batch for k in keys if k):
                 continue
             keys_in_batch.update(k for k in keys if k)
-            fresh.append(item)
-        return fresh
+            known = self._known(*keys)
+            if known is None:
+                fresh.append(item)
+            elif known[2] != item.title and keys[0] and item.title:
+                retitled.append(Retitled(known[0], known[1], item))
+        return fresh, retitled
 
-    def _known(self, gkey: str | None, lkey: str | None, link: str | None) -> bool:
+    def _known(self, gkey: str | None, lkey: str | None) -> tuple[int, int, str] | None:
+        """(item id, story id, title) of the stored item with this GUID or link, if any."""
         if gkey:
             row = self.db.execute(
-                "SELECT link_key FROM items WHERE guid_key = ? LIMIT 1", [gkey]
+                "SELECT id, story_id, title, link_key FROM items WHERE guid_key = ? LIMIT 1",
+                [gkey],
             ).fetchone()
             # The same GUID over a different article is a feed reusing ids, not a repeat.
-            if row is not None and (row[0] is None or lkey is None or row[0] == lkey):
-                return True
+            if row is not None and (row[3] is None or lkey is None or row[3] == lkey):
+                return int(row[0]), int(row[1]), str(row[2])
         if lkey:
             row = self.db.execute(
-                "SELECT 1 FROM items WHERE link_key = ? LIMIT 1", [lkey]
+                "SELECT id, story_id, title FROM items WHERE link_key = ? LIMIT 1", [lkey]
             ).fetchone()
             if row is not None:
-                return True
-        return False
+                return int(row[0]), int(row[1]), str(row[2])
+        return None
 
-    def save_poll(self, feed: FeedState, now: datetime, new_items: Sequence[NewItem], *,
-                  chat: str, etag: str | None, last_modified: str | None,
-                  body_hash: str | None, title: str | None, next_check: datetime) -> int:
-        """Store one successful poll in one transaction; returns the number of alerts queued.
+    def save_poll(self, feed: FeedState, now: datetime, new_items: Sequence[NewItem],
+                  retitled: Sequence[Retitled], *, chat: str, render: Renderer,
+                  etag: str | None, last_modified: str | None, body_hash: str | None,
+                  title: str | None, next_check: datetime) -> PollSaved:
+        """Store one successful poll in one transaction: items, hits, stories and alerts.
 
         Items already known (another feed may have stored them meanwhile) are skipped, so
-        an article is stored, and alerted, at most once.
+        an article is stored at most once; a story has at most one alert per chat, which
+        is rewritten as the story grows.
         """
-        alerts = 0
+        stored: list[tuple[int, int, ParsedItem]] = []
+        touched: dict[int, None] = {}
         with self.db.atomic():
             for new in new_items:
                 gkey, lkey = _identity(new.item, feed.url)
-                if self._known(gkey, lkey, new.item.link):
+                if self._known(gkey, lkey) is not None:
                     continue
-                item_id = self._insert_item(feed, new.item, gkey, lkey, now)
+                story_id = self._story_for(new, now)
+                item_id = self._insert_item(feed, new.item, gkey, lkey, now, story_id)
+                if story_id is None:
+                    story_id = self._new_story(item_id, new.item.title, now)
                 for hit in new.hits:
                     self.db.execute(
                         """INSERT INTO hits (item_id, watchlist, term, matched_text, field,
-                           score, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)""",
+                           score, created_at, start_offset, end_offset)
+                           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
                         [item_id, hit.watchlist, hit.term, hit.text, hit.field, hit.score,
-                         iso(now)],
+                         iso(now), hit.start, hit.end],
                     )
-                if new.alert_html is not None:
-                    self.db.execute(
-                        """INSERT INTO alerts (item_id, chat, html, silent, status,
-                           next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)""",
-                        [item_id, chat, new.alert_html, int(new.silent), ALERT_PENDING, iso(now),
-                         iso(now)],
-                    )
-                    alerts += 1
+                stored.append((item_id, story_id, new.item))
+                touched[story_id] = None
+            for change in retitled:
+                self.db.execute("UPDATE items SET title = ? WHERE id = ?",
+                                [change.item.title, change.item_id])
+                self.db.execute(
+                    "UPDATE stories SET title = ?, last_seen_at = ? WHERE id = ? "
+                    "AND first_item_id = ?",
+                    [change.item.title, iso(now), change.story_id, change.item_id])
+                touched[change.story_id] = None
+            created = updated = 0
+            for story_id in touched:
+                outcome = self._refresh_alert(story_id, chat, render, now)
+                created += outcome == "new"
+                updated += outcome == "updated"
             self.db.execute(
                 """UPDATE feeds SET etag = ?, last_modified = ?, body_hash = ?,
                    title = COALESCE(?, title), last_checked_at = ?, last_success_at = ?,
@@ -325,17 +429,99 @@ class Store:
                 [etag, last_modified, body_hash, title, iso(now), iso(now), iso(next_check),
                  feed.id],
             )
-        return alerts
+        return PollSaved(tuple(stored), created, updated)
+
+    def _story_for(self, new: NewItem, now: datetime) -> int | None:
+        if new.story_id is None:
+            return None
+        cursor = self.db.execute("UPDATE stories SET last_seen_at = ? WHERE id = ?",
+                                 [iso(now), new.story_id])
+        return new.story_id if cursor.rowcount else None
+
+    def _new_story(self, item_id: int, title: str, now: datetime) -> int:
+        cursor = self.db.execute(
+            """INSERT INTO stories (title, first_item_id, first_seen_at, last_seen_at)
+               VALUES (?, ?, ?, ?)""", [title, item_id, iso(now), iso(now)])
+        story_id = int(cursor.lastrowid or 0)
+        self.db.execute("UPDATE items SET story_id = ? WHERE id = ?", [story_id, item_id])
+        return story_id
+
+    def _refresh_alert(self, story_id: int, chat: str, render: Renderer,
+                       now: datetime) -> str | None:
+        """Create or rewrite the story's alert; "new", "updated" or None (no hit yet)."""
+        view = self.story_view(story_id)
+        if view is None or not view.hits:
+            return None
+        rendered = render(view)
+        row = self.db.execute(
+            "SELECT id, html FROM alerts WHERE story_id = ? AND chat = ? AND thread_id IS NULL",
+            [story_id, chat],
+        ).fetchone()
+        if row is None:
+            self.db.execute(
+                """INSERT INTO alerts (item_id, story_id, chat, html, silent, status,
+                   next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)""",
+                [None, story_id, chat, rendered.html, int(rendered.silent), ALERT_PENDING,
+                 iso(now), iso(now)],
+            )
+            return "new"
+        if row[1] == rendered.html:
+            return None
+        self.db.execute(
+            "UPDATE alerts SET html = ?, edit_after = coalesce(edit_after, ?) WHERE id = ?",
+            [rendered.html, iso(now), row[0]],
+        )
+        return "updated"
+
+    def story_view(self, story_id: int) -> StoryView | None:
+        """The story as its alert shows it: first item, outlets, hits and an excerpt."""
+        items = self.db.execute(
+            """SELECT items.id, items.title, items.link, items.summary, items.published_at,
+                 items.fetched_at, feeds.name FROM items JOIN feeds ON feeds.id = items.feed_id
+               WHERE items.story_id = ? ORDER BY items.id""", [story_id],
+        ).fetchall()
+        if not items:
+            return None
+        story = self.db.execute("SELECT title FROM stories WHERE id = ?", [story_id]).fetchone()
+        hits: dict[tuple[str, str], Hit] = {}
+        summary, summary_hits = "", tuple[Hit, ...]()
+        for item in items:
+            rows = self.db.execute(
+                """SELECT watchlist, term, matched_text, field, score, start_offset, end_offset
+                   FROM hits WHERE item_id = ? ORDER BY id""", [item[0]],
+            ).fetchall()
+            found = tuple(Hit(r[0], r[1], r[2], r[3], r[4], r[5] or 0, r[6] or 0) for r in rows)
+            for hit in found:
+                hits.setdefault((hit.watchlist, hit.term), hit)
+            in_summary = tuple(h for h in found if h.field == "summary" and h.end > h.start)
+            if in_summary and not summary_hits:
+                summary, summary_hits = item[3], in_summary
+        first = items[0]
+        return StoryView(
+            story_id=story_id, title=story[0] if story else first[1], link=first[2],
+            source=first[6], published=from_iso(first[4]) or from_iso(first[5]),
+            outlets=tuple(dict.fromkeys(item[6] for item in items)),
+            hits=tuple(hits.values()), summary=summary, summary_hits=summary_hits,
+        )
 
     def _insert_item(self, feed: FeedState, item: ParsedItem, gkey: str | None,
-                     lkey: str | None, now: datetime) -> int:
+                     lkey: str | None, now: datetime, story_id: int | None) -> int:
         cursor = self.db.execute(
             """INSERT INTO items (feed_id, guid, guid_key, link, link_key, title, summary, lang,
-               published_at, fetched_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+               published_at, fetched_at, story_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
             [feed.id, item.guid, gkey, item.link, lkey, item.title, item.summary, feed.lang,
-             iso(item.published) if item.published else None, iso(now)],
+             iso(item.published) if item.published else None, iso(now), story_id],
         )
         return int(cursor.lastrowid or 0)
+
+    def recent_items(self, since: datetime) -> Iterator[tuple[int, int, str, str, datetime]]:
+        """(item id, story id, title, summary, time) of the items seen since ``since``."""
+        rows = self.db.execute(
+            """SELECT id, story_id, title, summary, coalesce(published_at, fetched_at),
+                 fetched_at FROM items WHERE fetched_at >= ? ORDER BY id""", [iso(since)])
+        for row in rows:
+            when = from_iso(row[4]) or from_iso(row[5]) or since
+            yield int(row[0]), int(row[1]), row[2], row[3], min(when, from_iso(row[5]) or when)
 
     # Outbox ------------------------------------------------------------------------------
 
@@ -350,61 +536,96 @@ class Store:
         return int(cursor.lastrowid or 0)
 
     def due_alerts(self, now: datetime, limit: int) -> list[Alert]:
-        """Pending alerts whose next attempt is due, oldest first."""
+        """Outbox work that is due, oldest first: alerts to send, and sent alerts whose
+        story changed since (to edit), once their edit pause is over."""
         rows = self.db.query(
-            """SELECT id, item_id, chat, html, silent, attempts FROM alerts
-               WHERE status = ? AND next_attempt_at <= ? ORDER BY id LIMIT ?""",
-            [ALERT_PENDING, iso(now), limit],
+            """SELECT id, story_id, chat, html, silent, attempts, message_id, thread_id
+               FROM alerts WHERE (status = ? AND next_attempt_at <= ?)
+                 OR (status = ? AND digest = 0 AND sent_html IS NOT NULL
+                     AND html != sent_html AND edit_after <= ?)
+               ORDER BY id LIMIT ?""",
+            [ALERT_PENDING, iso(now), ALERT_SENT, iso(now), limit],
         )
-        return [Alert(id=r["id"], item_id=r["item_id"], chat=r["chat"], html=r["html"],
-                      silent=bool(r["silent"]), attempts=r["attempts"]) for r in rows]
+        return [Alert(id=r["id"], story_id=r["story_id"], chat=r["chat"], html=r["html"],
+                      silent=bool(r["silent"]), attempts=r["attempts"],
+                      message_id=r["message_id"], thread_id=r["thread_id"]) for r in rows]
+
+    def pending_sends(self, chat: str, now: datetime) -> int:
+        """How many story alerts wait to be sent to ``chat`` (not edits)."""
+        row = self.db.execute(
+            """SELECT count(*) FROM alerts WHERE status = ? AND chat = ?
+               AND story_id IS NOT NULL AND next_attempt_at <= ?""",
+            [ALERT_PENDING, chat, iso(now)]).fetchone()
+        return int(row[0])
+
+    def pending_alerts(self, chat: str, now: datetime) -> list[Alert]:
+        """Every due alert waiting to be sent to ``chat``, oldest first."""
+        rows = self.db.query(
+            """SELECT id, story_id, chat, html, silent, attempts, message_id, thread_id
+               FROM alerts WHERE status = ? AND chat = ? AND next_attempt_at <= ?
+               ORDER BY id""", [ALERT_PENDING, chat, iso(now)])
+        return [Alert(id=r["id"], story_id=r["story_id"], chat=r["chat"], html=r["html"],
+                      silent=bool(r["silent"]), attempts=r["attempts"],
+                      message_id=r["message_id"], thread_id=r["thread_id"]) for r in rows]
 
     def pending_count(self) -> int:
-        """How many alerts wait in the outbox."""
+        """How many sends and edits wait in the outbox."""
         row = self.db.execute(
-            "SELECT count(*) FROM alerts WHERE status = ?", [ALERT_PENDING]
-        ).fetchone()
+            """SELECT count(*) FROM alerts WHERE status = 'pending' OR (status = 'sent'
+                 AND digest = 0 AND sent_html IS NOT NULL AND html != sent_html)""").fetchone()
         return int(row[0])
 
     def next_alert_due(self) -> datetime | None:
-        """When the earliest pending alert may next be tried."""
+        """When the earliest pending send or edit may next be tried."""
         row = self.db.execute(
-            "SELECT min(next_attempt_at) FROM alerts WHERE status = ?", [ALERT_PENDING]
-        ).fetchone()
+            """SELECT min(CASE WHEN status = 'pending' THEN next_attempt_at ELSE edit_after END)
+               FROM alerts WHERE status = 'pending' OR (status = 'sent' AND digest = 0
+                 AND sent_html IS NOT NULL AND html != sent_html)""").fetchone()
         return from_iso(row[0]) if row else None
 
-    def mark_sent(self, alert_id: int, message_id: int | None, now: datetime) -> None:
-        """Record a delivered alert; called right after the send returns."""
+    def mark_sent(self, alert: Alert, message_id: int | None, now: datetime,
+                  next_edit: datetime, *, digest: bool = False) -> None:
+        """Record a delivered alert (or edit) right after Telegram accepted it."""
         self.db.execute(
-            """UPDATE alerts SET status = ?, message_id = ?, sent_at = ?,
-               attempts = attempts + 1, last_error = NULL WHERE id = ?""",
-            [ALERT_SENT, message_id, iso(now), alert_id],
+            """UPDATE alerts SET status = ?, message_id = coalesce(?, message_id),
+               sent_at = coalesce(sent_at, ?), attempts = attempts + 1, last_error = NULL,
+               sent_html = ?, edit_after = ?, digest = ? WHERE id = ?""",
+            [ALERT_SENT, message_id, iso(now), alert.html, iso(next_edit), int(digest),
+             alert.id],
         )
         self.db.conn.commit()
 
     def mark_retry(self, alert_id: int, error: str, next_attempt: datetime) -> None:
-        """Keep an alert pending after a transient failure."""
+        """Try again later after a transient failure (a send, or an edit)."""
         self.db.execute(
-            """UPDATE alerts SET attempts = attempts + 1, last_error = ?, next_attempt_at = ?
+            """UPDATE alerts SET attempts = attempts + 1, last_error = ?,
+               next_attempt_at = CASE WHEN status = 'pending' THEN ? ELSE next_attempt_at END,
+               edit_after = CASE WHEN status = 'sent' THEN ? ELSE edit_after END
                WHERE id = ?""",
-            [error, iso(next_attempt), alert_id],
+            [error, iso(next_attempt), iso(next_attempt), alert_id],
         )
         self.db.conn.commit()
 
-    def mark_failed(self, alert_id: int, error: str) -> None:
-        """Give up on an alert Telegram refused for good (bad message, forbidden chat)."""
-        self.db.execute(
-            "UPDATE alerts SET status = ?, attempts = attempts + 1, last_error = ? WHERE id = ?",
-            [ALERT_FAILED, error, alert_id],
-        )
+    def mark_failed(self, alert: Alert, error: str) -> None:
+        """Give up on what Telegram refused for good: a send fails the alert; a refused
+        edit leaves the sent message as it is."""
+        if alert.message_id is None:
+            self.db.execute(
+                "UPDATE alerts SET status = ?, attempts = attempts + 1, last_error = ? "
+                "WHERE id = ?", [ALERT_FAILED, error, alert.id])
+        else:
+            self.db.execute(
+                "UPDATE alerts SET sent_html = ?, last_error = ? WHERE id = ?",
+                [alert.html, error, alert.id])
         self.db.conn.commit()
 
     def postpone_pending(self, chat: str, until: datetime) -> None:
-        """Hold every pending alert for ``chat`` until ``until`` (flood control)."""
+        """Hold every send and edit for ``chat`` until ``until`` (flood control)."""
         self.db.execute(
-            """UPDATE alerts SET next_attempt_at = max(next_attempt_at, ?)
-               WHERE status = ? AND chat = ?""",
-            [iso(until), ALERT_PENDING, chat],
+            """UPDATE alerts SET next_attempt_at = max(next_attempt_at, ?),
+               edit_after = CASE WHEN edit_after IS NULL THEN NULL ELSE max(edit_after, ?) END
+               WHERE status IN (?, ?) AND chat = ?""",
+            [iso(until), iso(until), ALERT_PENDING, ALERT_SENT, chat],
         )
         self.db.conn.commit()
 

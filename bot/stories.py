@@ -1,9 +1,15 @@
-"""Canonical links and item identity keys, so one article is stored and alerted once (pure)."""
+"""Item identity (canonical links, GUIDs) and story detection across outlets (pure)."""
 
 from __future__ import annotations
 
 import hashlib
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from urllib.parse import parse_qsl, urlencode, urlsplit
+
+from bot.text import tokenize
 
 # Query parameters that only say how a reader arrived, never which article it is.
 TRACKING_PREFIXES = ("utm_", "at_", "mtm_", "pk_", "hsa_", "ga_")
@@ -71,3 +77,154 @@ def guid_key(guid: str | None, feed_url: str) -> str | None:
 def content_hash(body: bytes) -> str:
     """A short stable digest of a response body, to skip re-parsing an unchanged feed."""
     return hashlib.blake2b(body, digest_size=16).hexdigest()
+
+
+# Words that say nothing about which event a text reports.
+STOPWORDS = frozenset("""
+a au aux avec ce ces cette dans de des du elle en et est il ils la le les leur lui mais
+ne ni nous on ou par pas pour qu que qui sa se ses son sont sur un une vers a apres avant
+selon depuis contre entre deux trois plus moins tres ete etre fait ont avait sera aussi
+comme dont lors dit indique annonce the of and to in on at for with by from as is are
+was were be been has have had it its this that these those an or but not after before over
+under into about than their his her they he she we said says say will would could new also
+amid says told more most last first one two three after while during against near
+""".split())
+WIRE_NAMES = frozenset({"afp", "reuters", "ap", "xinhua", "anadolu", "dpa", "efe", "ansa",
+                        "apa", "aps", "mapa", "sputnik", "tass", "ria", "pana"})
+DAY_NAMES = frozenset({"lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche",
+                       "monday", "tuesday", "wednesday", "thursday", "friday", "saturday",
+                       "sunday", "hier", "yesterday"})
+SUMMARY_WORDS = 60
+# "1 700" and "5 000": thousands separated by a space are one number.
+THOUSANDS_RE = re.compile(r"(\d)[ \u00a0\u202f](\d{3})\b")
+SAME_STORY_SIMILARITY = 0.4
+# A truncated summary is contained in the full one; but a text of a few words is
+# "contained" in many others, so below this size only the titles are compared.
+MIN_CONTAINMENT_WORDS = 8
+# Republished copies of one story arrive within hours; a report days later that looks alike
+# is more often a follow-up (a funeral, an inquiry), so it must look more alike.
+LATE_REPORT = timedelta(hours=12)
+LATE_REPORT_SIMILARITY = 0.6
+CANDIDATES = 50  # most word-sharing recent items compared in full
+
+
+@dataclass(frozen=True)
+class Fingerprint:
+    """What a story comparison looks at in one item."""
+
+    title_words: frozenset[str]
+    words: frozenset[str]
+    numbers: frozenset[str]  # numbers in the title: tolls, counts, dates
+    names: frozenset[str]  # capitalised words of the title: places and people
+    days: frozenset[str]
+
+
+def fingerprint(title: str, summary: str) -> Fingerprint:
+    """The words, numbers, names and days of an item, folded (pure)."""
+    title_tokens = tokenize(THOUSANDS_RE.sub(r"\1\2", title))
+    summary_tokens = tokenize(THOUSANDS_RE.sub(r"\1\2", summary))
+    summary_folded = summary_tokens.folded[:SUMMARY_WORDS]
+    all_folded = title_tokens.folded + summary_folded
+    names = frozenset(
+        folded for index, (folded, cased) in enumerate(zip(title_tokens.folded,
+                                                           title_tokens.cased, strict=True))
+        if index > 0 and cased[:1].isupper() and len(folded) > 2
+        and folded not in STOPWORDS and folded not in WIRE_NAMES
+    )
+    return Fingerprint(
+        title_words=_content(title_tokens.folded),
+        words=_content(all_folded),
+        numbers=frozenset(w for w in title_tokens.folded if w.isdigit()),
+        names=names,
+        days=frozenset(w for w in all_folded if w in DAY_NAMES),
+    )
+
+
+def _content(words: Sequence[str]) -> frozenset[str]:
+    return frozenset(w for w in words if (len(w) > 2 or w.isdigit()) and w not in STOPWORDS
+                     and w not in WIRE_NAMES)
+
+
+def similarity(a: Fingerprint, b: Fingerprint) -> float:
+    """How much two items share: the best of title overlap and word containment."""
+    title = _jaccard(a.title_words, b.title_words)
+    smaller = min(len(a.words), len(b.words))
+    if smaller < MIN_CONTAINMENT_WORDS:
+        return title
+    return max(title, len(a.words & b.words) / smaller)
+
+
+def facts_conflict(a: Fingerprint, b: Fingerprint) -> bool:
+    """True when each item states a number or a day the other lacks, or each names in its
+    title a place or person the other never mentions."""
+    return bool(
+        ((a.numbers - b.numbers) and (b.numbers - a.numbers))
+        or ((a.days - b.days) and (b.days - a.days))
+        or ((a.names - b.words) and (b.names - a.words))
+    )
+
+
+def same_story(a: Fingerprint, b: Fingerprint, gap: timedelta = timedelta(0)) -> bool:
+    """Near-identical wording and no conflicting facts (places, numbers, days); reports
+    ``gap`` apart need more in common when the gap is long."""
+    needed = SAME_STORY_SIMILARITY if abs(gap) <= LATE_REPORT else LATE_REPORT_SIMILARITY
+    return similarity(a, b) >= needed and not facts_conflict(a, b)
+
+
+def _jaccard(a: frozenset[str], b: frozenset[str]) -> float:
+    union = len(a | b)
+    return len(a & b) / union if union else 0.0
+
+
+@dataclass
+class _Indexed:
+    story_id: int
+    when: datetime
+    print: Fingerprint
+
+
+class StoryIndex:
+    """Recent items by their words, to find the story a new item belongs to (in memory)."""
+
+    def __init__(self, window: timedelta) -> None:
+        self.window = window
+        self._items: dict[int, _Indexed] = {}
+        self._by_word: dict[str, set[int]] = {}
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def add(self, item_id: int, story_id: int, when: datetime, fp: Fingerprint) -> None:
+        """Remember an item of ``story_id``."""
+        self._items[item_id] = _Indexed(story_id, when, fp)
+        for word in fp.title_words:
+            self._by_word.setdefault(word, set()).add(item_id)
+
+    def find(self, fp: Fingerprint, when: datetime) -> int | None:
+        """The story of the most similar recent item that reports the same story, if any."""
+        shared: dict[int, int] = {}
+        for word in fp.title_words:
+            for item_id in self._by_word.get(word, ()):
+                shared[item_id] = shared.get(item_id, 0) + 1
+        best: tuple[float, int] | None = None
+        for item_id, _ in sorted(shared.items(), key=lambda kv: -kv[1])[:CANDIDATES]:
+            other = self._items[item_id]
+            gap = other.when - when
+            if abs(gap) > self.window or not same_story(fp, other.print, gap):
+                continue
+            score = similarity(fp, other.print)
+            if best is None or score > best[0]:
+                best = (score, other.story_id)
+        return best[1] if best else None
+
+    def prune(self, now: datetime) -> int:
+        """Forget items older than the window; returns how many went."""
+        old = [i for i, entry in self._items.items() if now - entry.when > self.window]
+        for item_id in old:
+            for word in self._items.pop(item_id).print.title_words:
+                bucket = self._by_word.get(word)
+                if bucket is not None:
+                    bucket.discard(item_id)
+                    if not bucket:
+                        del self._by_word[word]
+        return len(old)

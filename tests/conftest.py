@@ -58,6 +58,8 @@ def feed_server() -> Iterator[FeedServer]:
         yield server
 
 
+# Tests send a few alerts at a time; pacing has its own tests.
+DELIVERY_DEFAULTS = {"per_chat_per_minute": "6000"}
 POLLING_DEFAULTS = {"tick": '"1s"', "backoff_base": '"1m"', "total_timeout": '"10s"',
                     "read_timeout": '"5s"', "parse_workers": "1"}
 
@@ -69,7 +71,7 @@ def write_config(directory: Path, feeds: list[dict[str, str]], *, telegram: str 
     lines = [f'watchlists_dir = "{watchlists}"', "", "[storage]",
              f'path = "{directory / "state" / "bot.db"}"', "", "[telegram]", telegram]
     for table, values in (("polling", {**POLLING_DEFAULTS, **(polling or {})}),
-                          ("delivery", delivery or {})):
+                          ("delivery", {**DELIVERY_DEFAULTS, **(delivery or {})})):
         lines += ["", f"[{table}]"] + [f"{key} = {value}" for key, value in values.items()]
     for feed in feeds:
         lines += ["", "[[feeds]]"] + [f'{key} = "{value}"' for key, value in feed.items()]

@@ -198,7 +198,12 @@ def test_forbidden_channel_is_reported_not_retried(tmp_path: Path, feed_server: 
     result = run_bot(config, "--once", token=TOKEN)
     assert result.returncode == 0, result.stderr
     assert "alert refused" in result.stderr and "Forbidden" in result.stderr
-    assert len([c for c in api.calls if c.method == "sendMessage"]) == 1
+    sends = [c for c in api.calls if c.method == "sendMessage"]
+    assert [(c.params["chat_id"], c.status) for c in sends] == [(CHAT, 403), (1001, 200)]
+    assert "Telegram refuse les alertes pour @sahel_test" in sends[1].params["text"]
+    again = run_bot(config, "--once", token=TOKEN)
+    assert again.returncode == 0, again.stderr
+    assert len([c for c in api.calls if c.method == "sendMessage"]) == 2  # not retried
 
 
 def test_long_run_answers_recent_and_stops_cleanly_on_sigterm(

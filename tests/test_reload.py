@@ -19,8 +19,8 @@ from tests.test_e2e import CHAT, TOKEN, bot_env
 ADMIN = 1001
 
 
-def item(n: int, title: str) -> dict[str, str]:
-    return {"title": title, "link": f"https://news.example/{n}", "summary": "Bamako."}
+def item(n: int, title: str, summary: str = "") -> dict[str, str]:
+    return {"title": title, "link": f"https://news.example/{n}", "summary": summary}
 
 
 def wait_until(check: Callable[[], bool], what: str, timeout: float = 20) -> None:
@@ -67,8 +67,8 @@ def test_running_bot_takes_up_edits_and_refuses_bad_ones(tmp_path: Path) -> None
             def logged(text: str) -> Callable[[], bool]:
                 return lambda: text in log_path.read_text(encoding="utf-8")
 
-            def publish(title: str) -> None:
-                articles.append(item(len(articles), title))
+            def publish(title: str, summary: str) -> None:
+                articles.append(item(len(articles), title, summary))
                 feeds.route("/rss", rss_feed("Actu", articles))
 
             wait_until(logged("cycle done"), "a first poll")
@@ -76,7 +76,8 @@ def test_running_bot_takes_up_edits_and_refuses_bad_ones(tmp_path: Path) -> None
             (watchlists / "diaw.toml").write_text(
                 'name = "Malick Diaw"\nterms = ["Malick Diaw"]\n', encoding="utf-8")
             wait_until(logged("watchlists reloaded watchlists=6"), "the reload")
-            publish("Le colonel Malick Diaw reçoit les députés")
+            publish("Le colonel Malick Diaw reçoit les députés",
+                    "Le président du Conseil national de transition a reçu mardi les élus.")
             [alert] = api.wait_for_sent(1)
             assert "<b>Malick Diaw</b>" in alert.text
 
@@ -89,14 +90,15 @@ def test_running_bot_takes_up_edits_and_refuses_bad_ones(tmp_path: Path) -> None
             assert "diaw.toml:3: unknown key" in notice.text
             assert "restent actives" in notice.text
             assert "watchlist edit refused" in log_path.read_text(encoding="utf-8")
-            publish("Malick Diaw à Kati")
+            publish("Malick Diaw à Kati", "Visite d'inspection au camp militaire jeudi.")
             sent = api.wait_for_sent(3)
             assert "Malick Diaw à Kati" in sent[-1].text
 
             # A removed watchlist stops matching; the others go on.
             (watchlists / "diaw.toml").unlink()
             wait_until(logged("watchlists reloaded watchlists=5"), "the second reload")
-            publish("Malick Diaw et Assimi Goïta à Koulouba")
+            publish("Malick Diaw et Assimi Goïta à Koulouba",
+                    "Audience au palais présidentiel consacrée au budget 2027.")
             sent = api.wait_for_sent(4)
             assert "<b>Assimi Goïta</b>" in sent[-1].text
             assert "<b>Malick Diaw</b>" not in sent[-1].text

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -11,7 +11,7 @@ from bot.config import FeedConfig
 from bot.errors import StoreError
 from bot.match import Hit
 from bot.parse import ParsedItem
-from bot.store import NewItem, Store
+from bot.store import NewItem, RenderedAlert, Store, StoryView
 from tests.conftest import NOW
 
 FEEDS = [FeedConfig("A", "https://a.example/rss", "fr", 600),
@@ -31,13 +31,19 @@ def store(tmp_path: Path) -> Store:
     return store
 
 
-def save(store: Store, feed_index: int, items: list[ParsedItem], *, alert: bool = True) -> int:
-    feed = store.feeds()[feed_index]
-    new = [NewItem(i, (HIT,), "<b>alert</b>" if alert else None)
-           for i in store.unseen(feed, items)]
-    return store.save_poll(feed, NOW, new, chat="@c", etag='"e"',
-                           last_modified=None, body_hash="h", title="T",
-                           next_check=NOW + timedelta(minutes=10))
+def render(view: StoryView) -> RenderedAlert:
+    return RenderedAlert(f"<b>{view.title}</b> ({len(view.outlets)})", silent=False)
+
+
+def save(store: Store, feed_index: int, items: list[ParsedItem], *, hit: bool = True,
+         story: int | None = None, now: datetime = NOW) -> int:
+    feed = sorted(store.feeds(), key=lambda f: f.id)[feed_index]
+    fresh, retitled = store.unseen(feed, items)
+    new = [NewItem(i, (HIT,) if hit else (), story) for i in fresh]
+    saved = store.save_poll(feed, now, new, retitled, chat="@c", render=render, etag='"e"',
+                            last_modified=None, body_hash="h", title="T",
+                            next_check=now + timedelta(minutes=10))
+    return saved.alerts_new
 
 
 def test_open_creates_wal_database_with_schema(tmp_path: Path) -> None:
@@ -45,9 +51,9 @@ def test_open_creates_wal_database_with_schema(tmp_path: Path) -> None:
     store = Store.open(path)
     assert path.exists()
     assert store.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    assert store.schema_version() == ["0001_initial"]
+    assert store.schema_version() == ["0001_initial", "0002_stories"]
     store.close()
-    assert Store.open(path).schema_version() == ["0001_initial"]  # idempotent
+    assert Store.open(path).schema_version() == ["0001_initial", "0002_stories"]
 
 
 def test_corrupt_file_is_a_clear_error(tmp_path: Path) -> None:
@@ -83,11 +89,11 @@ def test_reused_guid_for_a_different_article_is_a_new_item(store: Store) -> None
 def test_outbox_lifecycle(store: Store) -> None:
     save(store, 0, [item(1), item(2)])
     first, second = store.due_alerts(NOW, 10)
-    store.mark_sent(first.id, 42, NOW)
+    store.mark_sent(first, 42, NOW, NOW + timedelta(minutes=1))
     store.mark_retry(second.id, "boom", NOW + timedelta(seconds=30))
     assert store.due_alerts(NOW, 10) == []
     assert [a.id for a in store.due_alerts(NOW + timedelta(seconds=31), 10)] == [second.id]
-    store.mark_failed(second.id, "forbidden")
+    store.mark_failed(second, "forbidden")
     assert store.pending_count() == 0
     row = store.db.execute("SELECT status, message_id FROM alerts WHERE id = ?",
                            [first.id]).fetchone()
@@ -118,3 +124,56 @@ def test_recent_hits_newest_first(store: Store) -> None:
     recent = store.recent_hits(2)
     assert [r.title for r in recent] == ["Goïta 3", "Goïta 2"]
     assert recent[0].watchlists == ("goita",) and recent[0].feed == "A"
+
+
+def test_a_story_grows_and_its_sent_alert_is_due_for_an_edit(store: Store) -> None:
+    assert save(store, 0, [item(1)]) == 1
+    [alert] = store.due_alerts(NOW, 10)
+    store.mark_sent(alert, 7, NOW, NOW + timedelta(minutes=1))
+    story = store.db.execute("SELECT story_id FROM items").fetchone()[0]
+    later = NOW + timedelta(seconds=10)
+    assert save(store, 1, [item(2)], story=story, now=later) == 0  # joins the story
+    assert store.due_alerts(later, 10) == []  # edits wait for the edit pause
+    [edit] = store.due_alerts(NOW + timedelta(minutes=1), 10)
+    assert (edit.id, edit.message_id, edit.html) == (alert.id, 7, "<b>Goïta 1</b> (2)")
+    view = store.story_view(story)
+    assert view is not None and view.outlets == ("A", "B")
+
+
+def test_same_guid_with_a_new_title_updates_the_story(store: Store) -> None:
+    save(store, 0, [item(1, guid="https://news.example/g")])
+    changed = ParsedItem(guid="https://news.example/g", link="https://news.example/1",
+                         title="Goïta 1 (updated)", summary="", published=NOW)
+    save(store, 0, [changed])
+    assert store.counts()["items"] == 1
+    [alert] = store.due_alerts(NOW, 10)
+    assert alert.html == "<b>Goïta 1 (updated)</b> (1)"
+
+
+def test_items_without_hits_make_stories_but_no_alerts(store: Store) -> None:
+    assert save(store, 0, [item(1)], hit=False) == 0
+    assert store.counts()["alerts"] == 0
+    assert store.db.execute("SELECT count(*) FROM stories").fetchone()[0] == 1
+
+
+def test_upgrade_from_the_first_schema_keeps_data(tmp_path: Path) -> None:
+    from sqlite_utils import Database
+
+    from bot.store import _migrations
+
+    path = tmp_path / "old.db"
+    db = Database(path)
+    _migrations().apply(db, stop_before="0002_stories")
+    db.execute("INSERT INTO feeds (url, name, lang, interval_seconds) VALUES ('u', 'A', 'fr', 60)")
+    db.execute("""INSERT INTO items (feed_id, title, summary, lang, fetched_at)
+                  VALUES (1, 'Goïta', '', 'fr', '2026-11-25T10:00:00+00:00')""")
+    db.execute("""INSERT INTO alerts (item_id, chat, html, status, next_attempt_at, created_at)
+                  VALUES (1, '@c', '<b>x</b>', 'sent', '2026-11-25T10:00:00+00:00',
+                          '2026-11-25T10:00:00+00:00')""")
+    db.conn.commit()
+    db.close()
+    store = Store.open(path)
+    assert store.schema_version() == ["0001_initial", "0002_stories"]
+    row = store.db.execute("SELECT story_id, sent_html FROM alerts").fetchone()
+    assert tuple(row) == (1, "<b>x</b>")
+    assert store.story_view(1) is not None
