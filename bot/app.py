@@ -180,6 +180,8 @@ class BotApp:
         alerts.names.clear()
         alerts.names.update({w.id: w.name for w in watchlists})
         alerts.priorities = {w.id: w.priority for w in watchlists}
+        alerts.routes = {w.id: (w.chat or alerts.chat, w.topic) for w in watchlists
+                         if w.chat or w.topic}
 
     def reload_watchlists(self) -> bool:
         """Take up edits of the watchlists folder; refuse, log and report an invalid edit."""

@@ -16,7 +16,7 @@ from bot.errors import FetchError, ParseError
 from bot.fetch import Fetcher, RetryLater
 from bot.match import Matcher
 from bot.parse import ParsedFeed, ParsedItem
-from bot.store import FeedState, NewItem, RenderedAlert, Store, StoryView
+from bot.store import FeedState, NewItem, RenderedAlert, Store, StoryView, Target
 from bot.stories import StoryIndex, content_hash, fingerprint
 
 log = logging.getLogger(__name__)
@@ -63,6 +63,7 @@ class AlertSettings:
     timezone: ZoneInfo
     names: dict[str, str]
     priorities: dict[str, str]
+    routes: dict[str, Target] = field(default_factory=dict)  # watchlists sent elsewhere
 
 
 class Poller:
@@ -134,7 +135,7 @@ class Poller:
             for item, fp in zip(fresh, prints, strict=True)
         ]
         saved = self.store.save_poll(
-            feed, self.clock(), new_items, retitled, chat=self.alerts.chat, render=self.render,
+            feed, self.clock(), new_items, retitled, render=self.render,
             etag=result.etag, last_modified=result.last_modified, body_hash=digest,
             title=parsed.title or None, next_check=next_check,
         )
@@ -162,7 +163,10 @@ class Poller:
         html = format_alert(content, view.hits, self.alerts.names, self.alerts.language)
         # Only a high-priority watchlist rings the reader's phone; the rest arrive silently.
         silent = all(self.alerts.priorities.get(h.watchlist) != "high" for h in view.hits)
-        return RenderedAlert(html, silent)
+        default: Target = (self.alerts.chat, None)
+        targets = tuple(dict.fromkeys(self.alerts.routes.get(h.watchlist, default)
+                                      for h in view.hits))
+        return RenderedAlert(html, silent, targets)
 
     def _failed(self, feed: FeedState, exc: Exception) -> FeedOutcome:
         now = self.clock()

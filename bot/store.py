@@ -86,12 +86,16 @@ class StoryView:
     summary_hits: tuple[Hit, ...]  # hits inside that summary, with their positions
 
 
+Target = tuple[str, int | None]  # a chat, and a forum topic in it (message_thread_id)
+
+
 @dataclass(frozen=True)
 class RenderedAlert:
-    """An alert's text and how it is sent."""
+    """An alert's text, how it is sent, and where."""
 
     html: str
     silent: bool
+    targets: tuple[Target, ...]
 
 
 @dataclass(frozen=True)
@@ -378,7 +382,7 @@ class Store:
         return None
 
     def save_poll(self, feed: FeedState, now: datetime, new_items: Sequence[NewItem],
-                  retitled: Sequence[Retitled], *, chat: str, render: Renderer,
+                  retitled: Sequence[Retitled], *, render: Renderer,
                   etag: str | None, last_modified: str | None, body_hash: str | None,
                   title: str | None, next_check: datetime) -> PollSaved:
         """Store one successful poll in one transaction: items, hits, stories and alerts.
@@ -418,9 +422,9 @@ class Store:
                 touched[change.story_id] = None
             created = updated = 0
             for story_id in touched:
-                outcome = self._refresh_alert(story_id, chat, render, now)
-                created += outcome == "new"
-                updated += outcome == "updated"
+                added, changed = self._refresh_alerts(story_id, render, now)
+                created += added
+                updated += changed
             self.db.execute(
                 """UPDATE feeds SET etag = ?, last_modified = ?, body_hash = ?,
                    title = COALESCE(?, title), last_checked_at = ?, last_success_at = ?,
@@ -446,32 +450,34 @@ class Store:
         self.db.execute("UPDATE items SET story_id = ? WHERE id = ?", [story_id, item_id])
         return story_id
 
-    def _refresh_alert(self, story_id: int, chat: str, render: Renderer,
-                       now: datetime) -> str | None:
-        """Create or rewrite the story's alert; "new", "updated" or None (no hit yet)."""
+    def _refresh_alerts(self, story_id: int, render: Renderer, now: datetime) -> tuple[int, int]:
+        """Create or rewrite the story's alert in each of its targets (none without a hit);
+        returns how many were created and how many rewritten."""
         view = self.story_view(story_id)
         if view is None or not view.hits:
-            return None
+            return 0, 0
         rendered = render(view)
-        row = self.db.execute(
-            "SELECT id, html FROM alerts WHERE story_id = ? AND chat = ? AND thread_id IS NULL",
-            [story_id, chat],
-        ).fetchone()
-        if row is None:
-            self.db.execute(
-                """INSERT INTO alerts (item_id, story_id, chat, html, silent, status,
-                   next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)""",
-                [None, story_id, chat, rendered.html, int(rendered.silent), ALERT_PENDING,
-                 iso(now), iso(now)],
-            )
-            return "new"
-        if row[1] == rendered.html:
-            return None
-        self.db.execute(
-            "UPDATE alerts SET html = ?, edit_after = coalesce(edit_after, ?) WHERE id = ?",
-            [rendered.html, iso(now), row[0]],
-        )
-        return "updated"
+        created = updated = 0
+        for chat, thread in rendered.targets:
+            row = self.db.execute(
+                """SELECT id, html FROM alerts WHERE story_id = ? AND chat = ?
+                   AND coalesce(thread_id, 0) = ?""", [story_id, chat, thread or 0],
+            ).fetchone()
+            if row is None:
+                self.db.execute(
+                    """INSERT INTO alerts (story_id, chat, thread_id, html, silent, status,
+                       next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)""",
+                    [story_id, chat, thread, rendered.html, int(rendered.silent),
+                     ALERT_PENDING, iso(now), iso(now)],
+                )
+                created += 1
+            elif row[1] != rendered.html:
+                self.db.execute(
+                    "UPDATE alerts SET html = ?, edit_after = coalesce(edit_after, ?) "
+                    "WHERE id = ?", [rendered.html, iso(now), row[0]],
+                )
+                updated += 1
+        return created, updated
 
     def story_view(self, story_id: int) -> StoryView | None:
         """The story as its alert shows it: first item, outlets, hits and an excerpt."""

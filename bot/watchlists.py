@@ -12,10 +12,12 @@ from bot.text import phrase_tokens
 from bot.tomlfile import TomlDocument, load_toml
 
 WATCHLIST_ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
+CHAT_RE = re.compile(r"^(@[A-Za-z0-9_]{4,}|-?\d+)$")
 PRIORITIES = ("high", "normal", "low")
 DEFAULT_THRESHOLD = 85
 MIN_THRESHOLD = 50
-WATCHLIST_KEYS = {"name", "description", "enabled", "priority", "threshold", "terms", "term"}
+WATCHLIST_KEYS = {"name", "description", "enabled", "priority", "threshold", "terms", "term",
+                  "chat", "topic"}
 TERM_KEYS = {"text", "case", "fuzzy", "context", "exclude"}
 
 
@@ -43,6 +45,8 @@ class Watchlist:
     priority: str = "normal"
     threshold: int = DEFAULT_THRESHOLD
     path: Path | None = None
+    chat: str | None = None  # send this watchlist's alerts here instead of [telegram] chat
+    topic: int | None = None  # forum topic (message_thread_id) in that chat
 
 
 def load_watchlists(directory: Path) -> tuple[Watchlist, ...]:
@@ -98,11 +102,20 @@ def watchlist_from_document(doc: TomlDocument) -> Watchlist:
     ):
         raise doc.error(f"threshold must be a whole number from {MIN_THRESHOLD} to 100",
                         "threshold")
+    chat = data.get("chat")
+    if chat is not None and (isinstance(chat, bool) or not isinstance(chat, str | int)
+                             or not CHAT_RE.match(str(chat))):
+        raise doc.error("chat must be a channel @name or a numeric chat id", "chat")
+    topic = data.get("topic")
+    if topic is not None and (isinstance(topic, bool) or not isinstance(topic, int)
+                              or topic < 1):
+        raise doc.error("topic must be a forum topic id (a positive whole number)", "topic")
     terms = _simple_terms(doc, data.get("terms", [])) + _detailed_terms(doc, data.get("term", []))
     if not terms:
         raise ConfigError(doc.path, "no terms: add terms = [\"...\"] or [[term]] tables")
     return Watchlist(id=watchlist_id, name=name, description=description, terms=terms,
-                     enabled=enabled, priority=priority, threshold=threshold, path=doc.path)
+                     enabled=enabled, priority=priority, threshold=threshold, path=doc.path,
+                     chat=str(chat) if chat is not None else None, topic=topic)
 
 
 def _simple_terms(doc: TomlDocument, raw: object) -> tuple[Term, ...]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import os
 import socket
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -12,6 +13,9 @@ from typing import Any
 import pytest
 
 from tests.support.feedserver import FeedServer
+
+# As the command line does: python-telegram-bot's durations as timedelta, no warnings.
+os.environ.setdefault("PTB_TIMEDELTA", "1")
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 ROOT = Path(__file__).resolve().parent.parent

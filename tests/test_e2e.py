@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -13,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, write_config
+from tests.conftest import ROOT, WATCHLISTS, write_config
 from tests.support.botapi import BotApiStandIn
 from tests.support.feedserver import FeedServer, atom_feed, rss_feed
 
@@ -256,3 +257,96 @@ def test_sigint_stops_console_mode(tmp_path: Path, feed_server: FeedServer) -> N
     assert process.returncode == 0, err
     assert "bot stopped" in err
     assert "Traceback" not in err
+
+
+WIRE_TITLES = [
+    "Mali : Africa Corps reprend les dernières positions de Wagner",
+    "Mali: Africa Corps reprend les dernières positions du groupe Wagner",
+    "Africa Corps reprend les dernières positions de Wagner au Mali",
+    "Mali : l'Africa Corps reprend les dernières positions de Wagner (AFP)",
+    "Mali : Africa Corps reprend les ultimes positions de Wagner",
+    "MALI - Africa Corps reprend les dernières positions de Wagner",
+    "Mali : Africa Corps reprend les dernières positions de Wagner - Sahel Info",
+    "Mali : Africa Corps reprend les dernières positions de Wagner à Tessalit",
+    "Au Mali, Africa Corps reprend les dernières positions de Wagner",
+    "Mali : Africa Corps reprend les dernières positions de Wagner | Journal du Nord",
+]
+WIRE_SUMMARY = ("BAMAKO (AFP) - Les paramilitaires russes d'Africa Corps ont pris le contrôle des "
+                "dernières bases tenues par le groupe Wagner dans le nord du Mali, à Tessalit et "
+                "Anéfis, selon des sources sécuritaires maliennes jointes mardi.")
+
+
+def wire_item(n: int) -> dict[str, object]:
+    return {"title": WIRE_TITLES[n], "link": f"https://outlet{n}.example/mali/africa-corps-{n}",
+            "guid": f"https://outlet{n}.example/?p={n}", "published": WHEN,
+            "summary": WIRE_SUMMARY if n % 3 else WIRE_SUMMARY.split(" selon")[0] + "."}
+
+
+def test_a_wire_story_in_ten_outlets_is_one_alert_edited_to_list_them(
+        tmp_path: Path, feed_server: FeedServer, api: BotApiStandIn) -> None:
+    feeds = [{"name": f"Média {n}", "url": feed_server.url(f"/m{n}"), "lang": "fr"}
+             for n in range(10)]
+    for n in range(10):
+        feed_server.route(f"/m{n}", rss_feed(f"Média {n}", [wire_item(n)] if n < 3 else []))
+    config = write_config(tmp_path, feeds, telegram=telegram_section(api),
+                          delivery={"edit_interval": '"1s"'})
+    first = run_bot(config, "--once", token=TOKEN)
+    assert first.returncode == 0, first.stderr
+    [alert] = api.sent
+    assert "Aussi rapporté par : Média 1, Média 2 (3 médias)" in alert.text
+    for n in range(3, 10):
+        feed_server.route(f"/m{n}", rss_feed(f"Média {n}", [wire_item(n)]))
+    time.sleep(1.1)  # the edit pause of this configuration
+    second = run_bot(config, "--once", token=TOKEN)
+    assert second.returncode == 0, second.stderr
+    assert len(api.sent) == 1  # still one message
+    [edit] = api.edits
+    assert edit.message_id == alert.message_id
+    assert "(10 médias)" in edit.text
+    assert all(f"Média {n}" in edit.text for n in range(1, 10))
+
+
+def test_look_alike_stories_stay_apart(tmp_path: Path, feed_server: FeedServer,
+                                       api: BotApiStandIn) -> None:
+    attacks = [
+        {"title": "Mali : une patrouille des FAMa attaquée près de Gao, 6 soldats tués",
+         "link": "https://a.example/gao", "published": WHEN,
+         "summary": "Une patrouille des Forces armées maliennes a été visée lundi par des hommes "
+                    "armés à 20 km de Gao, a indiqué l'armée, qui fait état de six morts."},
+        {"title": "Mali : une patrouille des FAMa attaquée près de Ménaka, 9 soldats tués",
+         "link": "https://b.example/menaka", "published": WHEN,
+         "summary": "Une patrouille des Forces armées maliennes a été visée lundi par des hommes "
+                    "armés à 30 km de Ménaka, a indiqué l'armée, qui fait état de neuf morts."},
+    ]
+    feed_server.route("/rss", rss_feed("Actu", attacks))
+    config = write_config(tmp_path, [{"name": "Actu", "url": feed_server.url("/rss"),
+                                      "lang": "fr"}], telegram=telegram_section(api))
+    result = run_bot(config, "--once", token=TOKEN)
+    assert result.returncode == 0, result.stderr
+    assert len(api.sent) == 2
+    assert not any("Aussi rapporté" in m.text for m in api.sent)
+
+
+def test_a_watchlist_can_route_its_alerts_to_another_chat_and_topic(
+        tmp_path: Path, feed_server: FeedServer, api: BotApiStandIn) -> None:
+    watchlists = tmp_path / "watchlists"
+    shutil.copytree(WATCHLISTS, watchlists)
+    goita = watchlists / "goita.toml"
+    goita.write_text(goita.read_text(encoding="utf-8").replace(
+        'priority = "high"', 'priority = "high"\nchat = "@goita_desk"\ntopic = 42'),
+        encoding="utf-8")
+    feed_server.route("/rss", rss_feed("Actu", [GOITA_ITEM, WAGNER_ITEM]))
+    config = write_config(tmp_path, [{"name": "Actu", "url": feed_server.url("/rss"),
+                                      "lang": "fr"}], telegram=telegram_section(api),
+                          watchlists=watchlists)
+    result = run_bot(config, "--once", token=TOKEN)
+    assert result.returncode == 0, result.stderr
+    routed = sorted((str(m.chat_id), m.message_thread_id or 0, m.text.splitlines()[0])
+                    for m in api.sent)
+    # Goïta's story goes to its desk's topic, and also to the channel for FAMa, whose
+    # watchlist is not routed; Wagner's story goes to the channel only.
+    assert routed == [
+        ("@goita_desk", 42, "🔔 <b>Assimi Goïta</b> · <b>FAMa</b>"),
+        (CHAT, 0, "🔔 <b>Assimi Goïta</b> · <b>FAMa</b>"),
+        (CHAT, 0, "🔔 <b>Wagner / Africa Corps</b>"),
+    ]

@@ -9,7 +9,15 @@ from pathlib import Path
 
 import pytest
 
-from bot.evaluate import Score, evaluate, format_report, load_labelled
+from bot.evaluate import (
+    Score,
+    evaluate,
+    evaluate_stories,
+    format_report,
+    format_story_report,
+    load_labelled,
+    load_story_items,
+)
 from bot.match import Matcher
 from bot.watchlists import load_watchlists
 from tests.conftest import ROOT, WATCHLISTS
@@ -98,3 +106,25 @@ def test_match_benchmark_runs_and_prints_its_table() -> None:
     assert result.returncode == 0, result.stderr
     assert "| shipped watchlists (5) |" in result.stdout
     assert "regex OR" in result.stdout
+
+
+MIN_STORY_PRECISION = 0.97
+MIN_STORY_RECALL = 0.9
+
+
+def test_story_grouping_holds_the_bar() -> None:
+    items = load_story_items(DATA / "stories.jsonl")
+    assert len(items) >= 100
+    evaluation = evaluate_stories(items)
+    report = format_story_report(evaluation)
+    assert evaluation.same_language.precision >= MIN_STORY_PRECISION, report
+    assert evaluation.same_language.recall >= MIN_STORY_RECALL, report
+
+
+def test_eval_stories_command_prints_pairwise_figures() -> None:
+    result = subprocess.run([sys.executable, "-m", "bot", "eval", "--stories"],
+                            capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[1].split()[:3] == ["pairs", "precision", "recall"]
+    assert lines[2].startswith("same language") and lines[3].startswith("cross-language")

@@ -32,7 +32,8 @@ def store(tmp_path: Path) -> Store:
 
 
 def render(view: StoryView) -> RenderedAlert:
-    return RenderedAlert(f"<b>{view.title}</b> ({len(view.outlets)})", silent=False)
+    return RenderedAlert(f"<b>{view.title}</b> ({len(view.outlets)})", silent=False,
+                         targets=(("@c", None),))
 
 
 def save(store: Store, feed_index: int, items: list[ParsedItem], *, hit: bool = True,
@@ -40,7 +41,7 @@ def save(store: Store, feed_index: int, items: list[ParsedItem], *, hit: bool = 
     feed = sorted(store.feeds(), key=lambda f: f.id)[feed_index]
     fresh, retitled = store.unseen(feed, items)
     new = [NewItem(i, (HIT,) if hit else (), story) for i in fresh]
-    saved = store.save_poll(feed, now, new, retitled, chat="@c", render=render, etag='"e"',
+    saved = store.save_poll(feed, now, new, retitled, render=render, etag='"e"',
                             last_modified=None, body_hash="h", title="T",
                             next_check=now + timedelta(minutes=10))
     return saved.alerts_new
