@@ -46,7 +46,7 @@ def format_alert(content: AlertContent, hits: Sequence[Hit], names: Mapping[str,
     )
     title = escape(_clip(content.title or t(lang, "alert.no_title"), MAX_TITLE_CHARS))
     href = safe_href(content.link)
-    title_line = f'<a href="{escape(href)}">{title}</a>' if href else f"<b>{title}</b>"
+    title_line = f'<a href="{attribute(href)}">{title}</a>' if href else f"<b>{title}</b>"
     source_line = f"<i>{escape(_clip(content.source, MAX_SOURCE_CHARS))}</i>"
     if content.published:
         source_line += f" · {escape(format_time(content.published, lang))}"
@@ -93,8 +93,13 @@ def _excerpt(summary: str, hits: Sequence[Hit]) -> str:
 
 
 def escape(text: str) -> str:
-    """Text made safe for Telegram HTML (the four characters it requires, and quotes)."""
-    return html.escape(WHITESPACE_RE.sub(" ", text), quote=True)
+    """Text made safe for Telegram HTML (&, < and >), white space collapsed."""
+    return html.escape(WHITESPACE_RE.sub(" ", text), quote=False)
+
+
+def attribute(value: str) -> str:
+    """A value made safe inside a double-quoted HTML attribute (an href)."""
+    return html.escape(WHITESPACE_RE.sub(" ", value), quote=True)
 
 
 def safe_href(link: str | None) -> str | None:

@@ -17,16 +17,17 @@ from typing import TextIO
 from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.cron import CronTrigger
 from telegram import Update
 from telegram.ext import Application
 
 from bot.alerts import escape
-from bot.commands import Commands
+from bot.commands import CommandDeps, Commands
 from bot.config import Config
 from bot.credentials import Token
 from bot.deliver import ConsoleSender, Deliverer, Pacer, Sender, TelegramSender
 from bot.errors import ConfigError, ParseError
-from bot.fetch import Fetcher
+from bot.fetch import Fetcher, refuse_private_address
 from bot.i18n import t
 from bot.match import Matcher
 from bot.parse import ParsedFeed, parse_feed
@@ -131,8 +132,13 @@ class BotApp:
         self.deliverer = Deliverer(self.store, sender, config.delivery, self.clock, pacer,
                                    language=config.telegram.language,
                                    admins=config.telegram.admins)
-        self.commands = Commands(self.store, language=config.telegram.language,
-                                 timezone=self.timezone, names=names)
+        self.poller.alerts.muted.update(self.store.mutes(self.clock()))
+        self.watchlists: tuple[Watchlist, ...] = ()
+        self.commands = Commands(CommandDeps(
+            store=self.store, config=config, watchlists=lambda: self.watchlists,
+            matcher=lambda: self.poller.matcher, reload_watchlists=self.reload_watchlists,
+            muted=self.poller.alerts.muted, check_feed=self.check_feed, clock=self.clock,
+        ))
         self._use_watchlists(watchlists)
         log.info("bot ready feeds=%d watchlists=%d sender=%s db=%s", len(config.feeds),
                  len(watchlists), "telegram" if self.token else "console", config.storage_path)
@@ -175,6 +181,7 @@ class BotApp:
 
     def _use_watchlists(self, watchlists: tuple[Watchlist, ...]) -> None:
         """Match with ``watchlists`` from now on (names are shared with the commands)."""
+        self.watchlists = watchlists
         self.poller.matcher = Matcher(watchlists)
         alerts = self.poller.alerts
         alerts.names.clear()
@@ -247,6 +254,7 @@ class BotApp:
             scheduler.add_job(self._guarded(job), "interval", seconds=seconds,
                               next_run_time=self.clock(), max_instances=1, coalesce=True,
                               misfire_grace_time=None)
+        self.schedule_reports(scheduler)
         if self.application is not None:
             await self._start_telegram(self.application)
         scheduler.start()
@@ -279,6 +287,30 @@ class BotApp:
 
         run.__name__ = getattr(job, "__name__", "job")
         return run
+
+    def schedule_reports(self, scheduler: AsyncIOScheduler) -> None:
+        """The daily health report to the admins, at the configured local time."""
+        daily = self.config.reports.daily_at
+        if daily is None or not self.config.telegram.admins:
+            return
+        hour, minute = daily
+        scheduler.add_job(self._guarded(self.daily_report), CronTrigger(
+            hour=hour, minute=minute, timezone=self.timezone), id="daily-report",
+            max_instances=1, coalesce=True, misfire_grace_time=3600)
+
+    async def daily_report(self) -> None:
+        """Queue the health report for every admin and deliver it."""
+        report = self.commands.health_report(self.config.telegram.language)
+        for admin in self.config.telegram.admins:
+            self.store.queue_message(str(admin), report, self.clock())
+        log.info("daily report queued admins=%d", len(self.config.telegram.admins))
+        await self.deliverer.deliver_due()
+
+    async def check_feed(self, url: str) -> ParsedFeed:
+        """Fetch and parse a feed an admin proposes; FetchError or ParseError if unusable."""
+        await refuse_private_address(url, allow=self.config.polling.allow_private_feeds)
+        result = await self.fetcher.fetch(url)
+        return await self.poller.parse(result.body, result.url, result.content_type)
 
     async def _start_telegram(self, application: Application) -> None:  # type: ignore[type-arg]
         self.commands.install(application)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -56,6 +57,7 @@ class PollingConfig:
     backoff_max: float = 6 * 3600.0
     user_agent: str = DEFAULT_USER_AGENT
     parse_workers: int = 2
+    allow_private_feeds: bool = False  # let /feed add reach loopback and private addresses
 
 
 @dataclass(frozen=True)
@@ -75,6 +77,13 @@ class DeliveryConfig:
 
 
 @dataclass(frozen=True)
+class ReportsConfig:
+    """Scheduled reports to the admins."""
+
+    daily_at: tuple[int, int] | None = (7, 0)  # local hour and minute; None: no report
+
+
+@dataclass(frozen=True)
 class Config:
     """Everything the bot needs to run, except the token."""
 
@@ -85,11 +94,14 @@ class Config:
     telegram: TelegramConfig = TelegramConfig()
     polling: PollingConfig = PollingConfig()
     delivery: DeliveryConfig = DeliveryConfig()
+    reports: ReportsConfig = ReportsConfig()
     timezone: str = "UTC"
 
 
 TELEGRAM_KEYS = {"chat", "api_base_url", "admins", "language", "link_preview"}
-TOP_KEYS = {"watchlists_dir", "timezone", "telegram", "storage", "polling", "delivery", "feeds"}
+TOP_KEYS = {"watchlists_dir", "timezone", "telegram", "storage", "polling", "delivery", "feeds",
+            "reports"}
+CLOCK_RE = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 
 
 def load_config(path: Path) -> Config:
@@ -108,6 +120,7 @@ def config_from_document(doc: TomlDocument) -> Config:
     storage_path = base / _get(doc, storage, "path", str, "state/sahel-watch.db", "storage")
     polling = _polling(doc, _table(doc, data, "polling"))
     delivery = _delivery(doc, _table(doc, data, "delivery"))
+    reports = _reports(doc, _table(doc, data, "reports"))
     watchlists_dir = base / _get(doc, data, "watchlists_dir", str, "watchlists")
     timezone = _get(doc, data, "timezone", str, "UTC")
     _check_timezone(doc, timezone)
@@ -119,6 +132,7 @@ def config_from_document(doc: TomlDocument) -> Config:
         telegram=telegram,
         polling=polling,
         delivery=delivery,
+        reports=reports,
         timezone=timezone,
     )
 
@@ -156,13 +170,16 @@ def _polling(doc: TomlDocument, table: dict[str, Any]) -> PollingConfig:
     durations = ("tick", "default_interval", "connect_timeout", "read_timeout",
                  "total_timeout", "backoff_base", "backoff_max")
     counts = ("max_concurrency", "per_host", "max_bytes", "max_redirects", "parse_workers")
-    _no_unknown_keys(doc, table, {*durations, *counts, "user_agent"}, where)
+    _no_unknown_keys(doc, table, {*durations, *counts, "user_agent", "allow_private_feeds"},
+                     where)
     values: dict[str, Any] = {
         key: _duration(doc, table, key, getattr(defaults, key), where) for key in durations
     }
     for key in counts:
         values[key] = _positive_int(doc, table, key, getattr(defaults, key), where)
     values["user_agent"] = _get(doc, table, "user_agent", str, defaults.user_agent, where)
+    values["allow_private_feeds"] = _get(doc, table, "allow_private_feeds", bool,
+                                         defaults.allow_private_feeds, where)
     return PollingConfig(**values)
 
 
@@ -179,6 +196,18 @@ def _delivery(doc: TomlDocument, table: dict[str, Any]) -> DeliveryConfig:
     for key in counts:
         values[key] = _positive_int(doc, table, key, getattr(defaults, key), where)
     return DeliveryConfig(**values)
+
+
+def _reports(doc: TomlDocument, table: dict[str, Any]) -> ReportsConfig:
+    _no_unknown_keys(doc, table, {"daily_at"}, "reports")
+    value = _get(doc, table, "daily_at", str, "07:00", "reports")
+    if value.strip().lower() in ("", "off", "none"):
+        return ReportsConfig(daily_at=None)
+    match = CLOCK_RE.match(value.strip())
+    if not match:
+        raise doc.error(f"daily_at must be a time such as 07:00 (or \"off\"), got {value!r}",
+                        "reports", "daily_at")
+    return ReportsConfig(daily_at=(int(match.group(1)), int(match.group(2))))
 
 
 def _feeds(doc: TomlDocument, raw: object, default_interval: float) -> tuple[FeedConfig, ...]:

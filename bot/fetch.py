@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import zlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -145,6 +146,27 @@ class Fetcher:
             if len(body) > limit:
                 raise FetchError("too-large", f"body over {limit} bytes")
         return bytes(body)
+
+
+async def refuse_private_address(url: str, *, allow: bool) -> None:
+    """FetchError("refused") unless ``url`` is http(s) on a public address (or ``allow``).
+
+    Feeds proposed from chat must not turn the bot into a probe of its own network.
+    """
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise FetchError("refused", "only http and https addresses are accepted")
+    if allow:
+        return
+    loop = asyncio.get_running_loop()
+    try:
+        infos = await loop.getaddrinfo(parts.hostname, parts.port or 443)
+    except OSError as exc:
+        raise FetchError("dns-failed", str(exc)) from None
+    for info in infos:
+        address = ipaddress.ip_address(info[4][0])
+        if not address.is_global:
+            raise FetchError("refused", f"{parts.hostname} is a private or local address")
 
 
 def _decoder(encoding: str) -> zlib._Decompress | None:

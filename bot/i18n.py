@@ -9,6 +9,65 @@ DEFAULT_LANGUAGE = "fr"
 
 MESSAGES: dict[str, dict[str, str]] = {
     "fr": {
+        "cmd.help": (
+            "<b>Veille Sahel</b> lit la presse francophone et anglophone et signale les "
+            "articles qui citent les listes de veille (Canik Academy, Wagner/Africa Corps, "
+            "FAMa, Bayraktar TB2, Assimi Goïta).\n\n"
+            "/recent [n] — dernières histoires signalées\n"
+            "/hits &lt;liste&gt; [24h|7d|30d] — histoires d'une liste\n"
+            "/search &lt;mots&gt; — recherche dans les articles\n"
+            "/watchlists — les listes de veille\n"
+            "/feeds — l'état des flux\n"
+            "/stats [7d|30d] — graphique des alertes par jour\n"
+            "/help — cette aide\n\n"
+            "<b>Administration</b>\n"
+            "/watch add|remove &lt;liste&gt; &lt;terme&gt;, /watch test &lt;texte&gt;\n"
+            "/mute &lt;liste&gt; [période], /unmute &lt;liste&gt;\n"
+            "/feed add &lt;url&gt; [nom], /feed remove &lt;nom&gt;"),
+        "cmd.page": "page {page}/{pages}",
+        "cmd.next": "Suivant ▶",
+        "cmd.previous": "◀ Précédent",
+        "cmd.slow_down": "Doucement 🙂 : attendez quelques secondes avant la prochaine commande.",
+        "cmd.not_admin": "Désolé, cette commande est réservée aux administrateurs du bot.",
+        "cmd.unknown_watchlist": "Liste inconnue : « {name} ». Listes : {known}.",
+        "cmd.bad_period": "Période invalide : « {value} ». Exemples : 24h, 7d, 30d (90 jours au plus).",
+        "cmd.too_long": "Argument trop long (au plus {max} caractères).",
+        "cmd.expired": "Cette liste a expiré : relancez la commande.",
+        "recent.header_stories": "Dernières histoires signalées ({count})",
+        "hits.usage": "Usage : /hits &lt;liste&gt; [24h|7d|30d], par exemple /hits wagner 7d.",
+        "hits.header": "{name} — {count} histoire(s) depuis {period}",
+        "hits.empty": "Aucune histoire pour {name} sur {period}.",
+        "search.usage": "Usage : /search &lt;mots&gt;, par exemple /search Goïta Kati.",
+        "search.header": "Résultats pour « {query} » ({count})",
+        "search.empty": "Aucun article ne contient « {query} ».",
+        "story.outlets": "{count} médias",
+        "watchlists.header": "Listes de veille",
+        "watchlists.line": "{terms} termes · {hits} histoire(s) sur 7 jours",
+        "watchlists.muted": "🔇 en sourdine jusqu'au {until}",
+        "feeds.header": "État des flux ({count})",
+        "feeds.line": "dernier succès : {success} · échecs de suite : {failures} · 304 : {share} · articles 7 j : {items}",
+        "feeds.never": "jamais",
+        "stats.caption": "Histoires signalées par jour, {period} : {total} au total{details}",
+        "stats.title": "Alertes par jour",
+        "watch.usage": "Usage : /watch add &lt;liste&gt; &lt;terme&gt;, /watch remove &lt;liste&gt; &lt;terme&gt; ou /watch test &lt;texte&gt;.",
+        "watch.added": "Terme « {term} » ajouté à {name}. Il s'applique dès maintenant.",
+        "watch.removed": "Terme « {term} » retiré de {name}. Cela s'applique dès maintenant.",
+        "watch.refused": "Modification refusée : {reason}",
+        "watch.no_match": "Aucune liste ne correspond à ce texte.",
+        "watch.match": "{name} : « {text} » correspond au terme « {term} » ({field}, score {score})",
+        "mute.usage": "Usage : /mute &lt;liste&gt; [24h|7d], /unmute &lt;liste&gt;.",
+        "mute.done": "{name} en sourdine jusqu'au {until}. Les articles restent enregistrés.",
+        "unmute.done": "{name} n'est plus en sourdine.",
+        "feed.usage": "Usage : /feed add &lt;url&gt; [nom] ou /feed remove &lt;nom&gt;.",
+        "feed.bad_url": "Adresse refusée : {reason}",
+        "feed.failed": "Ce flux n'a pas pu être lu : {reason}",
+        "feed.added": "Flux « {name} » ajouté : {items} articles, dont {matched} auraient été signalés.",
+        "feed.removed": "Flux « {name} » retiré.",
+        "feed.unknown": "Aucun flux actif ne s'appelle « {name} ».",
+        "report.title": "Rapport quotidien",
+        "report.feeds": "Flux en échec : {failing} · sans succès depuis 24 h : {stale}",
+        "report.hits": "Histoires sur 24 h : {hits}",
+        "report.alerts": "Alertes : {sent} envoyées, {pending} en attente, {failed} refusées",
         "alert.matched": "Termes :",
         "alert.field.title": "titre",
         "alert.field.summary": "résumé",
@@ -19,13 +78,71 @@ MESSAGES: dict[str, dict[str, str]] = {
         "digest.header": "🗞 {count} alertes regroupées",
         "admin.alert_refused": "⚠️ Telegram refuse les alertes pour {chat} :",
         "alert.outlets": "{count} médias",
-        "recent.header": "Dernières alertes ({count})",
         "recent.empty": "Aucune alerte pour l'instant.",
         "recent.bad_count": "Indiquez un nombre entre 1 et {max}, par exemple /recent 5.",
         "admin.watchlists_refused": "⚠️ Modification des listes de veille refusée ; "
         "les listes précédentes restent actives.",
     },
     "en": {
+        "cmd.help": (
+            "<b>Sahel watch</b> reads French and English news and flags the articles that "
+            "mention its watchlists (Canik Academy, Wagner/Africa Corps, FAMa, Bayraktar TB2, "
+            "Assimi Goïta).\n\n"
+            "/recent [n] — latest flagged stories\n"
+            "/hits &lt;watchlist&gt; [24h|7d|30d] — stories for one watchlist\n"
+            "/search &lt;words&gt; — search the articles\n"
+            "/watchlists — the watchlists\n"
+            "/feeds — feed health\n"
+            "/stats [7d|30d] — chart of alerts per day\n"
+            "/help — this help\n\n"
+            "<b>Maintainers</b>\n"
+            "/watch add|remove &lt;watchlist&gt; &lt;term&gt;, /watch test &lt;text&gt;\n"
+            "/mute &lt;watchlist&gt; [period], /unmute &lt;watchlist&gt;\n"
+            "/feed add &lt;url&gt; [name], /feed remove &lt;name&gt;"),
+        "cmd.page": "page {page}/{pages}",
+        "cmd.next": "Next ▶",
+        "cmd.previous": "◀ Previous",
+        "cmd.slow_down": "Easy 🙂: please wait a few seconds before the next command.",
+        "cmd.not_admin": "Sorry, this command is for the bot's maintainers only.",
+        "cmd.unknown_watchlist": "Unknown watchlist: “{name}”. Watchlists: {known}.",
+        "cmd.bad_period": "Invalid period: “{value}”. For example 24h, 7d, 30d (90 days at most).",
+        "cmd.too_long": "Argument too long (at most {max} characters).",
+        "cmd.expired": "This list has expired: run the command again.",
+        "recent.header_stories": "Latest flagged stories ({count})",
+        "hits.usage": "Usage: /hits &lt;watchlist&gt; [24h|7d|30d], for example /hits wagner 7d.",
+        "hits.header": "{name} — {count} story(ies) in the last {period}",
+        "hits.empty": "No story for {name} in the last {period}.",
+        "search.usage": "Usage: /search &lt;words&gt;, for example /search Goita Kati.",
+        "search.header": "Results for “{query}” ({count})",
+        "search.empty": "No article contains “{query}”.",
+        "story.outlets": "{count} outlets",
+        "watchlists.header": "Watchlists",
+        "watchlists.line": "{terms} terms · {hits} story(ies) in 7 days",
+        "watchlists.muted": "🔇 muted until {until}",
+        "feeds.header": "Feed health ({count})",
+        "feeds.line": "last success: {success} · failures in a row: {failures} · 304: {share} · items 7 d: {items}",
+        "feeds.never": "never",
+        "stats.caption": "Flagged stories per day, {period}: {total} in all{details}",
+        "stats.title": "Alerts per day",
+        "watch.usage": "Usage: /watch add &lt;watchlist&gt; &lt;term&gt;, /watch remove &lt;watchlist&gt; &lt;term&gt; or /watch test &lt;text&gt;.",
+        "watch.added": "Term “{term}” added to {name}. It applies from now on.",
+        "watch.removed": "Term “{term}” removed from {name}. This applies from now on.",
+        "watch.refused": "Change refused: {reason}",
+        "watch.no_match": "No watchlist matches this text.",
+        "watch.match": "{name}: “{text}” matches term “{term}” ({field}, score {score})",
+        "mute.usage": "Usage: /mute &lt;watchlist&gt; [24h|7d], /unmute &lt;watchlist&gt;.",
+        "mute.done": "{name} muted until {until}. Articles are still stored.",
+        "unmute.done": "{name} is no longer muted.",
+        "feed.usage": "Usage: /feed add &lt;url&gt; [name] or /feed remove &lt;name&gt;.",
+        "feed.bad_url": "Address refused: {reason}",
+        "feed.failed": "This feed could not be read: {reason}",
+        "feed.added": "Feed “{name}” added: {items} items, {matched} of which would have been flagged.",
+        "feed.removed": "Feed “{name}” removed.",
+        "feed.unknown": "No active feed is called “{name}”.",
+        "report.title": "Daily report",
+        "report.feeds": "Failing feeds: {failing} · no success for 24 h: {stale}",
+        "report.hits": "Stories in 24 h: {hits}",
+        "report.alerts": "Alerts: {sent} sent, {pending} pending, {failed} refused",
         "alert.matched": "Matched:",
         "alert.field.title": "title",
         "alert.field.summary": "summary",
@@ -36,7 +153,6 @@ MESSAGES: dict[str, dict[str, str]] = {
         "digest.header": "🗞 {count} alerts in one message",
         "admin.alert_refused": "⚠️ Telegram refuses alerts for {chat}:",
         "alert.outlets": "{count} outlets",
-        "recent.header": "Latest alerts ({count})",
         "recent.empty": "No alerts yet.",
         "recent.bad_count": "Give a number from 1 to {max}, for example /recent 5.",
         "admin.watchlists_refused": "⚠️ Watchlist edit refused; the previous watchlists "

@@ -25,7 +25,7 @@ def parse_duration(value: object) -> float:
 
 def format_duration(seconds: float) -> str:
     """The largest whole unit that divides ``seconds`` ("900" -> "15m")."""
-    for unit in ("w", "d", "h", "m"):
+    for unit in ("d", "h", "m"):
         size = UNIT_SECONDS[unit]
         if seconds >= size and seconds % size == 0:
             return f"{int(seconds // size)}{unit}"

@@ -64,6 +64,7 @@ class AlertSettings:
     names: dict[str, str]
     priorities: dict[str, str]
     routes: dict[str, Target] = field(default_factory=dict)  # watchlists sent elsewhere
+    muted: dict[str, datetime] = field(default_factory=dict)  # watchlist -> end of mute
 
 
 class Poller:
@@ -164,8 +165,10 @@ class Poller:
         # Only a high-priority watchlist rings the reader's phone; the rest arrive silently.
         silent = all(self.alerts.priorities.get(h.watchlist) != "high" for h in view.hits)
         default: Target = (self.alerts.chat, None)
+        # A muted watchlist still has its hits stored, but sends nothing anywhere.
+        live = [h for h in view.hits if self.alerts.muted.get(h.watchlist, now) <= now]
         targets = tuple(dict.fromkeys(self.alerts.routes.get(h.watchlist, default)
-                                      for h in view.hits))
+                                      for h in live))
         return RenderedAlert(html, silent, targets)
 
     def _failed(self, feed: FeedState, exc: Exception) -> FeedOutcome:

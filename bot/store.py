@@ -6,6 +6,7 @@ This is the only module that talks to SQLite. Each write that must not be seen h
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -124,17 +125,48 @@ class Alert:
     thread_id: int | None = None
 
 
+NEVER = datetime(1970, 1, 1, tzinfo=UTC)
+FTS_WORD_RE = re.compile(r"\w+")
+MAX_SEARCH_WORDS = 12
+
+
 @dataclass(frozen=True)
-class RecentHit:
-    """An item with hits, for /recent."""
+class StorySummary:
+    """One line of /recent or /hits."""
+
+    story_id: int
+    title: str
+    link: str | None
+    source: str
+    outlets: int
+    when: datetime
+    watchlists: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    """One item found by /search."""
 
     item_id: int
     title: str
     link: str | None
-    feed: str
-    published_at: datetime | None
-    fetched_at: datetime
-    watchlists: tuple[str, ...]
+    source: str
+    when: datetime
+
+
+@dataclass(frozen=True)
+class FeedHealth:
+    """One line of /feeds."""
+
+    name: str
+    url: str
+    last_success: datetime | None
+    last_error: str | None
+    last_error_at: datetime | None
+    failures: int
+    checks: int
+    not_modified: int
+    items_recent: int
 
 
 def _migrations() -> Migrations:
@@ -149,6 +181,16 @@ def _migrations() -> Migrations:
     def stories(db: Database) -> None:
         for statement in SCHEMA_V2:
             db.execute(statement)
+
+    @migrations(name="0003_commands")
+    def commands(db: Database) -> None:
+        for statement in SCHEMA_V3:
+            db.execute(statement)
+        # Accent-insensitive full-text search over items, kept current by triggers.
+        items = db.table("items")
+        items.enable_fts(["title", "summary"], create_triggers=True,
+                         tokenize="unicode61 remove_diacritics 2")
+        items.populate_fts(["title", "summary"])
 
     return migrations
 
@@ -218,6 +260,28 @@ SCHEMA_V1 = (
         sent_at TEXT
     )""",
     "CREATE INDEX alerts_status_next ON alerts(status, next_attempt_at, id)",
+)
+
+# Chat commands: mutes, an audit trail of admin changes, feeds added from chat.
+SCHEMA_V3 = (
+    """CREATE TABLE mutes (
+        watchlist TEXT PRIMARY KEY,
+        until TEXT NOT NULL,
+        user_id INTEGER,
+        created_at TEXT NOT NULL
+    )""",
+    """CREATE TABLE audit (
+        id INTEGER PRIMARY KEY,
+        user_id INTEGER NOT NULL,
+        username TEXT,
+        action TEXT NOT NULL,
+        target TEXT NOT NULL,
+        detail TEXT,
+        at TEXT NOT NULL
+    )""",
+    "ALTER TABLE feeds ADD COLUMN origin TEXT NOT NULL DEFAULT 'config'",
+    "ALTER TABLE feeds ADD COLUMN removed INTEGER NOT NULL DEFAULT 0",
+    "CREATE INDEX stories_first_seen ON stories(first_seen_at)",
 )
 
 # Stories group the items of one event; an alert belongs to a story and grows with it.
@@ -290,18 +354,39 @@ class Store:
     # Feeds -------------------------------------------------------------------------------
 
     def sync_feeds(self, feeds: Sequence[FeedConfig]) -> None:
-        """Make the feeds table follow the configuration: add, update, deactivate."""
+        """Make the feeds table follow the configuration: add, update, deactivate.
+
+        Feeds added from chat stay; feeds an admin removed from chat stay removed.
+        """
         with self.db.atomic():
-            self.db.execute("UPDATE feeds SET active = 0")
+            self.db.execute("UPDATE feeds SET active = 0 WHERE origin = 'config'")
             for feed in feeds:
                 self.db.execute(
                     """INSERT INTO feeds (url, name, lang, interval_seconds, active)
                        VALUES (?, ?, ?, ?, 1)
                        ON CONFLICT(url) DO UPDATE SET name = excluded.name,
                          lang = excluded.lang, interval_seconds = excluded.interval_seconds,
-                         active = 1""",
+                         active = 1 - removed""",
                     [feed.url, feed.name, feed.lang, feed.interval],
                 )
+
+    def add_feed(self, feed: FeedConfig) -> None:
+        """A feed added from chat: polled from now on, kept across restarts."""
+        with self.db.atomic():
+            self.db.execute(
+                """INSERT INTO feeds (url, name, lang, interval_seconds, active, origin)
+                   VALUES (?, ?, ?, ?, 1, 'chat')
+                   ON CONFLICT(url) DO UPDATE SET name = excluded.name, active = 1,
+                     removed = 0""",
+                [feed.url, feed.name, feed.lang, feed.interval])
+
+    def remove_feed(self, name: str) -> bool:
+        """Stop polling the feed called ``name`` (kept removed across restarts)."""
+        with self.db.atomic():
+            cursor = self.db.execute(
+                "UPDATE feeds SET active = 0, removed = 1 WHERE name = ? AND active = 1",
+                [name])
+        return cursor.rowcount > 0
 
     def feeds(self, *, due_at: datetime | None = None) -> list[FeedState]:
         """Active feeds, all of them or only those due at ``due_at``, soonest first."""
@@ -637,28 +722,143 @@ class Store:
 
     # Queries for commands ----------------------------------------------------------------
 
-    def recent_hits(self, limit: int) -> list[RecentHit]:
-        """The latest items with hits, newest first."""
-        rows = self.db.query(
-            """SELECT items.id, items.title, items.link, feeds.name AS feed,
-                 items.published_at, items.fetched_at,
-                 group_concat(DISTINCT hits.watchlist) AS watchlists
-               FROM items JOIN hits ON hits.item_id = items.id
-               JOIN feeds ON feeds.id = items.feed_id
-               WHERE items.id IN (SELECT DISTINCT item_id FROM hits ORDER BY item_id DESC
-                                  LIMIT ?)
-               GROUP BY items.id ORDER BY items.id DESC""",
-            [limit],
+    def recent_stories(self, limit: int, offset: int = 0, *, watchlist: str | None = None,
+                       since: datetime | None = None) -> list[StorySummary]:
+        """Stories with hits, newest first, optionally for one watchlist and period."""
+        where, params = ["1 = 1"], []
+        if watchlist is not None:
+            where.append("hits.watchlist = ?")
+            params.append(watchlist)
+        if since is not None:
+            where.append("stories.first_seen_at >= ?")
+            params.append(iso(since))
+        rows = self.db.execute(
+            f"""SELECT stories.id, stories.title, stories.first_seen_at,
+                  group_concat(DISTINCT hits.watchlist)
+                FROM stories JOIN items ON items.story_id = stories.id
+                JOIN hits ON hits.item_id = items.id
+                WHERE {" AND ".join(where)}
+                GROUP BY stories.id ORDER BY stories.first_seen_at DESC,
+                  (SELECT coalesce(published_at, fetched_at) FROM items AS first
+                   WHERE first.id = stories.first_item_id) DESC, stories.id DESC
+                LIMIT ? OFFSET ?""", [*params, limit, offset]).fetchall()
+        return [self._summary(r[0], r[1], r[2], r[3]) for r in rows]
+
+    def count_stories(self, *, watchlist: str | None = None,
+                      since: datetime | None = None) -> int:
+        """How many stories :meth:`recent_stories` could list."""
+        where, params = ["1 = 1"], []
+        if watchlist is not None:
+            where.append("hits.watchlist = ?")
+            params.append(watchlist)
+        if since is not None:
+            where.append("stories.first_seen_at >= ?")
+            params.append(iso(since))
+        row = self.db.execute(
+            f"""SELECT count(DISTINCT stories.id) FROM stories
+                JOIN items ON items.story_id = stories.id JOIN hits ON hits.item_id = items.id
+                WHERE {" AND ".join(where)}""", params).fetchone()
+        return int(row[0])
+
+    def _summary(self, story_id: int, title: str, first_seen: str,
+                 watchlists: str | None) -> StorySummary:
+        first = self.db.execute(
+            """SELECT items.link, feeds.name, items.published_at FROM items
+               JOIN feeds ON feeds.id = items.feed_id WHERE items.story_id = ?
+               ORDER BY items.id LIMIT 1""", [story_id]).fetchone()
+        outlets = self.db.execute(
+            """SELECT count(DISTINCT feed_id) FROM items WHERE story_id = ?""",
+            [story_id]).fetchone()[0]
+        return StorySummary(
+            story_id=story_id, title=title, link=first[0] if first else None,
+            source=first[1] if first else "", outlets=int(outlets),
+            when=from_iso(first[2] if first and first[2] else first_seen) or NEVER,
+            watchlists=tuple(sorted((watchlists or "").split(","))),
         )
-        return [
-            RecentHit(
-                item_id=r["id"], title=r["title"], link=r["link"], feed=r["feed"],
-                published_at=from_iso(r["published_at"]),
-                fetched_at=from_iso(r["fetched_at"]) or datetime.now(UTC),
-                watchlists=tuple(sorted((r["watchlists"] or "").split(","))),
-            )
-            for r in rows
-        ]
+
+    def search(self, query: str, limit: int, offset: int = 0) -> list[SearchResult]:
+        """Items matching every word of ``query`` (accents ignored), best first."""
+        words = [w for w in FTS_WORD_RE.findall(query)][:MAX_SEARCH_WORDS]
+        if not words:
+            return []
+        match = " ".join(f'"{w}"' for w in words)
+        rows = self.db.execute(
+            """SELECT items.id, items.title, items.link, feeds.name,
+                 coalesce(items.published_at, items.fetched_at)
+               FROM items_fts JOIN items ON items.id = items_fts.rowid
+               JOIN feeds ON feeds.id = items.feed_id
+               WHERE items_fts MATCH ? ORDER BY items_fts.rank LIMIT ? OFFSET ?""",
+            [match, limit, offset]).fetchall()
+        return [SearchResult(r[0], r[1], r[2], r[3], from_iso(r[4]) or NEVER) for r in rows]
+
+    def hits_by_watchlist(self, since: datetime) -> dict[str, int]:
+        """Stories per watchlist since ``since``."""
+        rows = self.db.execute(
+            """SELECT hits.watchlist, count(DISTINCT items.story_id) FROM hits
+               JOIN items ON items.id = hits.item_id WHERE hits.created_at >= ?
+               GROUP BY hits.watchlist""", [iso(since)]).fetchall()
+        return {r[0]: int(r[1]) for r in rows}
+
+    def hits_per_day(self, since: datetime) -> dict[str, dict[str, int]]:
+        """Stories per watchlist per UTC day (ISO date) since ``since``."""
+        rows = self.db.execute(
+            """SELECT hits.watchlist, substr(hits.created_at, 1, 10),
+                 count(DISTINCT items.story_id) FROM hits
+               JOIN items ON items.id = hits.item_id WHERE hits.created_at >= ?
+               GROUP BY 1, 2""", [iso(since)]).fetchall()
+        days: dict[str, dict[str, int]] = {}
+        for watchlist, day, count in rows:
+            days.setdefault(watchlist, {})[day] = int(count)
+        return days
+
+    def feed_health(self, since: datetime) -> list[FeedHealth]:
+        """Every active feed's health, failing feeds first."""
+        rows = self.db.execute(
+            """SELECT feeds.name, feeds.url, feeds.last_success_at, feeds.last_error,
+                 feeds.last_error_at, feeds.consecutive_failures, feeds.checks,
+                 feeds.not_modified,
+                 (SELECT count(*) FROM items WHERE items.feed_id = feeds.id
+                    AND items.fetched_at >= ?)
+               FROM feeds WHERE active = 1
+               ORDER BY consecutive_failures DESC, name""", [iso(since)]).fetchall()
+        return [FeedHealth(r[0], r[1], from_iso(r[2]), r[3], from_iso(r[4]), int(r[5]),
+                           int(r[6]), int(r[7]), int(r[8])) for r in rows]
+
+    def alert_counts(self, since: datetime) -> dict[str, int]:
+        """Alerts sent, failed and pending since ``since``."""
+        rows = self.db.execute(
+            """SELECT status, count(*) FROM alerts WHERE created_at >= ? OR status = 'pending'
+               GROUP BY status""", [iso(since)]).fetchall()
+        return {r[0]: int(r[1]) for r in rows}
+
+    def mutes(self, now: datetime) -> dict[str, datetime]:
+        """Watchlists muted at ``now``, with the end of each mute."""
+        rows = self.db.execute("SELECT watchlist, until FROM mutes WHERE until > ?",
+                               [iso(now)]).fetchall()
+        return {r[0]: from_iso(r[1]) or now for r in rows}
+
+    def set_mute(self, watchlist: str, until: datetime | None, user_id: int,
+                 now: datetime) -> None:
+        """Mute ``watchlist`` until ``until``; None unmutes it."""
+        with self.db.atomic():
+            if until is None:
+                self.db.execute("DELETE FROM mutes WHERE watchlist = ?", [watchlist])
+            else:
+                self.db.execute(
+                    """INSERT INTO mutes (watchlist, until, user_id, created_at)
+                       VALUES (?, ?, ?, ?) ON CONFLICT(watchlist) DO UPDATE
+                       SET until = excluded.until, user_id = excluded.user_id,
+                       created_at = excluded.created_at""",
+                    [watchlist, iso(until), user_id, iso(now)])
+
+    def audit(self, user_id: int, username: str | None, action: str, target: str,
+              detail: str, now: datetime) -> None:
+        """Record who changed what, and when."""
+        with self.db.atomic():
+            self.db.execute(
+                """INSERT INTO audit (user_id, username, action, target, detail, at)
+                   VALUES (?, ?, ?, ?, ?, ?)""",
+                [user_id, username, action, target, detail, iso(now)])
 
     def counts(self) -> dict[str, int]:
         """Row counts per table, for logs and checks."""

@@ -222,7 +222,7 @@ def test_long_run_answers_recent_and_stops_cleanly_on_sigterm(
         api.push_message("/recent@sahel_watch_bot 1", user_id=555, language_code="en")
         replies = [m for m in api.wait_for_sent(3, timeout=30) if m.chat_id == 555]
         assert len(replies) == 1
-        assert "Latest alerts (1)" in replies[0].text
+        assert "Latest flagged stories (1)" in replies[0].text
         assert "Africa Corps" in replies[0].text
         commands = [c for c in api.calls if c.method == "setMyCommands"]
         assert {c.params.get("language_code") for c in commands} >= {"fr", "en"}

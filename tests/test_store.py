@@ -16,6 +16,7 @@ from tests.conftest import NOW
 
 FEEDS = [FeedConfig("A", "https://a.example/rss", "fr", 600),
          FeedConfig("B", "https://b.example/rss", "en", 900)]
+MIGRATIONS = ["0001_initial", "0002_stories", "0003_commands"]
 HIT = Hit("goita", "Goïta", "Goïta", "title", 100, 0, 5)
 
 
@@ -52,9 +53,9 @@ def test_open_creates_wal_database_with_schema(tmp_path: Path) -> None:
     store = Store.open(path)
     assert path.exists()
     assert store.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    assert store.schema_version() == ["0001_initial", "0002_stories"]
+    assert store.schema_version() == MIGRATIONS
     store.close()
-    assert Store.open(path).schema_version() == ["0001_initial", "0002_stories"]
+    assert Store.open(path).schema_version() == MIGRATIONS
 
 
 def test_corrupt_file_is_a_clear_error(tmp_path: Path) -> None:
@@ -120,11 +121,21 @@ def test_poll_is_atomic(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
     assert store.feeds()[0].etag is None
 
 
-def test_recent_hits_newest_first(store: Store) -> None:
+def test_recent_stories_newest_first(store: Store) -> None:
     save(store, 0, [item(1), item(2), item(3)])
-    recent = store.recent_hits(2)
+    recent = store.recent_stories(2)
     assert [r.title for r in recent] == ["Goïta 3", "Goïta 2"]
-    assert recent[0].watchlists == ("goita",) and recent[0].feed == "A"
+    assert recent[0].watchlists == ("goita",) and recent[0].source == "A"
+    assert store.count_stories() == 3
+    assert store.count_stories(watchlist="wagner") == 0
+
+
+def test_search_ignores_accents_and_case(store: Store) -> None:
+    save(store, 0, [item(1), ParsedItem(None, "https://news.example/x", "Les FAMa à Gao",
+                                        "Patrouille", NOW)], hit=False)
+    assert [r.title for r in store.search("goita", 10)] == ["Goïta 1"]
+    assert [r.title for r in store.search("GAO fama", 10)] == ["Les FAMa à Gao"]
+    assert store.search("\"; DROP TABLE items; --", 10) == []
 
 
 def test_a_story_grows_and_its_sent_alert_is_due_for_an_edit(store: Store) -> None:
@@ -174,7 +185,7 @@ def test_upgrade_from_the_first_schema_keeps_data(tmp_path: Path) -> None:
     db.conn.commit()
     db.close()
     store = Store.open(path)
-    assert store.schema_version() == ["0001_initial", "0002_stories"]
+    assert store.schema_version() == MIGRATIONS
     row = store.db.execute("SELECT story_id, sent_html FROM alerts").fetchone()
     assert tuple(row) == (1, "<b>x</b>")
     assert store.story_view(1) is not None
