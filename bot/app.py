@@ -19,14 +19,15 @@ from zoneinfo import ZoneInfo
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 from telegram import Update
+from telegram.error import InvalidToken, TelegramError
 from telegram.ext import Application
 
 from bot.alerts import escape
 from bot.commands import CommandDeps, Commands
 from bot.config import Config
-from bot.credentials import Token
+from bot.credentials import TOKEN_ENV, Token
 from bot.deliver import ConsoleSender, Deliverer, Pacer, Sender, TelegramSender
-from bot.errors import ConfigError, ParseError
+from bot.errors import BotError, ConfigError, ParseError
 from bot.fetch import Fetcher, refuse_private_address
 from bot.i18n import t
 from bot.match import Matcher
@@ -41,6 +42,9 @@ log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
 UPDATES_TIMEOUT = 30
+TELEGRAM_START_ATTEMPTS = 3
+PRUNE_EVERY = 3600.0
+TELEGRAM_START_BACKOFF = 2.0
 
 
 def utc_now() -> datetime:
@@ -160,7 +164,20 @@ class BotApp:
         assert self.token is not None and self.config.telegram.chat is not None
         application = self._build_application()
         self.application = application
-        await application.initialize()
+        for attempt in range(1, TELEGRAM_START_ATTEMPTS + 1):
+            try:
+                await application.initialize()
+                break
+            except InvalidToken:
+                # python-telegram-bot's own message quotes the token: never pass it on.
+                raise ConfigError(TOKEN_ENV, "Telegram rejected the bot token") from None
+            except TelegramError as exc:
+                if attempt == TELEGRAM_START_ATTEMPTS:
+                    raise BotError(f"Telegram is unreachable ({type(exc).__name__}); "
+                                   "alerts stay queued for the next run") from None
+                log.warning("telegram unreachable attempt=%d error=%s", attempt,
+                            type(exc).__name__)
+                await asyncio.sleep(TELEGRAM_START_BACKOFF * attempt)
         self._stack.push_async_callback(application.shutdown)
         return TelegramSender(application.bot, self.config.telegram.chat,
                               link_preview=self.config.telegram.link_preview)
@@ -249,6 +266,7 @@ class BotApp:
         jobs: list[tuple[Callable[[], Awaitable[object]], float]] = [
             (self.poll_due, self.config.polling.tick),
             (self.deliverer.deliver_due, self.config.delivery.tick),
+            (self.prune, PRUNE_EVERY),
         ]
         for job, seconds in jobs:
             scheduler.add_job(self._guarded(job), "interval", seconds=seconds,
@@ -287,6 +305,14 @@ class BotApp:
 
         run.__name__ = getattr(job, "__name__", "job")
         return run
+
+    async def prune(self) -> None:
+        """Forget old article texts and old stories, as the storage settings say."""
+        removed = self.store.prune(self.clock(), retention=self.config.retention,
+                                   history=self.config.history)
+        if any(removed.values()):
+            log.info("pruned texts=%d items=%d stories=%d alerts=%d", removed["texts"],
+                     removed["items"], removed["stories"], removed["alerts"])
 
     def schedule_reports(self, scheduler: AsyncIOScheduler) -> None:
         """The daily health report to the admins, at the configured local time."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import logging
 import os
 import sys
 from collections.abc import Iterable, Sequence
@@ -31,6 +32,7 @@ from bot.text import html_to_text
 from bot.watchlists import load_watchlists, validate_watchlists
 
 EXIT_OK, EXIT_ERROR = 0, 1
+log = logging.getLogger(__name__)
 PTB_TIMEDELTA_ENV = "PTB_TIMEDELTA"
 
 
@@ -87,7 +89,7 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None,
             return _eval(args, out)
         return _match(args, out, err)
     except BotError as exc:
-        err.write(f"error: {exc}\n")
+        err.write(f"error: {_redacted(str(exc))}\n")
         return EXIT_ERROR
     except KeyboardInterrupt:
         return EXIT_ERROR
@@ -103,7 +105,46 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     config = load_config(args.config)
     if token is None:
         err.write("no TELEGRAM_BOT_TOKEN set: alerts are printed here instead of sent\n")
-    return asyncio.run(run(config, token, once=args.once, out=out))
+    try:
+        return asyncio.run(run(config, token, once=args.once, out=out))
+    except BotError:
+        raise
+    except Exception:
+        # A bug: its traceback goes through the log, where the token is redacted.
+        log.exception("bot crashed")
+        return EXIT_ERROR
+
+
+def _check_database(config: Config, out: TextIO) -> list[ConfigError]:
+    """The database's health, when it exists (check never creates it)."""
+    from bot.errors import StoreError
+    from bot.store import Store
+
+    path = config.storage_path
+    if not path.exists():
+        out.write(f"database: {path} not created yet (the first run creates it)\n")
+        return []
+    try:
+        store = Store.open(path)
+    except StoreError as exc:
+        return [ConfigError(path, str(exc).removeprefix(f"{path}: "))]
+    try:
+        health = store.health()
+    finally:
+        store.close()
+    out.write("database: " + " ".join(f"{k}={v}" for k, v in health.items()) + "\n")
+    if health["integrity"] != "ok":
+        return [ConfigError(path, f"integrity check failed: {health['integrity']}")]
+    return []
+
+
+def _redacted(text: str) -> str:
+    """``text`` without the token, whatever put it there."""
+    try:
+        token = load_token(os.environ)
+    except ConfigError:
+        return text
+    return token.redact(text) if token else text
 
 
 def _check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
@@ -121,13 +162,15 @@ def _check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     except ConfigError as exc:
         errors.append(exc)
         token = None
-    for error in errors:
-        err.write(f"error: {error}\n")
     if config:
         out.write(f"config: {config.path} ({len(config.feeds)} feeds, database "
                   f"{config.storage_path})\n")
         out.write(f"telegram: chat={config.telegram.chat or '-'} "
                   f"token={'set' if token else 'not set (alerts go to standard output)'}\n")
+    if config:
+        errors.extend(_check_database(config, out))
+    for error in errors:
+        err.write(f"error: {error}\n")
     terms = sum(len(w.terms) for w in watchlists)
     out.write(f"watchlists: {len(watchlists)} valid in {watchlists_dir} ({terms} terms)\n")
     out.write("ok\n" if not errors else f"{len(errors)} error(s)\n")

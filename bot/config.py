@@ -13,6 +13,8 @@ from bot.periods import parse_duration
 from bot.tomlfile import TomlDocument, load_toml
 
 LANGUAGES = ("fr", "en")
+DEFAULT_RETENTION = 30 * 86400.0
+DEFAULT_HISTORY = 90 * 86400.0  # what /hits and /stats can show
 DEFAULT_CONFIG_PATH = Path("config.toml")
 DEFAULT_USER_AGENT = "sahel-watch/0.1 (+news monitor; polite RSS/Atom poller)"
 
@@ -91,6 +93,8 @@ class Config:
     storage_path: Path
     watchlists_dir: Path
     feeds: tuple[FeedConfig, ...]
+    retention: float = 30 * 86400.0  # article texts are kept this long
+    history: float = 90 * 86400.0  # stories, items and hits are kept this long
     telegram: TelegramConfig = TelegramConfig()
     polling: PollingConfig = PollingConfig()
     delivery: DeliveryConfig = DeliveryConfig()
@@ -116,8 +120,10 @@ def config_from_document(doc: TomlDocument) -> Config:
     _no_unknown_keys(doc, data, TOP_KEYS)
     telegram = _telegram(doc, _table(doc, data, "telegram"))
     storage = _table(doc, data, "storage")
-    _no_unknown_keys(doc, storage, {"path"}, "storage")
+    _no_unknown_keys(doc, storage, {"path", "retention", "history"}, "storage")
     storage_path = base / _get(doc, storage, "path", str, "state/sahel-watch.db", "storage")
+    retention = _duration(doc, storage, "retention", DEFAULT_RETENTION, "storage")
+    history = _duration(doc, storage, "history", DEFAULT_HISTORY, "storage")
     polling = _polling(doc, _table(doc, data, "polling"))
     delivery = _delivery(doc, _table(doc, data, "delivery"))
     reports = _reports(doc, _table(doc, data, "reports"))
@@ -127,6 +133,8 @@ def config_from_document(doc: TomlDocument) -> Config:
     return Config(
         path=doc.path,
         storage_path=storage_path,
+        retention=retention,
+        history=max(history, retention),
         watchlists_dir=watchlists_dir,
         feeds=_feeds(doc, data.get("feeds", []), polling.default_interval),
         telegram=telegram,

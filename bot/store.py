@@ -10,7 +10,7 @@ import re
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -859,6 +859,40 @@ class Store:
                 """INSERT INTO audit (user_id, username, action, target, detail, at)
                    VALUES (?, ?, ?, ?, ?, ?)""",
                 [user_id, username, action, target, detail, iso(now)])
+
+    def prune(self, now: datetime, *, retention: float, history: float) -> dict[str, int]:
+        """Forget article texts after ``retention`` seconds, and everything about a story
+        (items, hits, alerts) after ``history`` seconds, in one transaction."""
+        text_before = iso(now - timedelta(seconds=retention))
+        story_before = iso(now - timedelta(seconds=history))
+        with self.db.atomic():
+            emptied = self.db.execute(
+                "UPDATE items SET summary = '' WHERE fetched_at < ? AND summary != ''",
+                [text_before]).rowcount
+            old = "SELECT id FROM stories WHERE last_seen_at < ?"
+            alerts = self.db.execute(
+                f"""DELETE FROM alerts WHERE status != 'pending' AND story_id IN ({old})""",
+                [story_before]).rowcount
+            self.db.execute(f"UPDATE stories SET first_item_id = NULL WHERE id IN ({old})",
+                            [story_before])
+            items = self.db.execute(
+                f"DELETE FROM items WHERE story_id IN ({old}) AND story_id NOT IN "
+                "(SELECT story_id FROM alerts WHERE story_id IS NOT NULL)",
+                [story_before]).rowcount
+            stories = self.db.execute(
+                """DELETE FROM stories WHERE last_seen_at < ?
+                   AND id NOT IN (SELECT story_id FROM items WHERE story_id IS NOT NULL)""",
+                [story_before]).rowcount
+            self.db.execute("DELETE FROM alerts WHERE story_id IS NULL AND status != 'pending' "
+                            "AND created_at < ?", [story_before])
+        return {"texts": emptied, "items": items, "stories": stories, "alerts": alerts}
+
+    def health(self) -> dict[str, object]:
+        """What ``check`` says of the database: integrity, schema, sizes, the outbox."""
+        integrity = self.db.execute("PRAGMA quick_check").fetchone()[0]
+        return {"integrity": integrity, "schema": self.schema_version()[-1:],
+                "journal": self.db.execute("PRAGMA journal_mode").fetchone()[0],
+                **self.counts(), "pending": self.pending_count()}
 
     def counts(self) -> dict[str, int]:
         """Row counts per table, for logs and checks."""

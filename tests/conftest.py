@@ -55,6 +55,23 @@ def no_network(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(socket.socket, "connect_ex", guarded_connect_ex)
 
 
+# Every token a test hands the bot; none may appear in any log the suite keeps.
+SECRET_TOKENS = ("123456:TEST-token-for-the-stand-in", "999:WRONG-secret-token")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_token_in_any_log(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """After the whole suite, read every log file the tests kept and look for tokens."""
+    yield
+    base = tmp_path_factory.getbasetemp()
+    leaks = [
+        str(path) for path in base.rglob("*.log")
+        if any(token in path.read_text(encoding="utf-8", errors="replace")
+               for token in SECRET_TOKENS)
+    ]
+    assert not leaks, f"a token appeared in: {leaks}"
+
+
 @pytest.fixture
 def feed_server() -> Iterator[FeedServer]:
     """A local feed server on loopback."""

@@ -14,11 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, WATCHLISTS, write_config
+from tests.conftest import ROOT, SECRET_TOKENS, WATCHLISTS, write_config
 from tests.support.botapi import BotApiStandIn
 from tests.support.feedserver import FeedServer, atom_feed, rss_feed
 
-TOKEN = "123456:TEST-token-for-the-stand-in"
+TOKEN = SECRET_TOKENS[0]
 CHAT = "@sahel_test"
 WHEN = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 
@@ -53,9 +53,14 @@ QUIET_ITEM = {
 
 def run_bot(config: Path, *args: str, token: str | None = None,
             timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "bot", "--config", str(config), "run", *args],
-                          capture_output=True, text=True, timeout=timeout, cwd=ROOT,
-                          env=bot_env(token))
+    """Run the bot; its output is also kept beside the config for the token check."""
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "--config", str(config), "run", *args],
+        capture_output=True, text=True, timeout=timeout, cwd=ROOT, env=bot_env(token))
+    runs = len(list(config.parent.glob("run-*.log")))
+    (config.parent / f"run-{runs}.log").write_text(result.stdout + result.stderr,
+                                                   encoding="utf-8")
+    return result
 
 
 def bot_env(token: str | None) -> dict[str, str]:
@@ -353,3 +358,34 @@ def test_a_watchlist_can_route_its_alerts_to_another_chat_and_topic(
         (CHAT, 0, "🔔 <b>Assimi Goïta</b> · <b>FAMa</b>"),
         (CHAT, 0, "🔔 <b>Wagner / Africa Corps</b>"),
     ]
+
+
+def test_a_rejected_token_is_a_clear_error_that_never_shows_the_token(
+        tmp_path: Path, feed_server: FeedServer, api: BotApiStandIn) -> None:
+    feed_server.route("/rss", rss_feed("Actu", [GOITA_ITEM]))
+    config = write_config(tmp_path, [{"name": "Actu", "url": feed_server.url("/rss"),
+                                      "lang": "fr"}], telegram=telegram_section(api))
+    wrong = SECRET_TOKENS[1]
+    result = run_bot(config, "--once", token=wrong)
+    assert result.returncode == 1
+    assert "error: TELEGRAM_BOT_TOKEN: Telegram rejected the bot token" in result.stderr
+    assert wrong not in result.stderr + result.stdout
+    assert "Traceback" not in result.stderr
+
+
+def test_the_token_can_come_from_a_file(tmp_path: Path, feed_server: FeedServer,
+                                        api: BotApiStandIn) -> None:
+    feed_server.route("/rss", rss_feed("Actu", [GOITA_ITEM]))
+    config = write_config(tmp_path, [{"name": "Actu", "url": feed_server.url("/rss"),
+                                      "lang": "fr"}], telegram=telegram_section(api))
+    secret = tmp_path / "token"
+    secret.write_text(TOKEN + "\n", encoding="utf-8")
+    env = bot_env(None) | {"TELEGRAM_BOT_TOKEN_FILE": str(secret)}
+    result = subprocess.run([sys.executable, "-m", "bot", "--config", str(config), "run",
+                             "--once"], capture_output=True, text=True, timeout=60, cwd=ROOT,
+                            env=env)
+    assert result.returncode == 0, result.stderr
+    assert len(api.sent) == 1
+    check = subprocess.run([sys.executable, "-m", "bot", "--config", str(config), "check"],
+                           capture_output=True, text=True, timeout=60, cwd=ROOT, env=env)
+    assert "token=set" in check.stdout and TOKEN not in check.stdout + check.stderr
