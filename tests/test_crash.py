@@ -1,0 +1,78 @@
+"""Fault injection: SIGKILL the bot at random moments, restart it, and count what arrives."""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT, write_config
+from tests.support.botapi import BotApiStandIn
+from tests.support.feedserver import FeedServer, rss_feed
+from tests.test_e2e import CHAT, TOKEN, bot_env, run_bot
+
+KILLS = 32
+FEEDS = 5
+SEED = 20261125
+TOWNS = ["Kati", "Gao", "Mopti", "Ségou", "Kayes", "Sikasso", "Tombouctou", "Ménaka"]
+
+
+@pytest.mark.slow
+def test_killed_at_random_the_bot_delivers_every_alert_it_owes(tmp_path: Path) -> None:
+    rng = random.Random(SEED)
+    owed: list[str] = []
+    published: dict[int, list[dict[str, object]]] = {n: [] for n in range(FEEDS)}
+    with FeedServer() as feeds, BotApiStandIn(token=TOKEN) as api:
+
+        def publish(round_number: int) -> None:
+            for k in range(3):
+                n = len(owed) + k
+                feed = rng.randrange(FEEDS)
+                title = (f"Assimi Goïta reçoit la délégation {n} venue de "
+                         f"{TOWNS[n % len(TOWNS)]}")
+                published[feed].append({"title": title, "link": f"https://n{feed}.example/{n}",
+                                        "summary": f"Audience numéro {n} au palais."})
+                owed.append(title)
+            quiet = {"title": f"Bulletin météo {round_number}",
+                     "link": f"https://meteo.example/{round_number}"}
+            published[rng.randrange(FEEDS)].append(quiet)
+            for feed, items in published.items():
+                feeds.route(f"/f{feed}", rss_feed(f"Média {feed}", items[-60:]),
+                            delay=rng.uniform(0.0, 0.3))
+
+        config = write_config(
+            tmp_path, [{"name": f"Média {n}", "url": feeds.url(f"/f{n}"), "lang": "fr",
+                        "interval": "1s"} for n in range(FEEDS)],
+            telegram=f'chat = "{CHAT}"\napi_base_url = "{api.base_url}"',
+            polling={"tick": '"0.5s"'}, delivery={"tick": '"0.5s"'})
+        log = tmp_path / "kills.log"
+        for round_number in range(KILLS):
+            publish(round_number)
+            api.delay_next(rng.randrange(3), rng.uniform(0.05, 0.3), method="sendMessage")
+            with log.open("a") as stream:
+                process = subprocess.Popen(
+                    [sys.executable, "-m", "bot", "--config", str(config), "run"], cwd=ROOT,
+                    env=bot_env(TOKEN), stdout=subprocess.DEVNULL, stderr=stream)
+            time.sleep(rng.uniform(0.2, 2.5))
+            os.kill(process.pid, signal.SIGKILL)
+            process.wait(timeout=10)
+        api.clear_faults()
+        final = run_bot(config, "--once", token=TOKEN, timeout=120)
+        assert final.returncode == 0, final.stderr[-2000:]
+
+    received = [m.text.split("\n")[1] for m in api.sent if m.chat_id == CHAT]
+    titles = [line.split(">", 1)[1].split("<", 1)[0] for line in received]
+    duplicates = len(titles) - len(set(titles))
+    print(f"\n{KILLS} kills, {len(owed)} alerts owed, {len(set(titles))} delivered, "
+          f"{duplicates} duplicate(s)")
+    assert set(titles) == set(owed), sorted(set(owed) - set(titles))
+    # A duplicate can only come from a kill between Telegram's answer and the database write.
+    assert duplicates <= KILLS
+    leftovers = subprocess.run(["pgrep", "-f", str(config)], capture_output=True, text=True)
+    assert leftovers.stdout.strip() == "", "processes outlived the killed bot"
