@@ -198,3 +198,23 @@ def test_digests_split_between_alerts_within_the_limit() -> None:
     for group, text in packed:
         assert visible_length(text) <= MAX_MESSAGE_UTF16
         assert text.startswith(f"<b>🗞 {len(group)} alerts in one message</b>")
+
+
+def test_ten_minutes_of_server_errors_then_every_alert_once_in_order(tmp_path: Path) -> None:
+    async def scenario(rig: Rig) -> None:
+        fill(rig.store, 12, rig.clock.now())
+        rig.api.fail_next(100_000, status=503, method="sendMessage")
+        while rig.store.pending_count():
+            if rig.clock.elapsed >= 600:
+                rig.api.clear_faults()  # Telegram is back after ten minutes
+            await rig.deliverer.deliver_due()
+            wake = rig.store.next_alert_due()
+            if wake is not None and wake > rig.clock.now():
+                await rig.clock.sleep((wake - rig.clock.now()).total_seconds())
+        texts = [m.text.split("</b>")[0] for m in rig.api.sent]
+        assert texts == [f"<b>Alerte numéro {n}" for n in range(12)]  # in order, none twice
+        failures = [c for c in rig.api.calls if c.method == "sendMessage" and c.status == 503]
+        assert 5 <= len(failures) <= 20  # backed off, not hammering
+        assert rig.clock.elapsed < 600 + 3600  # back soon after the outage, within retry_max
+
+    with_rig(tmp_path, scenario, retry_max=600)
