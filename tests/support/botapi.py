@@ -1256,3 +1256,11 @@ class BotApiStandIn:
     def _get_webhook_info(self, params: JSONDict, uploads: dict[str, _Upload]) -> JSONDict:
         return {"url": "", "has_custom_certificate": False,
                 "pending_update_count": len(self._updates)}
+
+
+def telegram_plain_text(source: str) -> str:
+    """The text Telegram shows for HTML ``source``; ValueError where Telegram refuses it."""
+    try:
+        return _TelegramHtmlParser.parse(source)[0]
+    except _EntityParseError as exc:
+        raise ValueError(str(exc)) from None
