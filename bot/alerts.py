@@ -22,6 +22,7 @@ MAX_OUTLETS_SHOWN = 12
 ALERT_ICON = "🔔"
 ELLIPSIS = "…"
 TAG_RE = re.compile(r"<[^>]*>")
+CONTROL_LIMIT, DELETE = 0x20, 0x7F
 
 
 @dataclass(frozen=True)
@@ -107,7 +108,13 @@ def safe_href(link: str | None) -> str | None:
     if not link:
         return None
     link = link.strip()
-    parts = urlsplit(link)
+    # urlsplit quietly drops tabs and newlines; a link that needs cleaning is not linked.
+    if any(c.isspace() or ord(c) < CONTROL_LIMIT or ord(c) == DELETE for c in link):
+        return None
+    try:
+        parts = urlsplit(link)
+    except ValueError:
+        return None
     if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
         return None
     return link

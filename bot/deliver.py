@@ -300,6 +300,13 @@ def pack_digests(alerts: Sequence[Alert], language: str) -> list[tuple[list[Aler
         return "\n\n".join([header, *(a.html for a in members)])
 
     for alert in alerts:
+        if visible_length(text([alert])) > MAX_MESSAGE_UTF16:
+            # An alert near the limit cannot carry the digest header: it goes as it is.
+            if group:
+                messages.append((group, text(group)))
+                group = []
+            messages.append(([alert], alert.html))
+            continue
         if group and visible_length(text([*group, alert])) > MAX_MESSAGE_UTF16:
             messages.append((group, text(group)))
             group = []

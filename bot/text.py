@@ -25,6 +25,7 @@ SPECIAL_LETTERS = str.maketrans({
 TOKEN_RE = re.compile(r"[^\W\d_]+|\d+")
 WHITESPACE_RE = re.compile(r"\s+")
 MARKUP_HINT_RE = re.compile(r"[<&]")
+TAG_LIKE_RE = re.compile(r"<[^>]*>?")
 
 
 class _VisibleText(HTMLParser):
@@ -60,9 +61,14 @@ def html_to_text(markup: str) -> str:
     """Visible text of an HTML fragment: tags dropped, entities decoded, spaces collapsed, NFC."""
     if MARKUP_HINT_RE.search(markup):
         parser = _VisibleText()
-        parser.feed(markup)
-        parser.close()
-        markup = html.unescape("".join(parser.parts))
+        try:
+            parser.feed(markup)
+            parser.close()
+            markup = "".join(parser.parts)  # entities are decoded once, by the parser
+        except (AssertionError, ValueError):
+            # The standard parser gives up on some broken markup ("<![ "): drop anything
+            # tag-like and decode entities instead of failing the feed.
+            markup = html.unescape(TAG_LIKE_RE.sub(" ", markup))
     return plain_text(markup)
 
 
