@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import calendar
+import re
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -20,6 +21,9 @@ MAX_SUMMARY_CHARS = 4000
 MAX_LINK_CHARS = 2000
 MAX_GUID_CHARS = 500
 ELLIPSIS = "…"
+# A DOCTYPE with an internal subset, in any byte encoding close enough to ASCII.
+DOCTYPE_SUBSET_RE = re.compile(rb"<!DOCTYPE[^\[>]*\[.*?\]\s*>", re.DOTALL | re.IGNORECASE)
+DOCTYPE_SCAN_BYTES = 64 * 1024
 # Without a declared type feedparser flags every body; the XML declaration still decides.
 DEFAULT_CONTENT_TYPE = "application/xml"
 
@@ -49,7 +53,8 @@ def parse_feed(body: bytes, url: str, content_type: str | None = None) -> Parsed
     """Parse an RSS or Atom ``body`` fetched from ``url``; ParseError when it is not a feed."""
     headers = {"content-location": url, "content-type": content_type or DEFAULT_CONTENT_TYPE}
     try:
-        result = feedparser.parse(body, response_headers=headers, sanitize_html=True)
+        result = feedparser.parse(_without_entity_declarations(body), response_headers=headers,
+                                  sanitize_html=True)
     except Exception as exc:  # feedparser is robust, but a bug must not stop the other feeds
         raise ParseError(f"parser failed: {type(exc).__name__}: {exc}") from exc
     entries = result.get("entries") or []
@@ -62,6 +67,18 @@ def parse_feed(body: bytes, url: str, content_type: str | None = None) -> Parsed
                        MAX_TITLE_CHARS)
     return ParsedFeed(title=feed_title, items=items, warning=warning,
                       truncated=max(0, len(entries) - MAX_ITEMS_PER_FEED))
+
+
+def _without_entity_declarations(body: bytes) -> bytes:
+    """``body`` with any DOCTYPE internal subset removed.
+
+    Entity declarations are how a small document expands into a huge one ("billion laughs"
+    and its flat variants); feeds have no need of them, so they are dropped before parsing.
+    """
+    head = body[:DOCTYPE_SCAN_BYTES]
+    if b"<!ENTITY" not in head.upper() and b"<!entity" not in head:
+        return body
+    return DOCTYPE_SUBSET_RE.sub(b"", body, count=1)
 
 
 def _item(entry: Any) -> ParsedItem:

@@ -22,8 +22,8 @@ from bot.stories import StoryIndex, content_hash, fingerprint
 log = logging.getLogger(__name__)
 
 ParseFunction = Callable[[bytes, str, str | None], Awaitable[ParsedFeed]]
-# A feed date this far ahead of our clock is a feed's mistake; the alert shows our time.
-MAX_FUTURE_SKEW = timedelta(hours=1)
+# A feed date ahead of our clock is a feed's mistake (or its clock's): the alert shows ours.
+MAX_FUTURE_SKEW = timedelta(0)
 
 
 @dataclass(frozen=True)

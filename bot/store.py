@@ -435,12 +435,12 @@ class Store:
         stored items that came back under the same GUID with another title."""
         fresh: list[ParsedItem] = []
         retitled: list[Retitled] = []
-        keys_in_batch: set[str] = set()
+        batch: list[tuple[str | None, str | None]] = []
         for item in items:
             keys = _identity(item, feed.url)
-            if any(k in keys_in_batch for k in keys if k):
+            if any(_same_article(keys, seen) for seen in batch):
                 continue
-            keys_in_batch.update(k for k in keys if k)
+            batch.append(keys)
             known = self._known(*keys)
             if known is None:
                 fresh.append(item)
@@ -900,6 +900,13 @@ class Store:
             table: int(self.db.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
             for table in ("feeds", "items", "hits", "alerts")
         }
+
+
+def _same_article(a: tuple[str | None, str | None], b: tuple[str | None, str | None]) -> bool:
+    """Same canonical link, or same GUID unless the links say they are different articles."""
+    if a[1] and a[1] == b[1]:
+        return True
+    return bool(a[0] and a[0] == b[0] and (a[1] is None or b[1] is None or a[1] == b[1]))
 
 
 def _identity(item: ParsedItem, feed_url: str) -> tuple[str | None, str | None]:
