@@ -270,3 +270,8 @@ def test_feed_add_checks_the_feed_first_and_remove_stops_it(bot: Bot) -> None:
     assert "Nouveau flux" in ask(bot, "/feeds").text
     assert "retiré" in ask(bot, "/feed remove Nouveau flux", user=ADMIN).text
     assert "Aucun flux actif" in ask(bot, "/feed remove Nouveau flux", user=ADMIN).text
+
+
+def test_arguments_have_a_length_limit(bot: Bot) -> None:
+    reply = ask(bot, "/search " + "mot " * 200, lang="en")
+    assert reply.text == "Argument too long (at most 300 characters)."

@@ -12,7 +12,7 @@ import pytest
 
 from bot.config import PollingConfig
 from bot.errors import FetchError
-from bot.fetch import Fetcher, FetchResult, RetryLater, retry_after_seconds
+from bot.fetch import Fetcher, FetchResult, RetryLater, refuse_private_address, retry_after_seconds
 from tests.support.feedserver import FeedServer, rss_feed
 
 CONFIG = PollingConfig(connect_timeout=2, read_timeout=1, total_timeout=3,
@@ -158,3 +158,29 @@ def test_retry_after_header_forms() -> None:
     assert retry_after_seconds("30", now) == 30
     assert retry_after_seconds("Wed, 25 Nov 2026 12:01:00 GMT", now) == 60
     assert retry_after_seconds("soon", now) is None
+
+
+@pytest.mark.parametrize(("url", "allowed"), [
+    ("http://127.0.0.1:8080/rss", False),
+    ("http://[::1]/rss", False),
+    ("http://10.1.2.3/rss", False),
+    ("http://192.168.1.10/rss", False),
+    ("http://169.254.169.254/latest/meta-data", False),
+    ("ftp://93.184.216.34/rss", False),
+    ("file:///etc/passwd", False),
+    ("http://93.184.216.34/rss", True),
+])
+def test_feeds_from_chat_must_be_public_http(url: str, allowed: bool) -> None:
+    async def check() -> None:
+        await refuse_private_address(url, allow=False)
+
+    if allowed:
+        asyncio.run(check())
+    else:
+        with pytest.raises(FetchError) as caught:
+            asyncio.run(check())
+        assert caught.value.reason == "refused"
+
+
+def test_private_addresses_can_be_allowed_by_config() -> None:
+    asyncio.run(refuse_private_address("http://127.0.0.1/rss", allow=True))
