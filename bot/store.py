@@ -332,6 +332,9 @@ class Store:
             db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             db.execute("PRAGMA foreign_keys = ON")
             db.enable_wal()
+            # In WAL mode this survives any crash of the process; only a power cut can
+            # lose the last commits, and it cannot corrupt the file.
+            db.execute("PRAGMA synchronous = NORMAL")
             check = db.execute("PRAGMA quick_check").fetchone()
             if not check or check[0] != "ok":
                 raise StoreError(f"{path}: database is damaged ({check[0] if check else '?'}); "

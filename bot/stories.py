@@ -106,6 +106,7 @@ MIN_CONTAINMENT_WORDS = 8
 LATE_REPORT = timedelta(hours=12)
 LATE_REPORT_SIMILARITY = 0.6
 CANDIDATES = 50  # most word-sharing recent items compared in full
+COMMON_WORD_ITEMS = 200  # a title word shared by more recent items is not used to find them
 
 
 @dataclass(frozen=True)
@@ -204,7 +205,10 @@ class StoryIndex:
         """The story of the most similar recent item that reports the same story, if any."""
         shared: dict[int, int] = {}
         for word in fp.title_words:
-            for item_id in self._by_word.get(word, ()):
+            bucket = self._by_word.get(word, ())
+            if len(bucket) > COMMON_WORD_ITEMS:
+                continue  # a word in this many recent titles says nothing about the story
+            for item_id in bucket:
                 shared[item_id] = shared.get(item_id, 0) + 1
         best: tuple[float, int] | None = None
         for item_id, _ in sorted(shared.items(), key=lambda kv: -kv[1])[:CANDIDATES]:

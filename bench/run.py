@@ -1,0 +1,301 @@
+"""The whole bot against 1,000 local feeds: first, unchanged and partly new cycles, measured."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import hashlib
+import io
+import multiprocessing
+import os
+import platform
+import resource
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Awaitable, Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from bot.app import BotApp  # noqa: E402
+from bot.config import load_config  # noqa: E402
+from bot.parse import parse_feed  # noqa: E402
+from bot.watchlists import load_watchlists  # noqa: E402
+
+FEEDS = 1_000
+ITEMS = 50
+HOSTS = 250  # distinct loopback addresses, as real feeds live on many hosts
+DELAY = 0.2  # every answer is held back this long
+NEW_SHARE = 0.05
+MENTIONS = ["Assimi Goïta", "groupe Wagner", "les FAMa", "Bayraktar TB2", "Canik Academy"]
+TARGETS = {"first_wall": 25.0, "peak_mb": 300.0, "unchanged_wall": 2.0, "unchanged_cpu": 1.0}
+RESULTS = ROOT / "bench" / "RESULTS.md"
+
+
+def feed_xml(feed: int, generation: int) -> bytes:
+    """A 50-item RSS feed; ``generation`` changes the newest item of the feed."""
+    items = []
+    for n in range(ITEMS):
+        serial = f"{feed}-{n}" if n else f"{feed}-{n}-g{generation}"
+        mention = MENTIONS[(feed + n) % len(MENTIONS)] if (feed * 7 + n) % 23 == 0 else "Bamako"
+        items.append(
+            f"<item><title>Dépêche {serial} : réunion à {mention} sur la sécurité</title>"
+            f"<link>https://outlet{feed % HOSTS}.example/{serial}</link>"
+            f"<guid>https://outlet{feed % HOSTS}.example/{serial}</guid>"
+            f"<description>Le compte rendu numéro {serial} évoque la situation au Sahel, "
+            f"les convois, la saison des pluies et les négociations régionales en cours "
+            f"entre les délégations présentes ce jour-là.</description>"
+            f"<pubDate>Tue, 24 Nov 2026 {n % 24:02d}:00:00 GMT</pubDate></item>")
+    return (f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel>'
+            f"<title>Média {feed}</title>{''.join(items)}</channel></rss>").encode()
+
+
+def serve(port_box: Any, generation: Any, validators: Any, ready: Any) -> None:
+    """The feed server, in its own process so that its work is not counted as the bot's."""
+    bodies: dict[tuple[int, int], bytes] = {}
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_GET(self) -> None:
+            feed = int(self.path.strip("/").split("/")[-1])
+            gen = generation.value if feed % int(1 / NEW_SHARE) == 0 else 0
+            body = bodies.get((feed, gen)) or bodies.setdefault((feed, gen), feed_xml(feed, gen))
+            etag = '"' + hashlib.blake2b(body, digest_size=8).hexdigest() + '"'
+            time.sleep(DELAY)
+            if validators.value and self.headers.get("If-None-Match") == etag:
+                self.send_response(304)
+                self.send_header("ETag", etag)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
+            self.send_response(200)
+            self.send_header("Content-Type", "application/rss+xml; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            if validators.value:
+                self.send_header("ETag", etag)
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    class Server(ThreadingHTTPServer):
+        daemon_threads = True
+        request_queue_size = 2048  # listen() backlog: a thousand feeds connect at once
+
+        def handle_error(self, request: Any, client_address: Any) -> None:
+            pass  # a client closing its connection early is not news here
+
+    server = Server(("0.0.0.0", 0), Handler)  # reached only through 127.x addresses
+    port_box.value = server.server_address[1]
+    ready.set()
+    server.serve_forever()
+
+
+class Meter:
+    """Wall time, CPU time of this process and its children, peak resident memory."""
+
+    def __init__(self, exclude: int) -> None:
+        self.peak_kb = 0
+        self.exclude = exclude  # the feed server's process: not the bot's memory
+        self._stop = threading.Event()
+
+    def _sample(self) -> None:
+        while not self._stop.wait(0.05):
+            self.peak_kb = max(self.peak_kb, _tree_rss_kb(self.exclude))
+
+    async def measure(self, work: Callable[[], Awaitable[Any]]) -> dict[str, float]:
+        self._stop.clear()
+        self.peak_kb = 0
+        sampler = threading.Thread(target=self._sample, daemon=True)
+        sampler.start()
+        cpu0, wall0 = _cpu(self.exclude), time.perf_counter()
+        await work()
+        wall, cpu = time.perf_counter() - wall0, _cpu(self.exclude) - cpu0
+        self._stop.set()
+        sampler.join()
+        return {"wall": wall, "cpu": cpu, "peak_mb": self.peak_kb / 1024}
+
+
+def _cpu(exclude: int = 0) -> float:
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    return own.ru_utime + own.ru_stime + _children_cpu(exclude)
+
+
+def _children_cpu(exclude: int) -> float:
+    """CPU of the parse workers, which are still alive (read from /proc)."""
+    total = 0.0
+    ticks = os.sysconf("SC_CLK_TCK")
+    for pid in _descendants(os.getpid(), exclude):
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / ticks
+        except (OSError, IndexError, ValueError):
+            continue
+    return total
+
+
+def _descendants(root: int, exclude: int = 0) -> list[int]:
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(ppid, []).append(int(entry.name))
+    found, stack = [], [root]
+    while stack:
+        for child in children.get(stack.pop(), []):
+            if child != exclude:
+                found.append(child)
+                stack.append(child)
+    return found
+
+
+def _tree_rss_kb(exclude: int) -> int:
+    total = 0
+    for pid in [os.getpid(), *_descendants(os.getpid(), exclude)]:
+        try:
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+        except OSError:
+            continue
+    return total
+
+
+def write_config(directory: Path, port: int, feeds: int) -> Path:
+    lines = [f'watchlists_dir = "{ROOT / "watchlists"}"', "[storage]",
+             f'path = "{directory / "bench.db"}"', "[polling]", "max_concurrency = 250",
+             "per_host = 2", 'total_timeout = "30s"', "parse_workers = 2",
+             "[delivery]", "per_chat_per_minute = 6000", "[reports]", 'daily_at = "off"']
+    for feed in range(feeds):
+        host = f"127.0.{1 + feed % HOSTS // 250}.{1 + feed % 250}"
+        lines += ["[[feeds]]", f'name = "Média {feed}"',
+                  f'url = "http://{host}:{port}/f/{feed}"', 'lang = "fr"']
+    path = directory / "config.toml"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def naive_baseline(port: int, feeds: int) -> dict[str, float]:
+    """One feed at a time, parse, loop over every term: what the ratios are against."""
+    import urllib.request
+
+    terms = [t.text.lower() for w in load_watchlists(ROOT / "watchlists") for t in w.terms]
+    cpu0, wall0 = _cpu(), time.perf_counter()
+    items = 0
+    for feed in range(feeds):
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/f/{feed}") as answer:
+            parsed = parse_feed(answer.read(), "http://bench/")
+        for item in parsed.items:
+            text = f"{item.title} {item.summary}".lower()
+            items += any(term in text for term in terms) or 1
+    return {"wall": time.perf_counter() - wall0, "cpu": _cpu() - cpu0, "items": items}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--feeds", type=int, default=FEEDS)
+    parser.add_argument("--baseline-feeds", type=int, default=100,
+                        help="feeds fetched by the naive baseline (its time is scaled up)")
+    args = parser.parse_args()
+    context = multiprocessing.get_context("spawn")
+    port, generation, validators, ready = (context.Value("i", 0), context.Value("i", 0),
+                                           context.Value("b", True), context.Event())
+    server = context.Process(target=serve, args=(port, generation, validators, ready),
+                             daemon=True)
+    server.start()
+    ready.wait(10)
+    rows: list[tuple[str, dict[str, float]]] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        config = load_config(write_config(Path(tmp), port.value, args.feeds))
+        meter = Meter(exclude=server.pid or 0)
+
+        async def cycles() -> None:
+            async with BotApp(config, None, io.StringIO()) as app:
+
+                async def cycle(name: str) -> None:
+                    figures = await meter.measure(app.run_once)
+                    figures["items"] = app.store.counts()["items"]
+                    rows.append((name, figures))
+
+                await cycle("first cycle (all new)")
+                await cycle("unchanged, 304 answers")
+                validators.value = False
+                await cycle("unchanged, no validators")
+                validators.value = True
+                generation.value = 1
+                await cycle(f"{NEW_SHARE:.0%} of feeds with new items")
+
+        asyncio.run(cycles())
+    baseline = naive_baseline(port.value, args.baseline_feeds)
+    scale = args.feeds / args.baseline_feeds
+    server.terminate()
+    report = format_report(rows, baseline, scale, args.feeds)
+    print(report)
+    RESULTS.write_text(report, encoding="utf-8")
+    return 0
+
+
+def format_report(rows: list[tuple[str, dict[str, float]]], baseline: dict[str, float],
+                  scale: float, feeds: int) -> str:
+    first = rows[0][1]
+    lines = [
+        f"# Benchmark: {feeds} feeds of {ITEMS} items, every answer delayed {DELAY * 1000:.0f} ms",
+        "",
+        f"Run {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC on {platform.machine()}, "
+        f"{os.cpu_count()} cores, Python {platform.python_version()}, {_cpu_model()}.",
+        "",
+        "| cycle | wall (s) | CPU (s) | peak memory (MB) | items stored |",
+        "| --- | ---: | ---: | ---: | ---: |",
+    ]
+    for name, figures in rows:
+        lines.append(f"| {name} | {figures['wall']:.2f} | {figures['cpu']:.2f} | "
+                     f"{figures['peak_mb']:.0f} | {figures['items']:,.0f} |")
+    naive_wall = baseline["wall"] * scale
+    lines += [
+        "",
+        f"Naive baseline (one feed at a time, parse, loop over every term), measured on "
+        f"{feeds / scale:.0f} feeds and scaled: {naive_wall:.1f} s wall, "
+        f"{baseline['cpu'] * scale:.1f} s CPU for {feeds} feeds.",
+        f"First cycle: {naive_wall / first['wall']:.1f}× faster than the baseline; "
+        f"{first['items'] / first['wall']:,.0f} items/s through parse, match, stories and store.",
+        "",
+        "| target | measured | met |",
+        "| --- | --- | --- |",
+        _target("first cycle under 25 s wall", first["wall"], TARGETS["first_wall"]),
+        _target("peak memory under 300 MB", max(f["peak_mb"] for _, f in rows),
+                TARGETS["peak_mb"]),
+        _target("unchanged (304) under 2 s wall", rows[1][1]["wall"], TARGETS["unchanged_wall"]),
+        _target("unchanged (304) under 1 s CPU", rows[1][1]["cpu"], TARGETS["unchanged_cpu"]),
+        _target("unchanged (no validators) under 2 s wall", rows[2][1]["wall"],
+                TARGETS["unchanged_wall"]),
+        _target("unchanged (no validators) under 1 s CPU", rows[2][1]["cpu"],
+                TARGETS["unchanged_cpu"]),
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _target(name: str, value: float, limit: float) -> str:
+    return f"| {name} | {value:.2f} | {'yes' if value < limit else '**no**'} |"
+
+
+def _cpu_model() -> str:
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            return line.split(":", 1)[1].strip()
+    return "unknown CPU"
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
