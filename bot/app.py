@@ -132,7 +132,7 @@ class BotApp:
             stories=self._story_index(),
         )
         pacer = Pacer(config.delivery.per_chat_per_minute, config.delivery.global_per_second,
-                      time.monotonic, asyncio.sleep)
+                      time.monotonic, asyncio.sleep) if self.token else None
         self.deliverer = Deliverer(self.store, sender, config.delivery, self.clock, pacer,
                                    language=config.telegram.language,
                                    admins=config.telegram.admins)

@@ -185,7 +185,7 @@ class Deliverer:
     """
 
     def __init__(self, store: Store, sender: Sender, config: DeliveryConfig,
-                 clock: Callable[[], datetime], pacer: Pacer, *, language: str,
+                 clock: Callable[[], datetime], pacer: Pacer | None, *, language: str,
                  admins: Sequence[int] = ()) -> None:
         self.store = store
         self.sender = sender
@@ -208,7 +208,7 @@ class Deliverer:
                             and self._backlog_too_long(alert.chat):
                         await self._send_digests(alert.chat)
                         break  # the batch changed: read the outbox again
-                    await self.pacer.wait(alert.chat)
+                    await self._pace(alert.chat)
                     try:
                         message_id = await self._deliver(alert)
                     except SendError as exc:
@@ -237,18 +237,23 @@ class Deliverer:
         return await self.sender.send(alert.chat, alert.html, silent=alert.silent,
                                       thread_id=alert.thread_id)
 
+    async def _pace(self, chat: str) -> None:
+        if self.pacer is not None:  # the console has no flood limits
+            await self.pacer.wait(chat)
+
     def _next_edit(self) -> datetime:
         return self.clock() + timedelta(seconds=self.config.edit_interval)
 
     def _backlog_too_long(self, chat: str) -> bool:
         backlog = self.store.pending_sends(chat, self.clock())
-        return backlog * self.pacer.chat_interval() > self.config.max_hold
+        return self.pacer is not None and \
+            backlog * self.pacer.chat_interval() > self.config.max_hold
 
     async def _send_digests(self, chat: str) -> None:
         """Send every pending alert of ``chat`` packed into as few messages as fit."""
         alerts = [a for a in self.store.pending_alerts(chat, self.clock()) if a.story_id]
         for group, text in pack_digests(alerts, self.language):
-            await self.pacer.wait(chat)
+            await self._pace(chat)
             try:
                 message_id = await self.sender.send(chat, text, silent=all(
                     a.silent for a in group))

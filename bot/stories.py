@@ -105,8 +105,8 @@ MIN_CONTAINMENT_WORDS = 8
 # is more often a follow-up (a funeral, an inquiry), so it must look more alike.
 LATE_REPORT = timedelta(hours=12)
 LATE_REPORT_SIMILARITY = 0.6
-CANDIDATES = 50  # most word-sharing recent items compared in full
-COMMON_WORD_ITEMS = 200  # a title word shared by more recent items is not used to find them
+CANDIDATES = 20  # most word-sharing recent items compared in full
+COMMON_WORD_ITEMS = 60  # a title word shared by more recent items is not used to find them
 
 
 @dataclass(frozen=True)
