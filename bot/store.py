@@ -728,19 +728,13 @@ class Store:
     def recent_stories(self, limit: int, offset: int = 0, *, watchlist: str | None = None,
                        since: datetime | None = None) -> list[StorySummary]:
         """Stories with hits, newest first, optionally for one watchlist and period."""
-        where, params = ["1 = 1"], []
-        if watchlist is not None:
-            where.append("hits.watchlist = ?")
-            params.append(watchlist)
-        if since is not None:
-            where.append("stories.first_seen_at >= ?")
-            params.append(iso(since))
+        where, params = _story_filter(watchlist, since)
         rows = self.db.execute(
             f"""SELECT stories.id, stories.title, stories.first_seen_at,
                   group_concat(DISTINCT hits.watchlist)
                 FROM stories JOIN items ON items.story_id = stories.id
                 JOIN hits ON hits.item_id = items.id
-                WHERE {" AND ".join(where)}
+                WHERE {where}
                 GROUP BY stories.id ORDER BY stories.first_seen_at DESC,
                   (SELECT coalesce(published_at, fetched_at) FROM items AS first
                    WHERE first.id = stories.first_item_id) DESC, stories.id DESC
@@ -750,17 +744,11 @@ class Store:
     def count_stories(self, *, watchlist: str | None = None,
                       since: datetime | None = None) -> int:
         """How many stories :meth:`recent_stories` could list."""
-        where, params = ["1 = 1"], []
-        if watchlist is not None:
-            where.append("hits.watchlist = ?")
-            params.append(watchlist)
-        if since is not None:
-            where.append("stories.first_seen_at >= ?")
-            params.append(iso(since))
+        where, params = _story_filter(watchlist, since)
         row = self.db.execute(
             f"""SELECT count(DISTINCT stories.id) FROM stories
                 JOIN items ON items.story_id = stories.id JOIN hits ON hits.item_id = items.id
-                WHERE {" AND ".join(where)}""", params).fetchone()
+                WHERE {where}""", params).fetchone()
         return int(row[0])
 
     def _summary(self, story_id: int, title: str, first_seen: str,
@@ -903,6 +891,18 @@ class Store:
             table: int(self.db.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
             for table in ("feeds", "items", "hits", "alerts")
         }
+
+
+def _story_filter(watchlist: str | None, since: datetime | None) -> tuple[str, list[Any]]:
+    """The WHERE clause (and its parameters) of the story listings."""
+    where, params = ["1 = 1"], []
+    if watchlist is not None:
+        where.append("hits.watchlist = ?")
+        params.append(watchlist)
+    if since is not None:
+        where.append("stories.first_seen_at >= ?")
+        params.append(iso(since))
+    return " AND ".join(where), params
 
 
 def _same_article(a: tuple[str | None, str | None], b: tuple[str | None, str | None]) -> bool:
