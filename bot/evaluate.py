@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any, TypeVar
 
 from bot.errors import ConfigError
 from bot.match import Hit, Matcher
@@ -14,6 +15,7 @@ from bot.stories import StoryIndex, canonical_url, fingerprint, guid_key
 from bot.text import html_to_text
 
 DEFAULT_LABELLED_SET = Path("tests/data/matching.jsonl")
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -75,25 +77,28 @@ class Evaluation:
 
 def load_labelled(path: Path) -> list[LabelledItem]:
     """Read a JSON-lines labelled set; ConfigError with file and line on a bad line."""
+    return _read_jsonl(path, "labelled item", lambda r: LabelledItem(
+        id=str(r["id"]), title=str(r.get("title") or ""), summary=str(r.get("summary") or ""),
+        expected=frozenset(r["expected"]), lang=str(r.get("lang", "")),
+        note=str(r.get("note", "")),
+    ))
+
+
+def _read_jsonl(path: Path, what: str, build: Callable[[dict[str, Any]], T]) -> list[T]:
+    """One ``build(record)`` per non-blank line; ConfigError naming the file and the line."""
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except OSError as exc:
-        raise ConfigError(path, f"cannot read the labelled set: {exc.strerror}") from None
-    items = []
+        raise ConfigError(path, f"cannot read the {what}s: {exc.strerror}") from None
+    records = []
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
         try:
-            record = json.loads(line)
-            items.append(LabelledItem(
-                id=str(record["id"]), title=str(record.get("title") or ""),
-                summary=str(record.get("summary") or ""),
-                expected=frozenset(record["expected"]), lang=str(record.get("lang", "")),
-                note=str(record.get("note", "")),
-            ))
+            records.append(build(json.loads(line)))
         except (ValueError, KeyError, TypeError) as exc:
-            raise ConfigError(path, f"bad labelled item: {exc!r}", number) from None
-    return items
+            raise ConfigError(path, f"bad {what}: {exc!r}", number) from None
+    return records
 
 
 def evaluate(matcher: Matcher, items: Iterable[LabelledItem]) -> Evaluation:
@@ -177,25 +182,12 @@ class StoryEvaluation:
 
 def load_story_items(path: Path) -> list[StoryItem]:
     """Read a JSON-lines story set; ConfigError with file and line on a bad line."""
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except OSError as exc:
-        raise ConfigError(path, f"cannot read the story set: {exc.strerror}") from None
-    items = []
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            r = json.loads(line)
-            items.append(StoryItem(
-                id=str(r["id"]), feed=str(r["feed"]), lang=str(r.get("lang", "")),
-                guid=r.get("guid"), link=r.get("link"), title=html_to_text(r["title"]),
-                summary=html_to_text(r.get("summary") or ""),
-                published=datetime.fromisoformat(r["published"]), story=str(r["story"]),
-            ))
-        except (ValueError, KeyError, TypeError) as exc:
-            raise ConfigError(path, f"bad story item: {exc!r}", number) from None
-    return items
+    return _read_jsonl(path, "story item", lambda r: StoryItem(
+        id=str(r["id"]), feed=str(r["feed"]), lang=str(r.get("lang", "")), guid=r.get("guid"),
+        link=r.get("link"), title=html_to_text(r["title"]),
+        summary=html_to_text(r.get("summary") or ""),
+        published=datetime.fromisoformat(r["published"]), story=str(r["story"]),
+    ))
 
 
 def assign_stories(items: Sequence[StoryItem]) -> dict[str, int]:

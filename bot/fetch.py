@@ -19,9 +19,7 @@ from bot.errors import FetchError
 ACCEPT = ("application/rss+xml, application/atom+xml, application/xml;q=0.9, "
           "text/xml;q=0.9, */*;q=0.5")
 ACCEPT_ENCODING = "gzip, deflate"
-# We decode gzip and deflate ourselves, a bounded amount at a time, so a compressed bomb
-# costs no more memory than the size cap.
-DECOMPRESS_STEP = 64 * 1024
+# Connection pools, chosen by host (see Fetcher._client_for).
 CLIENT_SHARDS = 32
 
 
@@ -153,6 +151,8 @@ class Fetcher:
         encoding = response.headers.get("Content-Encoding", "identity").strip().lower()
         if encoding in ("", "identity") and declared.isdigit() and int(declared) > limit:
             raise FetchError("too-large", f"Content-Length {declared} > {limit} bytes")
+        # gzip and deflate are decoded here, never more than the cap at a time, so a
+        # compressed bomb costs no more memory than the cap.
         decoder = _decoder(encoding)
         body = bytearray()
         async for chunk in response.aiter_raw():

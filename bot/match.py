@@ -24,7 +24,6 @@ FUZZY_MAX_EDITS = 1
 EXACT_SCORE = 100
 # Distinct words remembered before the memo is cleared, to bound memory on endless new words.
 WORD_CACHE_LIMIT = 100_000
-FIELDS = ("title", "summary")
 
 
 @dataclass(frozen=True)
