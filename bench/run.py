@@ -7,6 +7,7 @@ import asyncio
 import datetime as dt
 import hashlib
 import io
+import itertools
 import multiprocessing
 import os
 import platform
@@ -24,10 +25,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bot.app import BotApp  # noqa: E402
-from bot.config import load_config  # noqa: E402
-from bot.parse import parse_feed  # noqa: E402
-from bot.watchlists import load_watchlists  # noqa: E402
+# The bot is imported inside the functions that use it: the parse workers re-import this
+# file (as the script that started them), and under `python -m bot` they load only the parser.
 
 FEEDS = 1_000
 ITEMS = 50
@@ -37,6 +36,8 @@ NEW_SHARE = 0.05
 MENTIONS = ["Assimi Goïta", "groupe Wagner", "les FAMa", "Bayraktar TB2", "Canik Academy"]
 TARGETS = {"first_wall": 25.0, "peak_mb": 300.0, "unchanged_wall": 2.0, "unchanged_cpu": 1.0}
 RESULTS = ROOT / "bench" / "RESULTS.md"
+SAMPLE_EVERY = 0.1  # seconds between memory samples
+PROCESS_SCAN_EVERY = 10  # samples between looks for new worker processes
 
 
 def feed_xml(feed: int, generation: int) -> bytes:
@@ -101,16 +102,27 @@ def serve(port_box: Any, generation: Any, validators: Any, ready: Any) -> None:
 
 
 class Meter:
-    """Wall time, CPU time of this process and its children, peak resident memory."""
+    """Wall time, CPU time of this process and its children, peak memory of the process tree.
+
+    Memory is the proportional set size (PSS): pages the parse workers share with the fork
+    server are counted once, not once per process.
+    """
 
     def __init__(self, exclude: int) -> None:
         self.peak_kb = 0
         self.exclude = exclude  # the feed server's process: not the bot's memory
+        self.own_cpu = 0.0  # the sampler's CPU, which is ours, not the bot's
         self._stop = threading.Event()
 
     def _sample(self) -> None:
-        while not self._stop.wait(0.05):
-            self.peak_kb = max(self.peak_kb, _tree_rss_kb(self.exclude))
+        pids: list[int] = []
+        for tick in itertools.count():
+            if tick % PROCESS_SCAN_EVERY == 0:  # workers come and go; finding them costs
+                pids = [os.getpid(), *_descendants(os.getpid(), self.exclude)]
+            self.peak_kb = max(self.peak_kb, sum(_pss_kb(pid) for pid in pids))
+            self.own_cpu = time.thread_time()
+            if self._stop.wait(SAMPLE_EVERY):
+                return
 
     async def measure(self, work: Callable[[], Awaitable[Any]]) -> dict[str, float]:
         self._stop.clear()
@@ -122,7 +134,7 @@ class Meter:
         wall, cpu = time.perf_counter() - wall0, _cpu(self.exclude) - cpu0
         self._stop.set()
         sampler.join()
-        return {"wall": wall, "cpu": cpu, "peak_mb": self.peak_kb / 1024}
+        return {"wall": wall, "cpu": cpu - self.own_cpu, "peak_mb": self.peak_kb / 1024}
 
 
 def _cpu(exclude: int = 0) -> float:
@@ -161,16 +173,14 @@ def _descendants(root: int, exclude: int = 0) -> list[int]:
     return found
 
 
-def _tree_rss_kb(exclude: int) -> int:
-    total = 0
-    for pid in [os.getpid(), *_descendants(os.getpid(), exclude)]:
-        try:
-            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    total += int(line.split()[1])
-        except OSError:
-            continue
-    return total
+def _pss_kb(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
 
 
 def write_config(directory: Path, port: int, feeds: int) -> Path:
@@ -191,6 +201,9 @@ def naive_baseline(port: int, feeds: int) -> dict[str, float]:
     """One feed at a time, parse, loop over every term: what the ratios are against."""
     import urllib.request
 
+    from bot.parse import parse_feed
+    from bot.watchlists import load_watchlists
+
     terms = [t.text.lower() for w in load_watchlists(ROOT / "watchlists") for t in w.terms]
     cpu0, wall0 = _cpu(), time.perf_counter()
     items = 0
@@ -204,6 +217,9 @@ def naive_baseline(port: int, feeds: int) -> dict[str, float]:
 
 
 def main() -> int:
+    from bot.app import BotApp
+    from bot.config import load_config
+
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--feeds", type=int, default=FEEDS)
     parser.add_argument("--baseline-feeds", type=int, default=100,

@@ -45,6 +45,7 @@ UPDATES_TIMEOUT = 30
 TELEGRAM_START_ATTEMPTS = 3
 PRUNE_EVERY = 3600.0
 TELEGRAM_START_BACKOFF = 2.0
+PARSER_MODULE = "bot.parse"
 
 
 def utc_now() -> datetime:
@@ -66,6 +67,8 @@ class ParsePool:
 
     def _new_pool(self) -> ProcessPoolExecutor:
         context = multiprocessing.get_context("forkserver")
+        # The fork server loads the parser once; workers forked from it share those pages.
+        context.set_forkserver_preload([PARSER_MODULE])
         return ProcessPoolExecutor(max_workers=self.workers, mp_context=context,
                                    initializer=_ignore_interrupts)
 

@@ -13,14 +13,16 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from bot.cadence import cache_lifetime
 from bot.config import PollingConfig
 from bot.errors import FetchError
 
 ACCEPT = ("application/rss+xml, application/atom+xml, application/xml;q=0.9, "
           "text/xml;q=0.9, */*;q=0.5")
 ACCEPT_ENCODING = "gzip, deflate"
-# Connection pools, chosen by host (see Fetcher._client_for).
+# Connection pools, chosen by host (see Fetcher._transport_for).
 CLIENT_SHARDS = 32
+REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 
 
 @dataclass(frozen=True)
@@ -33,6 +35,7 @@ class FetchResult:
     etag: str | None
     last_modified: str | None
     content_type: str | None
+    cache_seconds: float | None = None  # how long the server says the answer stays fresh
 
     @property
     def not_modified(self) -> bool:
@@ -49,57 +52,59 @@ class RetryLater(FetchError):
 
 
 class Fetcher:
-    """Fetches feeds with overall and per-host concurrency limits; one instance per run."""
+    """Fetches feeds with overall and per-host concurrency limits; one instance per run.
+
+    Requests go straight to httpx's transport: a feed poll needs no cookies, no auth and no
+    header merging, and skipping the client layer halves the CPU an unchanged feed costs.
+    """
 
     def __init__(self, config: PollingConfig,
                  transport: httpx.AsyncBaseTransport | None = None) -> None:
         self.config = config
         self._overall = asyncio.Semaphore(config.max_concurrency)
         self._per_host: dict[str, asyncio.Semaphore] = {}
-        self._transport = transport
-        self._clients: dict[int, httpx.AsyncClient] = {}
+        self._given_transport = transport
+        self._transports: dict[int, httpx.AsyncBaseTransport] = {}
         self._tls = ssl.create_default_context()  # loading CA certificates once, not per pool
+        self._headers = {"User-Agent": config.user_agent, "Accept": ACCEPT,
+                         "Accept-Encoding": ACCEPT_ENCODING}
+        self._timeouts = httpx.Timeout(
+            connect=config.connect_timeout, read=config.read_timeout,
+            write=config.read_timeout, pool=config.total_timeout,
+        ).as_dict()
 
-    def _client_for(self, host: str) -> httpx.AsyncClient:
+    def _transport_for(self, host: str) -> httpx.AsyncBaseTransport:
         """One of a few connection pools, chosen by host.
 
         The HTTP library's pool scans every connection for every waiting request, which
         grows with the square of the pool: many small pools stay fast with thousands of
         feeds on hundreds of hosts.
         """
+        if self._given_transport is not None:
+            return self._given_transport
         shard = zlib.crc32(host.encode()) % CLIENT_SHARDS
-        client = self._clients.get(shard)
-        if client is None:
+        transport = self._transports.get(shard)
+        if transport is None:
             size = max(self.config.per_host * 2,
                        -(-self.config.max_concurrency // CLIENT_SHARDS) + self.config.per_host)
-            client = self._clients[shard] = httpx.AsyncClient(
-                transport=self._transport,
-                verify=self._tls,
-                follow_redirects=True,
-                max_redirects=self.config.max_redirects,
-                timeout=httpx.Timeout(
-                    connect=self.config.connect_timeout, read=self.config.read_timeout,
-                    write=self.config.read_timeout, pool=self.config.total_timeout,
-                ),
+            transport = self._transports[shard] = httpx.AsyncHTTPTransport(
+                verify=self._tls, trust_env=False,
                 limits=httpx.Limits(max_connections=size, max_keepalive_connections=size),
-                headers={"User-Agent": self.config.user_agent, "Accept": ACCEPT,
-                         "Accept-Encoding": ACCEPT_ENCODING},
-                trust_env=False,
             )
-        return client
+        return transport
 
     async def aclose(self) -> None:
         """Close the connection pools."""
-        for client in self._clients.values():
-            await client.aclose()
-        self._clients.clear()
+        for transport in self._transports.values():
+            await transport.aclose()
+        self._transports.clear()
 
     async def fetch(self, url: str, etag: str | None = None,
                     last_modified: str | None = None) -> FetchResult:
         """GET ``url`` conditionally; FetchError with a short reason on any failure."""
         host = (urlsplit(url).hostname or "").lower()
         per_host = self._per_host.setdefault(host, asyncio.Semaphore(self.config.per_host))
-        headers = {}
+        headers = dict(self._headers)
         if etag:
             headers["If-None-Match"] = etag
         if last_modified:
@@ -107,43 +112,57 @@ class Fetcher:
         async with self._overall, per_host:
             try:
                 async with asyncio.timeout(self.config.total_timeout):
-                    return await self._get(url, headers)
+                    return await self._get(url, host, headers)
             except TimeoutError:
                 raise FetchError("timeout",
                                  f"no complete answer within {self.config.total_timeout:g}s"
                                  ) from None
-            except httpx.TooManyRedirects:
-                raise FetchError("too-many-redirects",
-                                 f"more than {self.config.max_redirects}") from None
             except httpx.ConnectTimeout:
                 raise FetchError("connect-timeout") from None
             except httpx.TimeoutException as exc:
                 raise FetchError("read-timeout", type(exc).__name__) from None
             except httpx.ConnectError as exc:
                 raise FetchError("connect-failed", str(exc) or type(exc).__name__) from None
-            except httpx.UnsupportedProtocol as exc:
+            except (httpx.UnsupportedProtocol, httpx.InvalidURL) as exc:
                 raise FetchError("bad-url", str(exc)) from None
             except (httpx.HTTPError, zlib.error) as exc:
                 raise FetchError("protocol-error", str(exc) or type(exc).__name__) from None
 
-    async def _get(self, url: str, headers: dict[str, str]) -> FetchResult:
-        host = (urlsplit(url).hostname or "").lower()
-        async with self._client_for(host).stream("GET", url, headers=headers) as response:
-            status = response.status_code
-            if status in (429, 503):
-                raise RetryLater(f"http-{status}", retry_after_seconds(
-                    response.headers.get("Retry-After"), datetime.now(UTC)))
-            if status >= 400:
-                raise FetchError(f"http-{status}", response.reason_phrase)
-            body = b"" if status == 304 else await self._read_body(response)
-            return FetchResult(
-                url=str(response.url),
-                status=status,
-                body=body,
-                etag=response.headers.get("ETag"),
-                last_modified=response.headers.get("Last-Modified"),
-                content_type=response.headers.get("Content-Type"),
-            )
+    async def _get(self, url: str, host: str, headers: dict[str, str]) -> FetchResult:
+        target = httpx.URL(url)
+        for _ in range(self.config.max_redirects + 1):
+            request = httpx.Request("GET", target, headers=headers,
+                                    extensions={"timeout": self._timeouts})
+            response = await self._transport_for(host).handle_async_request(request)
+            try:
+                location = response.headers.get("Location")
+                if response.status_code in REDIRECT_STATUSES and location:
+                    target = target.join(location)
+                    host = (target.host or "").lower()
+                    continue
+                return await self._result(target, response)
+            finally:
+                await response.aclose()
+        raise FetchError("too-many-redirects", f"more than {self.config.max_redirects}")
+
+    async def _result(self, url: httpx.URL, response: httpx.Response) -> FetchResult:
+        status = response.status_code
+        if status in (429, 503):
+            raise RetryLater(f"http-{status}", retry_after_seconds(
+                response.headers.get("Retry-After"), datetime.now(UTC)))
+        if status >= 400:
+            raise FetchError(f"http-{status}", response.reason_phrase)
+        body = b"" if status == 304 else await self._read_body(response)
+        return FetchResult(
+            url=str(url),
+            status=status,
+            body=body,
+            etag=response.headers.get("ETag"),
+            last_modified=response.headers.get("Last-Modified"),
+            content_type=response.headers.get("Content-Type"),
+            cache_seconds=cache_lifetime(response.headers.get("Cache-Control"),
+                                         response.headers.get("Age")),
+        )
 
     async def _read_body(self, response: httpx.Response) -> bytes:
         limit = self.config.max_bytes

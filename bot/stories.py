@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Sequence
+import sys
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import parse_qsl, urlencode, urlsplit
@@ -146,42 +147,66 @@ def _content(words: Sequence[str]) -> frozenset[str]:
                      and w not in WIRE_NAMES)
 
 
-def similarity(a: Fingerprint, b: Fingerprint) -> float:
+@dataclass(frozen=True, slots=True)
+class StoredPrint:
+    """A fingerprint as the index keeps it for days: tuples of shared strings, not sets."""
+
+    title_words: tuple[str, ...]
+    words: tuple[str, ...]
+    numbers: tuple[str, ...]
+    names: tuple[str, ...]
+    days: tuple[str, ...]
+
+    @classmethod
+    def of(cls, fp: Fingerprint) -> StoredPrint:
+        """The compact form of ``fp``; equal words of many items share one string."""
+        return cls(*(tuple(sys.intern(w) for w in words) for words in (
+            fp.title_words, fp.words, fp.numbers, fp.names, fp.days)))
+
+
+def similarity(a: Fingerprint, b: Fingerprint | StoredPrint) -> float:
     """How much two items share: the best of title overlap and word containment."""
     title = _jaccard(a.title_words, b.title_words)
     smaller = min(len(a.words), len(b.words))
     if smaller < MIN_CONTAINMENT_WORDS:
         return title
-    return max(title, len(a.words & b.words) / smaller)
+    return max(title, len(a.words.intersection(b.words)) / smaller)
 
 
-def facts_conflict(a: Fingerprint, b: Fingerprint) -> bool:
+def facts_conflict(a: Fingerprint, b: Fingerprint | StoredPrint) -> bool:
     """True when each item states a number or a day the other lacks, or each names in its
     title a place or person the other never mentions."""
-    return bool(
-        ((a.numbers - b.numbers) and (b.numbers - a.numbers))
-        or ((a.days - b.days) and (b.days - a.days))
-        or ((a.names - b.words) and (b.names - a.words))
+    return (
+        (_lacks(a.numbers, b.numbers) and _lacks(b.numbers, a.numbers))
+        or (_lacks(a.days, b.days) and _lacks(b.days, a.days))
+        or (_lacks(a.names, b.words) and _lacks(b.names, a.words))
     )
 
 
-def same_story(a: Fingerprint, b: Fingerprint, gap: timedelta = timedelta(0)) -> bool:
+def _lacks(mine: Collection[str], theirs: Collection[str]) -> bool:
+    """True when ``mine`` holds a word that ``theirs`` does not."""
+    return any(word not in theirs for word in mine)
+
+
+def same_story(a: Fingerprint, b: Fingerprint | StoredPrint,
+               gap: timedelta = timedelta(0)) -> bool:
     """Near-identical wording and no conflicting facts (places, numbers, days); reports
     ``gap`` apart need more in common when the gap is long."""
     needed = SAME_STORY_SIMILARITY if abs(gap) <= LATE_REPORT else LATE_REPORT_SIMILARITY
     return similarity(a, b) >= needed and not facts_conflict(a, b)
 
 
-def _jaccard(a: frozenset[str], b: frozenset[str]) -> float:
-    union = len(a | b)
-    return len(a & b) / union if union else 0.0
+def _jaccard(a: frozenset[str], b: Collection[str]) -> float:
+    shared = len(a.intersection(b))
+    union = len(a) + len(b) - shared
+    return shared / union if union else 0.0
 
 
-@dataclass
+@dataclass(slots=True)
 class _Indexed:
     story_id: int
     when: datetime
-    print: Fingerprint
+    print: StoredPrint
 
 
 class StoryIndex:
@@ -197,8 +222,9 @@ class StoryIndex:
 
     def add(self, item_id: int, story_id: int, when: datetime, fp: Fingerprint) -> None:
         """Remember an item of ``story_id``."""
-        self._items[item_id] = _Indexed(story_id, when, fp)
-        for word in fp.title_words:
+        stored = StoredPrint.of(fp)
+        self._items[item_id] = _Indexed(story_id, when, stored)
+        for word in stored.title_words:
             self._by_word.setdefault(word, set()).add(item_id)
 
     def find(self, fp: Fingerprint, when: datetime) -> int | None:

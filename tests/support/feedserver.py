@@ -360,6 +360,9 @@ def _rfc3339(moment: datetime) -> str:
 class _HTTPServer(ThreadingHTTPServer):
     daemon_threads = True
     block_on_close = False  # server_close() must not wait for slow handlers
+    # listen() backlog: tests open dozens of connections at once, and a full queue makes the
+    # kernel drop handshakes, which a busy machine turns into spurious read timeouts.
+    request_queue_size = 256
 
     def __init__(self, feeds: FeedServer) -> None:
         self.feeds = feeds
