@@ -31,11 +31,11 @@ from bot.errors import BotError, ConfigError, ParseError
 from bot.fetch import Fetcher, refuse_private_address
 from bot.i18n import t
 from bot.match import Matcher
-from bot.parse import ParsedFeed, parse_feed
+from bot.parse import ParsedFeed, parse_feed_timed
 from bot.poll import AlertSettings, CycleReport, Poller
 from bot.reload import WatchlistReloader
 from bot.store import Store
-from bot.stories import StoryIndex, fingerprint
+from bot.stories import StoryIndex
 from bot.watchlists import Watchlist, load_watchlists
 
 log = logging.getLogger(__name__)
@@ -63,6 +63,7 @@ class ParsePool:
 
     def __init__(self, workers: int) -> None:
         self.workers = workers
+        self.cpu_seconds = 0.0  # spent parsing, in the workers, since the start
         self._pool = self._new_pool()
 
     def _new_pool(self) -> ProcessPoolExecutor:
@@ -75,12 +76,15 @@ class ParsePool:
     async def __call__(self, body: bytes, url: str, content_type: str | None) -> ParsedFeed:
         loop = asyncio.get_running_loop()
         try:
-            return await loop.run_in_executor(self._pool, parse_feed, body, url, content_type)
+            parsed, spent = await loop.run_in_executor(self._pool, parse_feed_timed, body, url,
+                                                       content_type)
         except BrokenProcessPool:
             # A worker died (killed, out of memory); start afresh for the other feeds.
             self._pool.shutdown(wait=False, cancel_futures=True)
             self._pool = self._new_pool()
             raise ParseError("parser process died while reading this feed") from None
+        self.cpu_seconds += spent
+        return parsed
 
     def close(self) -> None:
         """Stop the workers."""
@@ -118,7 +122,7 @@ class BotApp:
         self.store.sync_feeds(config.feeds)
         self.fetcher = Fetcher(config.polling)
         self._stack.push_async_callback(self.fetcher.aclose)
-        pool = ParsePool(config.polling.parse_workers)
+        pool = self.parse_pool = ParsePool(config.polling.parse_workers)
         self._stack.callback(pool.close)
         names: dict[str, str] = {}
         self.application: Application | None = None  # type: ignore[type-arg]
@@ -157,7 +161,7 @@ class BotApp:
         index = StoryIndex(window)
         for item_id, story_id, title, summary, when in self.store.recent_items(
                 self.clock() - window):
-            index.add(item_id, story_id, when, fingerprint(title, summary))
+            index.add(item_id, story_id, when, index.fingerprint(title, summary))
         return index
 
     async def __aexit__(self, *exc: object) -> None:

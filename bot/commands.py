@@ -30,7 +30,7 @@ from bot.i18n import LANGUAGES, format_time, pick_language, t
 from bot.match import Matcher
 from bot.parse import ParsedFeed
 from bot.periods import format_duration, parse_duration
-from bot.store import Store, StorySummary
+from bot.store import FeedHealth, Store, StorySummary
 from bot.text import html_to_text
 from bot.watchedit import WatchEditError, add_term, remove_term
 from bot.watchlists import Watchlist
@@ -428,7 +428,7 @@ class Commands:
             return self._assemble(header, [self._story(s, lang) for s in stories], number,
                                   pages, key, lang)
         count = int(argument)
-        total = min(count, self.deps.store.count_stories())
+        total = self.deps.store.count_stories(at_most=count)
         if not total:
             return Page(escape(t(lang, "recent.empty")), 1, 1, key)
         pages = max(1, math.ceil(total / PAGE_SIZE))
@@ -452,6 +452,9 @@ class Commands:
             line = (f"{icon} <b>{escape(feed.name)}</b>\n" + escape(t(
                 lang, "feeds.line", success=success, failures=feed.failures, share=share,
                 items=feed.items_recent)))
+            pace = _pace(feed, lang)
+            if pace:
+                line += f"\n{escape(pace)}"
             if feed.last_error:
                 line += f"\n<i>{escape(feed.last_error[:150])}</i>"
             lines.append(line)
@@ -566,6 +569,20 @@ class Commands:
 
     def _when(self, moment: datetime, lang: str) -> str:
         return format_time(moment.astimezone(self.timezone), lang)
+
+
+def _pace(feed: FeedHealth, lang: str) -> str:
+    """How often a feed is polled now, and why, once it has been polled."""
+    if feed.every is None:
+        return ""
+    every = format_duration(feed.every)
+    parts = [t(lang, "feeds.pace", every=every)]
+    if feed.interval is not None and feed.every > feed.interval and (
+            feed.cache_seconds is None or feed.every > feed.cache_seconds):
+        parts = [t(lang, "feeds.slowed", every=every, interval=format_duration(feed.interval))]
+    if feed.cache_seconds:
+        parts.append(t(lang, "feeds.cache", cache=format_duration(feed.cache_seconds)))
+    return " · ".join(parts)
 
 
 def _fit(text: str, footer: str = "") -> str:

@@ -48,6 +48,7 @@ class PollingConfig:
 
     tick: float = 30.0
     default_interval: float = 900.0
+    max_interval: float = 2 * 3600.0  # the slowest a feed that never changes is polled
     max_concurrency: int = 20
     per_host: int = 2
     connect_timeout: float = 10.0
@@ -175,8 +176,8 @@ def _telegram(doc: TomlDocument, table: dict[str, Any]) -> TelegramConfig:
 def _polling(doc: TomlDocument, table: dict[str, Any]) -> PollingConfig:
     where = "polling"
     defaults = PollingConfig()
-    durations = ("tick", "default_interval", "connect_timeout", "read_timeout",
-                 "total_timeout", "backoff_base", "backoff_max")
+    durations = ("tick", "default_interval", "max_interval", "connect_timeout",
+                 "read_timeout", "total_timeout", "backoff_base", "backoff_max")
     counts = ("max_concurrency", "per_host", "max_bytes", "max_redirects", "parse_workers")
     _no_unknown_keys(doc, table, {*durations, *counts, "user_agent", "allow_private_feeds"},
                      where)

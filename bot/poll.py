@@ -5,19 +5,21 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.alerts import AlertContent, format_alert
+from bot.cadence import next_interval
 from bot.config import PollingConfig
 from bot.errors import FetchError, ParseError
 from bot.fetch import Fetcher, RetryLater
 from bot.match import Matcher
 from bot.parse import ParsedFeed, ParsedItem
-from bot.store import FeedState, NewItem, RenderedAlert, Store, StoryView, Target
-from bot.stories import StoryIndex, content_hash, fingerprint
+from bot.store import FeedState, NewItem, Pace, RenderedAlert, Store, StoryView, Target
+from bot.stories import StoryIndex, content_hash
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +57,20 @@ class CycleReport:
 
 
 @dataclass
+class StageTimes:
+    """CPU seconds the poller's thread spent on each stage since it started."""
+
+    match: float = 0.0
+    stories: float = 0.0
+    store: float = 0.0
+
+    @property
+    def total(self) -> float:
+        """Match, story detection and store together."""
+        return self.match + self.stories + self.store
+
+
+@dataclass
 class AlertSettings:
     """Where new alerts go and how they read."""
 
@@ -81,6 +97,7 @@ class Poller:
         self.alerts = alerts
         self.config = config
         self.clock = clock
+        self.stages = StageTimes()
 
     async def poll(self, feeds: Sequence[FeedState]) -> CycleReport:
         """Poll ``feeds`` at once (within the fetcher's limits) and report."""
@@ -112,14 +129,14 @@ class Poller:
     async def _poll(self, feed: FeedState) -> FeedOutcome:
         result = await self.fetcher.fetch(feed.url, feed.etag, feed.last_modified)
         now = self.clock()
-        next_check = now + timedelta(seconds=feed.interval)
+        quiet = self._pace(feed, now, feed.quiet_polls + 1, result.cache_seconds)
         if result.not_modified:
-            self.store.record_not_modified(feed.id, now, next_check)
+            self.store.record_not_modified(feed.id, now, quiet)
             log.debug("feed not modified feed=%s", feed.name)
             return FeedOutcome(feed.name, "not-modified")
         digest = content_hash(result.body)
         if digest == feed.body_hash:
-            self.store.record_not_modified(feed.id, now, next_check)
+            self.store.record_not_modified(feed.id, now, quiet)
             log.debug("feed unchanged feed=%s", feed.name)
             return FeedOutcome(feed.name, "unchanged")
         parsed = await self.parse(result.body, result.url, result.content_type)
@@ -128,27 +145,46 @@ class Poller:
                      parsed.warning[:200])
         if parsed.truncated:
             log.warning("feed too long feed=%s dropped_items=%d", feed.name, parsed.truncated)
+        started = time.thread_time()
         fresh, retitled = self.store.unseen(feed, parsed.items)
-        prints = [fingerprint(item.title, item.summary) for item in fresh]
-        new_items = [
-            NewItem(item, tuple(self.matcher.match(item.title, item.summary)),
-                    self.stories.find(fp, _when(item, now)))
-            for item, fp in zip(fresh, prints, strict=True)
-        ]
+        unseen_done = time.thread_time()
+        hits = [tuple(self.matcher.match(item.title, item.summary)) for item in fresh]
+        matched = time.thread_time()
+        prints = [self.stories.fingerprint(item.title, item.summary) for item in fresh]
+        new_items = [NewItem(item, item_hits, self.stories.find(fp, _when(item, now)))
+                     for item, item_hits, fp in zip(fresh, hits, prints, strict=True)]
+        found = time.thread_time()
         saved = self.store.save_poll(
             feed, self.clock(), new_items, retitled, render=self.render,
             etag=result.etag, last_modified=result.last_modified, body_hash=digest,
-            title=parsed.title or None, next_check=next_check,
+            title=parsed.title or None,
+            pace=self._pace(feed, now, 0, result.cache_seconds) if fresh else quiet,
         )
+        stored = time.thread_time()
         by_item = {id(item): fp for item, fp in zip(fresh, prints, strict=True)}
         for item_id, story_id, item in saved.items:
             self.stories.add(item_id, story_id, _when(item, now), by_item[id(item)])
-        hits = sum(len(n.hits) for n in new_items)
+        self.stages.store += unseen_done - started + stored - found
+        self.stages.match += matched - unseen_done
+        self.stages.stories += found - matched + time.thread_time() - stored
+        hit_count = sum(len(h) for h in hits)
         log.info("feed polled feed=%s items=%d new_items=%d hits=%d alerts=%d "
                  "alerts_updated=%d retitled=%d", feed.name, len(parsed.items),
-                 len(saved.items), hits, saved.alerts_new, saved.alerts_updated, len(retitled))
-        return FeedOutcome(feed.name, "new", len(parsed.items), len(saved.items), hits,
+                 len(saved.items), hit_count, saved.alerts_new, saved.alerts_updated,
+                 len(retitled))
+        return FeedOutcome(feed.name, "new", len(parsed.items), len(saved.items), hit_count,
                            saved.alerts_new)
+
+    def _pace(self, feed: FeedState, now: datetime, quiet_polls: int,
+              cache_seconds: float | None) -> Pace:
+        """The next poll: the feed's interval, slowed while it brings nothing new, never
+        before its answer goes stale, never slower than the configured ceiling."""
+        every = next_interval(feed.interval, quiet_polls, cache_seconds,
+                              self.config.max_interval)
+        if every != feed.interval:
+            log.debug("feed paced feed=%s every=%gs quiet_polls=%d cache=%s", feed.name,
+                      every, quiet_polls, cache_seconds)
+        return Pace(now + timedelta(seconds=every), every, quiet_polls, cache_seconds)
 
     def render(self, view: StoryView) -> RenderedAlert:
         """The alert for a story as it stands, in the configured language and time zone."""

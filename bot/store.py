@@ -52,6 +52,17 @@ class FeedState:
     body_hash: str | None
     consecutive_failures: int
     next_check_at: datetime | None
+    quiet_polls: int = 0  # polls in a row that brought no new item
+
+
+@dataclass(frozen=True)
+class Pace:
+    """When a feed is polled next, and what decided it."""
+
+    next_check: datetime
+    every: float  # seconds: the feed's interval, longer while quiet or by its cache lifetime
+    quiet_polls: int
+    cache_seconds: float | None = None
 
 
 @dataclass(frozen=True)
@@ -88,6 +99,7 @@ class StoryView:
 
 
 Target = tuple[str, int | None]  # a chat, and a forum topic in it (message_thread_id)
+Keys = tuple[str | None, str | None]  # an item's GUID key and canonical link key
 
 
 @dataclass(frozen=True)
@@ -126,8 +138,14 @@ class Alert:
 
 
 NEVER = datetime(1970, 1, 1, tzinfo=UTC)
+EARLIEST = ""  # sorts before every stored time: a listing with no start
+NO_LIMIT = -1  # SQLite's LIMIT for "every row"
 FTS_WORD_RE = re.compile(r"\w+")
 MAX_SEARCH_WORDS = 12
+# /search ranks the newest matches only: a word found in a third of a million items would
+# otherwise be scored in full (a quarter of a second) for a page of five.
+SEARCH_CANDIDATES = 2000
+LOOKUP_CHUNK = 500  # keys per IN (...) lookup, well under SQLite's bound-parameter limit
 
 
 @dataclass(frozen=True)
@@ -167,6 +185,9 @@ class FeedHealth:
     checks: int
     not_modified: int
     items_recent: int
+    every: float | None = None  # the current wait between polls, in seconds
+    interval: float | None = None  # the configured one
+    cache_seconds: float | None = None
 
 
 def _migrations() -> Migrations:
@@ -191,6 +212,21 @@ def _migrations() -> Migrations:
         items.enable_fts(["title", "summary"], create_triggers=True,
                          tokenize="unicode61 remove_diacritics 2")
         items.populate_fts(["title", "summary"])
+
+    @migrations(name="0004_command_indexes")
+    def command_indexes(db: Database) -> None:
+        for statement in SCHEMA_V4:
+            db.execute(statement)
+
+    @migrations(name="0005_cadence")
+    def cadence(db: Database) -> None:
+        for statement in SCHEMA_V5:
+            db.execute(statement)
+
+    @migrations(name="0006_fts_on_text_changes")
+    def fts_on_text_changes(db: Database) -> None:
+        for statement in SCHEMA_V6:
+            db.execute(statement)
 
     return migrations
 
@@ -316,11 +352,53 @@ SCHEMA_V2 = (
 )
 
 
+# Chat commands over a million items. The stories each watchlist hit, with the time that
+# orders the listings: /recent and /hits walk one small index newest first and stop at the
+# page, and count from it, instead of joining every hit to its item and story. save_poll adds
+# a row with each new hit; a story's rows go with it (ON DELETE CASCADE). And each feed's
+# items by time, for the counts of /feeds.
+SCHEMA_V4 = (
+    """CREATE TABLE story_watchlists (
+        story_id INTEGER NOT NULL REFERENCES stories(id) ON DELETE CASCADE,
+        watchlist TEXT NOT NULL,
+        first_seen_at TEXT NOT NULL,
+        PRIMARY KEY (story_id, watchlist)
+    ) WITHOUT ROWID""",
+    "CREATE INDEX story_watchlists_listing ON story_watchlists(watchlist, first_seen_at)",
+    "CREATE INDEX story_watchlists_first_seen ON story_watchlists(first_seen_at)",
+    """INSERT OR IGNORE INTO story_watchlists (story_id, watchlist, first_seen_at)
+       SELECT items.story_id, hits.watchlist, stories.first_seen_at FROM hits
+       JOIN items ON items.id = hits.item_id JOIN stories ON stories.id = items.story_id""",
+    "CREATE INDEX items_feed_fetched ON items(feed_id, fetched_at)",
+)
+
+# Politeness: how long a feed is left alone, and why.
+SCHEMA_V5 = (
+    "ALTER TABLE feeds ADD COLUMN quiet_polls INTEGER NOT NULL DEFAULT 0",
+    "ALTER TABLE feeds ADD COLUMN poll_every_seconds REAL",
+    "ALTER TABLE feeds ADD COLUMN cache_seconds REAL",
+)
+
+# The full-text index is rewritten only when the text changes, not when an item joins a
+# story (re-indexing every new item twice was a fifth of the cost of storing it).
+SCHEMA_V6 = (
+    'DROP TRIGGER IF EXISTS "items_au"',
+    """CREATE TRIGGER "items_au" AFTER UPDATE OF "title", "summary" ON "items" BEGIN
+         INSERT INTO "items_fts" ("items_fts", rowid, "title", "summary")
+           VALUES ('delete', old.rowid, old."title", old."summary");
+         INSERT INTO "items_fts" (rowid, "title", "summary")
+           VALUES (new.rowid, new."title", new."summary");
+       END""",
+)
+
+
 class Store:
     """All reads and writes of the bot's SQLite database."""
 
     def __init__(self, db: Database) -> None:
         self.db = db
+        # Canonical keys of the items the last unseen() looked at, for save_poll() to reuse.
+        self._keys: dict[tuple[str | None, str | None, str], Keys] = {}
 
     @classmethod
     def open(cls, path: Path) -> Store:
@@ -405,13 +483,15 @@ class Store:
         )
         return [_feed_state(row) for row in rows]
 
-    def record_not_modified(self, feed_id: int, now: datetime, next_check: datetime) -> None:
+    def record_not_modified(self, feed_id: int, now: datetime, pace: Pace) -> None:
         """A 304, or a body identical to the last one: nothing to parse."""
         self.db.execute(
             """UPDATE feeds SET last_checked_at = ?, last_success_at = ?, last_error = NULL,
                consecutive_failures = 0, next_check_at = ?, checks = checks + 1,
-               not_modified = not_modified + 1 WHERE id = ?""",
-            [iso(now), iso(now), iso(next_check), feed_id],
+               not_modified = not_modified + 1, quiet_polls = ?, poll_every_seconds = ?,
+               cache_seconds = ? WHERE id = ?""",
+            [iso(now), iso(now), iso(pace.next_check), pace.quiet_polls, pace.every,
+             pace.cache_seconds, feed_id],
         )
         self.db.conn.commit()
 
@@ -436,43 +516,61 @@ class Store:
                items: Iterable[ParsedItem]) -> tuple[list[ParsedItem], list[Retitled]]:
         """Items not stored before (by GUID or canonical link), first of each duplicate, and
         stored items that came back under the same GUID with another title."""
+        self._keys.clear()
+        batch: list[tuple[ParsedItem, Keys]] = []
+        seen = _SeenKeys()
+        for item in items:
+            keys = self._identity(item, feed.url)
+            if seen.add(keys):
+                batch.append((item, keys))
         fresh: list[ParsedItem] = []
         retitled: list[Retitled] = []
-        batch: list[tuple[str | None, str | None]] = []
-        for item in items:
-            keys = _identity(item, feed.url)
-            if any(_same_article(keys, seen) for seen in batch):
-                continue
-            batch.append(keys)
-            known = self._known(*keys)
+        for (item, keys), known in zip(batch, self._known([k for _, k in batch]), strict=True):
             if known is None:
                 fresh.append(item)
             elif known[2] != item.title and keys[0] and item.title:
                 retitled.append(Retitled(known[0], known[1], item))
         return fresh, retitled
 
-    def _known(self, gkey: str | None, lkey: str | None) -> tuple[int, int, str] | None:
-        """(item id, story id, title) of the stored item with this GUID or link, if any."""
-        if gkey:
-            row = self.db.execute(
-                "SELECT id, story_id, title, link_key FROM items WHERE guid_key = ? LIMIT 1",
-                [gkey],
-            ).fetchone()
+    def _identity(self, item: ParsedItem, feed_url: str) -> Keys:
+        """The item's (GUID key, canonical link key), computed once per poll."""
+        memo = (item.guid, item.link, feed_url)
+        keys = self._keys.get(memo)
+        if keys is None:
+            keys = self._keys[memo] = _identity(item, feed_url)
+        return keys
+
+    def _known(self, keys: Sequence[Keys]) -> list[tuple[int, int, str] | None]:
+        """For each (GUID key, link key): (item id, story id, title) of the stored item with
+        that GUID or link, if any; two indexed queries per batch, not two per item."""
+        by_guid = self._first_rows("guid_key", {g for g, _ in keys if g})
+        by_link = self._first_rows("link_key", {lk for _, lk in keys if lk})
+        found: list[tuple[int, int, str] | None] = []
+        for gkey, lkey in keys:
+            row = by_guid.get(gkey) if gkey else None
             # The same GUID over a different article is a feed reusing ids, not a repeat.
-            if row is not None and (row[3] is None or lkey is None or row[3] == lkey):
-                return int(row[0]), int(row[1]), str(row[2])
-        if lkey:
-            row = self.db.execute(
-                "SELECT id, story_id, title FROM items WHERE link_key = ? LIMIT 1", [lkey]
-            ).fetchone()
-            if row is not None:
-                return int(row[0]), int(row[1]), str(row[2])
-        return None
+            if row is None or not (row[3] is None or lkey is None or row[3] == lkey):
+                row = by_link.get(lkey) if lkey else None
+            found.append((int(row[0]), int(row[1]), str(row[2])) if row else None)
+        return found
+
+    def _first_rows(self, column: str, values: set[str]) -> dict[str, tuple[Any, ...]]:
+        """The oldest item for each value of an indexed key ``column``."""
+        first: dict[str, tuple[Any, ...]] = {}
+        ordered = sorted(values)
+        for start in range(0, len(ordered), LOOKUP_CHUNK):
+            chunk = ordered[start : start + LOOKUP_CHUNK]
+            rows = self.db.execute(
+                f"""SELECT id, story_id, title, link_key, {column} FROM items
+                    WHERE {column} IN ({", ".join("?" * len(chunk))}) ORDER BY id""", chunk)
+            for row in rows:
+                first.setdefault(row[4], row)
+        return first
 
     def save_poll(self, feed: FeedState, now: datetime, new_items: Sequence[NewItem],
                   retitled: Sequence[Retitled], *, render: Renderer,
                   etag: str | None, last_modified: str | None, body_hash: str | None,
-                  title: str | None, next_check: datetime) -> PollSaved:
+                  title: str | None, pace: Pace) -> PollSaved:
         """Store one successful poll in one transaction: items, hits, stories and alerts.
 
         Items already known (another feed may have stored them meanwhile) are skipped, so
@@ -482,24 +580,34 @@ class Store:
         stored: list[tuple[int, int, ParsedItem]] = []
         touched: dict[int, None] = {}
         with self.db.atomic():
-            for new in new_items:
-                gkey, lkey = _identity(new.item, feed.url)
-                if self._known(gkey, lkey) is not None:
+            keys = [self._identity(new.item, feed.url) for new in new_items]
+            saved = _SeenKeys()
+            for new, known, (gkey, lkey) in zip(new_items, self._known(keys), keys,
+                                                strict=True):
+                if known is not None or not saved.add((gkey, lkey)):
                     continue
                 story_id = self._story_for(new, now)
-                item_id = self._insert_item(feed, new.item, gkey, lkey, now, story_id)
+                joined = story_id is not None
                 if story_id is None:
-                    story_id = self._new_story(item_id, new.item.title, now)
-                for hit in new.hits:
+                    story_id = self._new_story(new.item.title, now)
+                item_id = self._insert_item(feed, new.item, gkey, lkey, now, story_id)
+                if not joined:
+                    self.db.conn.execute("UPDATE stories SET first_item_id = ? WHERE id = ?",
+                                         [item_id, story_id])
+                self.db.conn.executemany(
+                    """INSERT INTO hits (item_id, watchlist, term, matched_text, field,
+                       score, created_at, start_offset, end_offset)
+                       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                    [(item_id, hit.watchlist, hit.term, hit.text, hit.field, hit.score,
+                      iso(now), hit.start, hit.end) for hit in new.hits])
+                for watchlist in dict.fromkeys(hit.watchlist for hit in new.hits):
                     self.db.execute(
-                        """INSERT INTO hits (item_id, watchlist, term, matched_text, field,
-                           score, created_at, start_offset, end_offset)
-                           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-                        [item_id, hit.watchlist, hit.term, hit.text, hit.field, hit.score,
-                         iso(now), hit.start, hit.end],
-                    )
+                        """INSERT OR IGNORE INTO story_watchlists (story_id, watchlist,
+                           first_seen_at) SELECT id, ?, first_seen_at FROM stories WHERE id = ?""",
+                        [watchlist, story_id])
                 stored.append((item_id, story_id, new.item))
-                touched[story_id] = None
+                if joined or new.hits:  # a new story without a hit has no alert to write
+                    touched[story_id] = None
             for change in retitled:
                 self.db.execute("UPDATE items SET title = ? WHERE id = ?",
                                 [change.item.title, change.item_id])
@@ -517,8 +625,10 @@ class Store:
                 """UPDATE feeds SET etag = ?, last_modified = ?, body_hash = ?,
                    title = COALESCE(?, title), last_checked_at = ?, last_success_at = ?,
                    last_error = NULL, consecutive_failures = 0, next_check_at = ?,
-                   checks = checks + 1 WHERE id = ?""",
-                [etag, last_modified, body_hash, title, iso(now), iso(now), iso(next_check),
+                   checks = checks + 1, quiet_polls = ?, poll_every_seconds = ?,
+                   cache_seconds = ? WHERE id = ?""",
+                [etag, last_modified, body_hash, title, iso(now), iso(now),
+                 iso(pace.next_check), pace.quiet_polls, pace.every, pace.cache_seconds,
                  feed.id],
             )
         return PollSaved(tuple(stored), created, updated)
@@ -530,13 +640,12 @@ class Store:
                                  [iso(now), new.story_id])
         return new.story_id if cursor.rowcount else None
 
-    def _new_story(self, item_id: int, title: str, now: datetime) -> int:
-        cursor = self.db.execute(
+    def _new_story(self, title: str, now: datetime) -> int:
+        """A story with no item yet: its first item is stored next, already in it."""
+        cursor = self.db.conn.execute(
             """INSERT INTO stories (title, first_item_id, first_seen_at, last_seen_at)
-               VALUES (?, ?, ?, ?)""", [title, item_id, iso(now), iso(now)])
-        story_id = int(cursor.lastrowid or 0)
-        self.db.execute("UPDATE items SET story_id = ? WHERE id = ?", [story_id, item_id])
-        return story_id
+               VALUES (?, NULL, ?, ?)""", [title, iso(now), iso(now)])
+        return int(cursor.lastrowid or 0)
 
     def _refresh_alerts(self, story_id: int, render: Renderer, now: datetime) -> tuple[int, int]:
         """Create or rewrite the story's alert in each of its targets (none without a hit);
@@ -600,7 +709,7 @@ class Store:
 
     def _insert_item(self, feed: FeedState, item: ParsedItem, gkey: str | None,
                      lkey: str | None, now: datetime, story_id: int | None) -> int:
-        cursor = self.db.execute(
+        cursor = self.db.conn.execute(
             """INSERT INTO items (feed_id, guid, guid_key, link, link_key, title, summary, lang,
                published_at, fetched_at, story_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
             [feed.id, item.guid, gkey, item.link, lkey, item.title, item.summary, feed.lang,
@@ -728,27 +837,28 @@ class Store:
     def recent_stories(self, limit: int, offset: int = 0, *, watchlist: str | None = None,
                        since: datetime | None = None) -> list[StorySummary]:
         """Stories with hits, newest first, optionally for one watchlist and period."""
-        where, params = _story_filter(watchlist, since)
+        where, params, watchlists = _listing(watchlist, since)
+        # The index walk gives the first-seen order and stops at the page: only the stories
+        # first seen in the same second are sorted by the rest of the key.
         rows = self.db.execute(
-            f"""SELECT stories.id, stories.title, stories.first_seen_at,
-                  group_concat(DISTINCT hits.watchlist)
-                FROM stories JOIN items ON items.story_id = stories.id
-                JOIN hits ON hits.item_id = items.id
+            f"""SELECT stories.id, stories.title, stories.first_seen_at, {watchlists}
+                FROM story_watchlists AS listed
+                CROSS JOIN stories ON stories.id = listed.story_id
                 WHERE {where}
-                GROUP BY stories.id ORDER BY stories.first_seen_at DESC,
+                ORDER BY listed.first_seen_at DESC,
                   (SELECT coalesce(published_at, fetched_at) FROM items AS first
                    WHERE first.id = stories.first_item_id) DESC, stories.id DESC
                 LIMIT ? OFFSET ?""", [*params, limit, offset]).fetchall()
         return [self._summary(r[0], r[1], r[2], r[3]) for r in rows]
 
-    def count_stories(self, *, watchlist: str | None = None,
-                      since: datetime | None = None) -> int:
-        """How many stories :meth:`recent_stories` could list."""
-        where, params = _story_filter(watchlist, since)
+    def count_stories(self, *, watchlist: str | None = None, since: datetime | None = None,
+                      at_most: int | None = None) -> int:
+        """How many stories :meth:`recent_stories` could list, counting no further than
+        ``at_most`` when it is given."""
+        where, params, _ = _listing(watchlist, since)
         row = self.db.execute(
-            f"""SELECT count(DISTINCT stories.id) FROM stories
-                JOIN items ON items.story_id = stories.id JOIN hits ON hits.item_id = items.id
-                WHERE {where}""", params).fetchone()
+            f"SELECT count(*) FROM (SELECT 1 FROM story_watchlists AS listed WHERE {where} "
+            "LIMIT ?)", [*params, NO_LIMIT if at_most is None else at_most]).fetchone()
         return int(row[0])
 
     def _summary(self, story_id: int, title: str, first_seen: str,
@@ -773,13 +883,20 @@ class Store:
         if not words:
             return []
         match = " ".join(f'"{w}"' for w in words)
+        # FTS5 walks the matches newest first and stops at SEARCH_CANDIDATES; only those are
+        # ranked by bm25() and only the page is joined to items and feeds. Equal scores
+        # stay oldest first.
         rows = self.db.execute(
             """SELECT items.id, items.title, items.link, feeds.name,
                  coalesce(items.published_at, items.fetched_at)
-               FROM items_fts JOIN items ON items.id = items_fts.rowid
+               FROM (SELECT rowid, score FROM
+                       (SELECT rowid, bm25(items_fts) AS score FROM items_fts
+                        WHERE items_fts MATCH ? ORDER BY rowid DESC LIMIT ?)
+                     ORDER BY score, rowid LIMIT ? OFFSET ?) AS found
+               CROSS JOIN items ON items.id = found.rowid
                JOIN feeds ON feeds.id = items.feed_id
-               WHERE items_fts MATCH ? ORDER BY items_fts.rank LIMIT ? OFFSET ?""",
-            [match, limit, offset]).fetchall()
+               ORDER BY found.score, found.rowid""",
+            [match, SEARCH_CANDIDATES, limit, offset]).fetchall()
         return [SearchResult(r[0], r[1], r[2], r[3], from_iso(r[4]) or NEVER) for r in rows]
 
     def hits_by_watchlist(self, since: datetime) -> dict[str, int]:
@@ -809,11 +926,12 @@ class Store:
                  feeds.last_error_at, feeds.consecutive_failures, feeds.checks,
                  feeds.not_modified,
                  (SELECT count(*) FROM items WHERE items.feed_id = feeds.id
-                    AND items.fetched_at >= ?)
+                    AND items.fetched_at >= ?),
+                 feeds.poll_every_seconds, feeds.interval_seconds, feeds.cache_seconds
                FROM feeds WHERE active = 1
                ORDER BY consecutive_failures DESC, name""", [iso(since)]).fetchall()
         return [FeedHealth(r[0], r[1], from_iso(r[2]), r[3], from_iso(r[4]), int(r[5]),
-                           int(r[6]), int(r[7]), int(r[8])) for r in rows]
+                           int(r[6]), int(r[7]), int(r[8]), r[9], r[10], r[11]) for r in rows]
 
     def alert_counts(self, since: datetime) -> dict[str, int]:
         """Alerts sent, failed and pending since ``since``."""
@@ -893,26 +1011,44 @@ class Store:
         }
 
 
-def _story_filter(watchlist: str | None, since: datetime | None) -> tuple[str, list[Any]]:
-    """The WHERE clause (and its parameters) of the story listings."""
-    where, params = ["1 = 1"], []
+def _listing(watchlist: str | None, since: datetime | None) -> tuple[str, list[Any], str]:
+    """The rows of story_watchlists (as ``listed``) that the story listings show, one per
+    story: the WHERE clause, its parameters, and the watchlists column of a row."""
+    after = iso(since) if since is not None else EARLIEST
     if watchlist is not None:
-        where.append("hits.watchlist = ?")
-        params.append(watchlist)
-    if since is not None:
-        where.append("stories.first_seen_at >= ?")
-        params.append(iso(since))
-    return " AND ".join(where), params
+        return ("listed.watchlist = ? AND listed.first_seen_at >= ?", [watchlist, after],
+                "listed.watchlist")
+    # A story hit by several watchlists is listed once, through the first of them.
+    return ("""listed.first_seen_at >= ? AND listed.watchlist = (SELECT min(watchlist)
+                 FROM story_watchlists AS other WHERE other.story_id = listed.story_id)""",
+            [after], """(SELECT group_concat(watchlist) FROM story_watchlists AS other
+                         WHERE other.story_id = listed.story_id)""")
 
 
-def _same_article(a: tuple[str | None, str | None], b: tuple[str | None, str | None]) -> bool:
-    """Same canonical link, or same GUID unless the links say they are different articles."""
-    if a[1] and a[1] == b[1]:
+class _SeenKeys:
+    """The articles of one batch: same canonical link, or same GUID unless the links say
+    they are different articles, is the same article."""
+
+    def __init__(self) -> None:
+        self._links: set[str] = set()
+        self._guid_links: dict[str, set[str | None]] = {}
+
+    def add(self, keys: Keys) -> bool:
+        """Remember ``keys``; False when the batch already has that article."""
+        gkey, lkey = keys
+        if lkey and lkey in self._links:
+            return False
+        links = self._guid_links.get(gkey) if gkey else None
+        if links is not None and (lkey is None or None in links or lkey in links):
+            return False
+        if lkey:
+            self._links.add(lkey)
+        if gkey:
+            self._guid_links.setdefault(gkey, set()).add(lkey)
         return True
-    return bool(a[0] and a[0] == b[0] and (a[1] is None or b[1] is None or a[1] == b[1]))
 
 
-def _identity(item: ParsedItem, feed_url: str) -> tuple[str | None, str | None]:
+def _identity(item: ParsedItem, feed_url: str) -> Keys:
     return guid_key(item.guid, feed_url), canonical_url(item.link) if item.link else None
 
 
@@ -921,5 +1057,5 @@ def _feed_state(row: dict[str, Any]) -> FeedState:
         id=row["id"], name=row["name"], url=row["url"], lang=row["lang"],
         interval=row["interval_seconds"], etag=row["etag"], last_modified=row["last_modified"],
         body_hash=row["body_hash"], consecutive_failures=row["consecutive_failures"],
-        next_check_at=from_iso(row["next_check_at"]),
+        next_check_at=from_iso(row["next_check_at"]), quiet_polls=row["quiet_polls"],
     )

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
-from bot.text import tokenize
+from bot.text import TOKEN_RE, word_forms
 
 # Query parameters that only say how a reader arrived, never which article it is.
 TRACKING_PREFIXES = ("utm_", "at_", "mtm_", "pk_", "hsa_", "ga_")
@@ -92,10 +92,12 @@ amid says told more most last first one two three after while during against nea
 """.split())
 WIRE_NAMES = frozenset({"afp", "reuters", "ap", "xinhua", "anadolu", "dpa", "efe", "ansa",
                         "apa", "aps", "mapa", "sputnik", "tass", "ria", "pana"})
+IGNORED_WORDS = STOPWORDS | WIRE_NAMES  # never evidence that two items tell one story
 DAY_NAMES = frozenset({"lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche",
                        "monday", "tuesday", "wednesday", "thursday", "friday", "saturday",
                        "sunday", "hier", "yesterday"})
 SUMMARY_WORDS = 60
+MAX_REMEMBERED_WORDS = 200_000  # word forms cached between items (a few tens of MB at most)
 # "1 700" and "5 000": thousands separated by a space are one number.
 THOUSANDS_RE = re.compile(r"(\d)[ \u00a0\u202f](\d{3})\b")
 SAME_STORY_SIMILARITY = 0.4
@@ -121,30 +123,42 @@ class Fingerprint:
     days: frozenset[str]
 
 
-def fingerprint(title: str, summary: str) -> Fingerprint:
-    """The words, numbers, names and days of an item, folded (pure)."""
-    title_tokens = tokenize(THOUSANDS_RE.sub(r"\1\2", title))
-    summary_tokens = tokenize(THOUSANDS_RE.sub(r"\1\2", summary))
-    summary_folded = summary_tokens.folded[:SUMMARY_WORDS]
-    all_folded = title_tokens.folded + summary_folded
+def fingerprint(title: str, summary: str,
+                memo: dict[str, tuple[str, str]] | None = None) -> Fingerprint:
+    """The words, numbers, names and days of an item, folded; ``memo`` caches word forms."""
+    forms = memo if memo is not None else {}
+    title_words = _forms(TOKEN_RE.findall(THOUSANDS_RE.sub(r"\1\2", title)), forms)
+    summary_words = _forms(
+        TOKEN_RE.findall(THOUSANDS_RE.sub(r"\1\2", summary))[:SUMMARY_WORDS], forms)
+    title_set = {folded for _, folded in title_words}
+    all_set = title_set.union([folded for _, folded in summary_words])
     names = frozenset(
-        folded for index, (folded, cased) in enumerate(zip(title_tokens.folded,
-                                                           title_tokens.cased, strict=True))
-        if index > 0 and cased[:1].isupper() and len(folded) > 2
-        and folded not in STOPWORDS and folded not in WIRE_NAMES
-    )
+        folded for cased, folded in title_words[1:] if cased[:1].isupper() and len(folded) > 2
+    ) - IGNORED_WORDS
     return Fingerprint(
-        title_words=_content(title_tokens.folded),
-        words=_content(all_folded),
-        numbers=frozenset(w for w in title_tokens.folded if w.isdigit()),
+        title_words=_content(title_set),
+        words=_content(all_set),
+        numbers=frozenset(w for w in title_set if w.isdigit()),
         names=names,
-        days=frozenset(w for w in all_folded if w in DAY_NAMES),
+        days=frozenset(all_set.intersection(DAY_NAMES)),
     )
 
 
-def _content(words: Sequence[str]) -> frozenset[str]:
-    return frozenset(w for w in words if (len(w) > 2 or w.isdigit()) and w not in STOPWORDS
-                     and w not in WIRE_NAMES)
+def _forms(words: Sequence[str], memo: dict[str, tuple[str, str]]) -> list[tuple[str, str]]:
+    """The (case-kept, folded) forms of ``words``, remembered in ``memo``."""
+    known = memo.get
+    return [known(word) or _learn(word, memo) for word in words]
+
+
+def _learn(word: str, memo: dict[str, tuple[str, str]]) -> tuple[str, str]:
+    """Remember one word's forms; the folded form is interned, as the index shares it."""
+    cased, folded = word_forms(word)
+    pair = memo[word] = (cased, sys.intern(folded))
+    return pair
+
+
+def _content(words: set[str]) -> frozenset[str]:
+    return frozenset(w for w in words - IGNORED_WORDS if len(w) > 2 or w.isdigit())
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,7 +174,7 @@ class StoredPrint:
     @classmethod
     def of(cls, fp: Fingerprint) -> StoredPrint:
         """The compact form of ``fp``; equal words of many items share one string."""
-        return cls(*(tuple(sys.intern(w) for w in words) for words in (
+        return cls(*(tuple(map(sys.intern, words)) for words in (
             fp.title_words, fp.words, fp.numbers, fp.names, fp.days)))
 
 
@@ -216,6 +230,13 @@ class StoryIndex:
         self.window = window
         self._items: dict[int, _Indexed] = {}
         self._by_word: dict[str, set[int]] = {}
+        self._forms: dict[str, tuple[str, str]] = {}
+
+    def fingerprint(self, title: str, summary: str) -> Fingerprint:
+        """``fingerprint`` with the word forms of earlier items remembered (bounded)."""
+        if len(self._forms) > MAX_REMEMBERED_WORDS:
+            self._forms.clear()
+        return fingerprint(title, summary, self._forms)
 
     def __len__(self) -> int:
         return len(self._items)

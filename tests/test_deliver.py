@@ -15,7 +15,7 @@ from bot.config import DeliveryConfig, FeedConfig
 from bot.deliver import Deliverer, Pacer, TelegramSender, pack_digests
 from bot.match import Hit
 from bot.parse import ParsedItem
-from bot.store import Alert, NewItem, RenderedAlert, Store, StoryView
+from bot.store import Alert, NewItem, Pace, RenderedAlert, Store, StoryView
 from tests.conftest import NOW
 from tests.support.botapi import BotApiStandIn
 
@@ -53,7 +53,7 @@ def fill(store: Store, count: int, now: datetime) -> None:
     items = [NewItem(ParsedItem(None, f"https://news.example/{n}", f"Alerte numéro {n}", "",
                                 now), (HIT,)) for n in range(count)]
     store.save_poll(feed, now, items, [], render=render, etag=None, last_modified=None,
-                    body_hash=None, title=None, next_check=now)
+                    body_hash=None, title=None, pace=Pace(now, 600.0, 0))
 
 
 class Rig:

@@ -108,6 +108,16 @@ def test_match_benchmark_runs_and_prints_its_table() -> None:
     assert "regex OR" in result.stdout
 
 
+def test_commands_benchmark_runs_and_prints_its_table() -> None:
+    result = subprocess.run([sys.executable, str(ROOT / "bench" / "commands.py"), "--items",
+                             "3000", "--runs", "2"], capture_output=True, text=True, cwd=ROOT,
+                            timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert "3,000 items over 90 days" in result.stdout
+    assert "| /recent 50, page 5 |" in result.stdout
+    assert "| /search Ménaka (accented: " in result.stdout
+
+
 MIN_STORY_PRECISION = 0.97
 MIN_STORY_RECALL = 0.9
 

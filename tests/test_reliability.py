@@ -19,7 +19,7 @@ from bot.config import FeedConfig, load_config
 from bot.errors import StoreError
 from bot.match import Hit
 from bot.parse import ParsedItem
-from bot.store import NewItem, Store, _migrations
+from bot.store import NewItem, Pace, Store, _migrations
 from tests.conftest import NOW, write_config
 from tests.support.feedserver import FeedServer, rss_feed
 from tests.test_store import MIGRATIONS, render
@@ -43,6 +43,9 @@ def test_every_earlier_schema_upgrades_in_place(tmp_path: Path, stop_before: str
                       last_seen_at) VALUES (1, 'Assimi Goïta à Kati', 1, ?, ?)""",
                    [NOW.isoformat(), NOW.isoformat()])
         db.execute("UPDATE items SET story_id = 1")
+    if "story_watchlists" in db.table_names():
+        db.execute("""INSERT INTO story_watchlists (story_id, watchlist, first_seen_at)
+                      VALUES (1, 'goita', ?)""", [NOW.isoformat()])
     db.conn.commit()
     db.close()
     store = Store.open(path)
@@ -77,7 +80,8 @@ def test_check_reports_database_health_and_damage(tmp_path: Path,
     Store.open(tmp_path / "state" / "bot.db").close()
     out = io.StringIO()
     assert main(["--config", str(config), "check"], stdout=out, stderr=err) == 0
-    assert "database: integrity=ok schema=['0003_commands'] journal=wal" in out.getvalue()
+    assert ("database: integrity=ok schema=['0006_fts_on_text_changes'] journal=wal"
+            in out.getvalue())
     (tmp_path / "state" / "bot.db").write_bytes(b"garbage" * 1000)
     err = io.StringIO()
     assert main(["--config", str(config), "check"], stdout=io.StringIO(), stderr=err) == 1
@@ -117,7 +121,7 @@ def test_pruning_forgets_old_texts_then_old_stories(tmp_path: Path) -> None:
         when = NOW - timedelta(days=age)
         item = ParsedItem(None, f"https://n.example/{n}", f"Goïta {n}", "long summary", when)
         store.save_poll(feed, when, [NewItem(item, (HIT,))], [], render=render, etag=None,
-                        last_modified=None, body_hash=None, title=None, next_check=when)
+                        last_modified=None, body_hash=None, title=None, pace=Pace(when, 600.0, 0))
     store.db.execute("UPDATE alerts SET status = 'sent'")
     store.db.conn.commit()
     removed = store.prune(NOW, retention=30 * 86400, history=90 * 86400)

@@ -11,12 +11,13 @@ from bot.config import FeedConfig
 from bot.errors import StoreError
 from bot.match import Hit
 from bot.parse import ParsedItem
-from bot.store import NewItem, RenderedAlert, Store, StoryView
+from bot.store import SEARCH_CANDIDATES, NewItem, Pace, RenderedAlert, Store, StoryView
 from tests.conftest import NOW
 
 FEEDS = [FeedConfig("A", "https://a.example/rss", "fr", 600),
          FeedConfig("B", "https://b.example/rss", "en", 900)]
-MIGRATIONS = ["0001_initial", "0002_stories", "0003_commands"]
+MIGRATIONS = ["0001_initial", "0002_stories", "0003_commands", "0004_command_indexes",
+              "0005_cadence", "0006_fts_on_text_changes"]
 HIT = Hit("goita", "Goïta", "Goïta", "title", 100, 0, 5)
 
 
@@ -44,7 +45,7 @@ def save(store: Store, feed_index: int, items: list[ParsedItem], *, hit: bool = 
     new = [NewItem(i, (HIT,) if hit else (), story) for i in fresh]
     saved = store.save_poll(feed, now, new, retitled, render=render, etag='"e"',
                             last_modified=None, body_hash="h", title="T",
-                            next_check=now + timedelta(minutes=10))
+                            pace=Pace(now + timedelta(minutes=10), 600.0, 0))
     return saved.alerts_new
 
 
@@ -130,12 +131,68 @@ def test_recent_stories_newest_first(store: Store) -> None:
     assert store.count_stories(watchlist="wagner") == 0
 
 
+def test_story_listings_per_watchlist_ties_and_bounded_counts(store: Store) -> None:
+    feed = sorted(store.feeds(), key=lambda f: f.id)[0]
+
+    def poll(now: datetime, *news: NewItem) -> list[int]:
+        saved = store.save_poll(feed, now, list(news), [], render=render, etag=None,
+                                last_modified=None, body_hash=None, title=None,
+                                pace=Pace(now, 600.0, 0))
+        return [story for _, story, _ in saved.items]
+
+    def new(n: int, *watchlists: str, published: datetime | None = NOW,
+            story: int | None = None) -> NewItem:
+        hits = tuple(Hit(w, "t", "t", "title", 100, 0, 1) for w in watchlists)
+        return NewItem(ParsedItem(None, f"https://news.example/{n}", f"S{n}", "", published),
+                       hits, story)
+
+    first, _ = poll(NOW - timedelta(hours=2), new(1, "goita"), new(2))
+    # Three stories first seen in the same second: the first item's time, then the id.
+    poll(NOW - timedelta(hours=1), new(3, "wagner", published=NOW - timedelta(hours=3)),
+         new(4, "goita", "wagner", published=NOW - timedelta(hours=1)),
+         new(5, "goita", published=None))
+    poll(NOW, new(6, "wagner", story=first))  # a later report adds a watchlist
+
+    recent = store.recent_stories(10)
+    assert [(s.title, s.watchlists) for s in recent] == [
+        ("S5", ("goita",)), ("S4", ("goita", "wagner")), ("S3", ("wagner",)),
+        ("S1", ("goita", "wagner"))]
+    assert [s.title for s in store.recent_stories(2, 1)] == ["S4", "S3"]
+    wagner = store.recent_stories(10, watchlist="wagner")
+    assert [(s.title, s.watchlists) for s in wagner] == [
+        ("S4", ("wagner",)), ("S3", ("wagner",)), ("S1", ("wagner",))]
+    since = NOW - timedelta(minutes=90)
+    assert [s.title for s in store.recent_stories(10, watchlist="goita", since=since)] == [
+        "S5", "S4"]
+    assert store.count_stories() == 4
+    assert store.count_stories(at_most=2) == 2
+    assert store.count_stories(watchlist="wagner", at_most=10) == 3
+    assert store.count_stories(watchlist="goita", since=since) == 2
+    store.db.execute("UPDATE alerts SET status = 'sent'")
+    store.db.conn.commit()
+    store.prune(NOW + timedelta(days=2), retention=86400, history=86400)
+    assert store.count_stories() == 0
+    assert store.db.execute("SELECT count(*) FROM story_watchlists").fetchone()[0] == 0
+
+
 def test_search_ignores_accents_and_case(store: Store) -> None:
     save(store, 0, [item(1), ParsedItem(None, "https://news.example/x", "Les FAMa à Gao",
                                         "Patrouille", NOW)], hit=False)
     assert [r.title for r in store.search("goita", 10)] == ["Goïta 1"]
     assert [r.title for r in store.search("GAO fama", 10)] == ["Les FAMa à Gao"]
     assert store.search("\"; DROP TABLE items; --", 10) == []
+
+
+def test_search_ranks_only_the_newest_matches(store: Store) -> None:
+    # The oldest item is the best match (the word twice, short title), but it sits behind
+    # SEARCH_CANDIDATES newer matches: ranking stays bounded however common the word is.
+    best = ParsedItem(None, "https://news.example/best", "Kidal Kidal", "", NOW)
+    newer = [ParsedItem(None, f"https://news.example/n{n}", f"Patrouille vers Kidal {n}",
+                        "Les FAMa et leurs partenaires", NOW) for n in range(SEARCH_CANDIDATES)]
+    save(store, 0, [best], hit=False)
+    save(store, 0, newer, hit=False)
+    found = store.search("kidal", 10)
+    assert len(found) == 10 and "https://news.example/best" not in [r.link for r in found]
 
 
 def test_a_story_grows_and_its_sent_alert_is_due_for_an_edit(store: Store) -> None:
@@ -158,6 +215,8 @@ def test_same_guid_with_a_new_title_updates_the_story(store: Store) -> None:
                          title="Goïta 1 (updated)", summary="", published=NOW)
     save(store, 0, [changed])
     assert store.counts()["items"] == 1
+    # The search index follows the new title (and joining a story does not re-index).
+    assert [r.title for r in store.search("updated", 5)] == ["Goïta 1 (updated)"]
     [alert] = store.due_alerts(NOW, 10)
     assert alert.html == "<b>Goïta 1 (updated)</b> (1)"
 
