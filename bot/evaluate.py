@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 
 from bot.errors import ConfigError
 from bot.match import Hit, Matcher
-from bot.stories import StoryIndex, canonical_url, fingerprint, guid_key
+from bot.stories import StoryIndex, canonical_url, guid_key
 from bot.text import html_to_text
 
 DEFAULT_LABELLED_SET = Path("tests/data/matching.jsonl")
@@ -199,7 +199,7 @@ def assign_stories(items: Sequence[StoryItem]) -> dict[str, int]:
         keys = [k for k in (guid_key(item.guid, item.feed),
                             canonical_url(item.link) if item.link else None) if k]
         story = next((by_identity[k] for k in keys if k in by_identity), None)
-        fp = fingerprint(item.title, item.summary)
+        fp = index.fingerprint(item.title, item.summary)
         if story is None:
             story = index.find(fp, item.published)
         if story is None:

@@ -16,6 +16,7 @@ import httpx
 from bot.cadence import cache_lifetime
 from bot.config import PollingConfig
 from bot.errors import FetchError
+from bot.netbackend import asyncio_transport
 
 ACCEPT = ("application/rss+xml, application/atom+xml, application/xml;q=0.9, "
           "text/xml;q=0.9, */*;q=0.5")
@@ -87,10 +88,8 @@ class Fetcher:
         if transport is None:
             size = max(self.config.per_host * 2,
                        -(-self.config.max_concurrency // CLIENT_SHARDS) + self.config.per_host)
-            transport = self._transports[shard] = httpx.AsyncHTTPTransport(
-                verify=self._tls, trust_env=False,
-                limits=httpx.Limits(max_connections=size, max_keepalive_connections=size),
-            )
+            transport = self._transports[shard] = asyncio_transport(
+                self._tls, httpx.Limits(max_connections=size, max_keepalive_connections=size))
         return transport
 
     async def aclose(self) -> None:

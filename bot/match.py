@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -9,7 +10,7 @@ from dataclasses import dataclass
 from rapidfuzz.distance import OSA
 from rapidfuzz.fuzz import ratio
 
-from bot.text import TOKEN_RE, phrase_tokens, word_forms
+from bot.text import TOKEN_RE, WordForms, phrase_tokens, word_forms
 from bot.watchlists import Term, Watchlist
 
 # A single word shorter than this (after folding) never matches with a typo: short names
@@ -24,6 +25,7 @@ FUZZY_MAX_EDITS = 1
 EXACT_SCORE = 100
 # Distinct words remembered before the memo is cleared, to bound memory on endless new words.
 WORD_CACHE_LIMIT = 100_000
+FIRST_LETTER_RE = re.compile(r"[^\W\d_]")
 
 
 @dataclass(frozen=True)
@@ -64,6 +66,15 @@ class _Word:
     # Case-sensitive terms with context that may begin here in a text written without case
     # ("les fama ont frappé" in an all lower-case post): the context stands in for the case.
     caseless: tuple[tuple[_Entry, int], ...]
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """One item as the matcher read it: its hits and the words of each field."""
+
+    hits: list[Hit]
+    title_words: Sequence[WordForms]
+    summary_words: Sequence[WordForms]
 
 
 class Matcher:
@@ -144,14 +155,26 @@ class Matcher:
 
     def words(self, text: str) -> list[_Word]:
         """The memoised words of plain NFC ``text``, in order."""
-        known = self._words.get
-        learn = self._learn
-        return [known(raw) or learn(raw) for raw in TOKEN_RE.findall(text)]
+        raws = TOKEN_RE.findall(text)
+        words = list(map(self._words.get, raws))  # C speed: nearly every word is known
+        if None in words:
+            words = [word or self._learn(raw) for word, raw in zip(words, raws, strict=True)]
+        return words  # type: ignore[return-value]  # no None is left
 
     def match(self, title: str, summary: str = "") -> list[Hit]:
         """Hits in plain-text ``title`` and ``summary``, title first, at most one per term."""
+        return self.analyse(title, summary).hits
+
+    def analyse(self, title: str, summary: str = "") -> Analysis:
+        """The hits of ``match``, with the words it split both fields into."""
         title, summary = _composed(title), _composed(summary)
-        fields = (("title", title, self.words(title)), ("summary", summary, self.words(summary)))
+        title_words, summary_words = self.words(title), self.words(summary)
+        return Analysis(self._hits(title, summary, title_words, summary_words),
+                        title_words, summary_words)
+
+    def _hits(self, title: str, summary: str, title_words: list[_Word],
+              summary_words: list[_Word]) -> list[Hit]:
+        fields = (("title", title, title_words), ("summary", summary, summary_words))
         hits: list[Hit] = []
         seen: set[tuple[str, str]] = set()
         item_words: set[str] | None = None
@@ -211,8 +234,8 @@ class Matcher:
 def _without_case(text: str) -> bool:
     """True for text whose capitals carry no meaning: all upper case, or not even starting
     with a capital (lower-case social-media style)."""
-    first = next((c for c in text if c.isalpha()), "")
-    return text.isupper() or first.islower()
+    first = FIRST_LETTER_RE.search(text)
+    return text.isupper() or bool(first and first.group().islower())
 
 
 def _composed(text: str) -> str:

@@ -103,6 +103,12 @@ class Poller:
         """Poll ``feeds`` at once (within the fetcher's limits) and report."""
         outcomes = await asyncio.gather(*(self.poll_feed(feed) for feed in feeds))
         report = CycleReport(tuple(outcomes))
+        started = time.thread_time()
+        try:
+            self.store.index_search()
+        except sqlite3.Error as exc:  # the next cycle or search tries again
+            log.error("search index update failed error=%s", exc)
+        self.stages.store += time.thread_time() - started
         log.info(
             "cycle done feeds=%d new=%d not_modified=%d unchanged=%d failed=%d new_items=%d "
             "hits=%d alerts=%d", len(feeds), report.count("new"), report.count("not-modified"),
@@ -148,9 +154,12 @@ class Poller:
         started = time.thread_time()
         fresh, retitled = self.store.unseen(feed, parsed.items)
         unseen_done = time.thread_time()
-        hits = [tuple(self.matcher.match(item.title, item.summary)) for item in fresh]
+        read = [self.matcher.analyse(item.title, item.summary) for item in fresh]
+        hits = [tuple(analysis.hits) for analysis in read]
         matched = time.thread_time()
-        prints = [self.stories.fingerprint(item.title, item.summary) for item in fresh]
+        prints = [self.stories.fingerprint_read(item.title, item.summary, analysis.title_words,
+                                                analysis.summary_words)
+                  for item, analysis in zip(fresh, read, strict=True)]
         new_items = [NewItem(item, item_hits, self.stories.find(fp, _when(item, now)))
                      for item, item_hits, fp in zip(fresh, hits, prints, strict=True)]
         found = time.thread_time()

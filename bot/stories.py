@@ -8,9 +8,10 @@ import sys
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from operator import attrgetter
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
-from bot.text import TOKEN_RE, word_forms
+from bot.text import TOKEN_RE, WordForms, word_forms
 
 # Query parameters that only say how a reader arrived, never which article it is.
 TRACKING_PREFIXES = ("utm_", "at_", "mtm_", "pk_", "hsa_", "ga_")
@@ -22,6 +23,12 @@ TRACKING_PARAMS = frozenset({
 DEFAULT_PORTS = {"http": 80, "https": 443}
 AMP_PATH_SUFFIXES = ("/amp", ".amp")
 AMP_PATH_PREFIX = "/amp/"
+MAX_PORT = 65535
+# An http(s) address with a plain host name and no user, spaces or control characters:
+# what urlsplit would make of it, in one match. Anything else goes through urlsplit.
+SIMPLE_URL_RE = re.compile(
+    r"(?P<scheme>https?)://(?P<host>[A-Za-z0-9.-]+)(?::(?P<port>\d{1,5}))?"
+    r"(?P<path>/[^?#\s]*)?(?:\?(?P<query>[^#\s]*))?(?:#\S*)?\Z", re.IGNORECASE)
 
 
 def canonical_url(url: str) -> str | None:
@@ -30,18 +37,27 @@ def canonical_url(url: str) -> str | None:
     Tracking parameters, fragments, the scheme, default ports, a trailing slash and AMP
     variants are dropped; None when ``url`` is not an http(s) address.
     """
-    try:
-        parts = urlsplit(url.strip())
-        port = parts.port
-    except ValueError:
+    url = url.strip()
+    simple = SIMPLE_URL_RE.match(url)  # most links: skip urlsplit, the slow part
+    if simple and int(simple["port"] or 0) <= MAX_PORT:
+        scheme, hostname = simple["scheme"].lower(), simple["host"]
+        port = int(simple["port"]) if simple["port"] else None
+        raw_path, raw_query = simple["path"] or "", simple["query"] or ""
+    else:
+        try:
+            parts = urlsplit(url)
+            port = parts.port
+        except ValueError:
+            return None
+        scheme, hostname = parts.scheme.lower(), parts.hostname or ""
+        raw_path, raw_query = parts.path, parts.query
+    if scheme not in DEFAULT_PORTS or not hostname:
         return None
-    if parts.scheme.lower() not in DEFAULT_PORTS or not parts.hostname:
-        return None
-    host = parts.hostname.lower().rstrip(".")
+    host = hostname.lower().rstrip(".")
     host = host.removeprefix("www.").removeprefix("amp.").removeprefix("m.")
-    if port and port != DEFAULT_PORTS[parts.scheme.lower()]:
+    if port and port != DEFAULT_PORTS[scheme]:
         host = f"{host}:{port}"
-    path = parts.path or "/"
+    path = raw_path or "/"
     if path.startswith(AMP_PATH_PREFIX):
         path = path[len(AMP_PATH_PREFIX) - 1 :]
     for suffix in AMP_PATH_SUFFIXES:
@@ -49,9 +65,9 @@ def canonical_url(url: str) -> str | None:
     path = path.rstrip("/") or ""
     query = sorted(
         (key, value)
-        for key, value in parse_qsl(parts.query, keep_blank_values=True)
+        for key, value in parse_qsl(raw_query, keep_blank_values=True)
         if not _is_tracking(key)
-    )
+    ) if raw_query else []
     return f"{host}{path}" + (f"?{urlencode(query)}" if query else "")
 
 
@@ -92,6 +108,7 @@ amid says told more most last first one two three after while during against nea
 """.split())
 WIRE_NAMES = frozenset({"afp", "reuters", "ap", "xinhua", "anadolu", "dpa", "efe", "ansa",
                         "apa", "aps", "mapa", "sputnik", "tass", "ria", "pana"})
+FOLDED = attrgetter("folded")
 IGNORED_WORDS = STOPWORDS | WIRE_NAMES  # never evidence that two items tell one story
 DAY_NAMES = frozenset({"lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche",
                        "monday", "tuesday", "wednesday", "thursday", "friday", "saturday",
@@ -123,42 +140,93 @@ class Fingerprint:
     days: frozenset[str]
 
 
-def fingerprint(title: str, summary: str,
-                memo: dict[str, tuple[str, str]] | None = None) -> Fingerprint:
+Form = tuple[str, str, bool]  # a word case-kept, folded, and whether it is a content word
+
+
+def fingerprint(title: str, summary: str, memo: dict[str, Form] | None = None) -> Fingerprint:
     """The words, numbers, names and days of an item, folded; ``memo`` caches word forms."""
     forms = memo if memo is not None else {}
-    title_words = _forms(TOKEN_RE.findall(THOUSANDS_RE.sub(r"\1\2", title)), forms)
-    summary_words = _forms(
-        TOKEN_RE.findall(THOUSANDS_RE.sub(r"\1\2", summary))[:SUMMARY_WORDS], forms)
-    title_set = {folded for _, folded in title_words}
-    all_set = title_set.union([folded for _, folded in summary_words])
+    known = forms.get
+    title_forms = [known(w) or _learn(w, forms)
+                   for w in TOKEN_RE.findall(THOUSANDS_RE.sub(r"\1\2", title))]
+    summary_forms = [known(w) or _learn(w, forms) for w in
+                     TOKEN_RE.findall(THOUSANDS_RE.sub(r"\1\2", summary))[:SUMMARY_WORDS]]
+    title_words = frozenset([folded for _, folded, content in title_forms if content])
+    words = title_words.union([folded for _, folded, content in summary_forms if content])
     names = frozenset(
-        folded for cased, folded in title_words[1:] if cased[:1].isupper() and len(folded) > 2
-    ) - IGNORED_WORDS
+        folded for cased, folded, content in title_forms[1:]
+        if content and len(folded) > 2 and cased[:1].isupper()
+    )
     return Fingerprint(
-        title_words=_content(title_set),
-        words=_content(all_set),
-        numbers=frozenset(w for w in title_set if w.isdigit()),
+        title_words=title_words,
+        words=words,
+        numbers=frozenset(w for w in title_words if w.isdigit()),
         names=names,
-        days=frozenset(all_set.intersection(DAY_NAMES)),
+        days=words.intersection(DAY_NAMES),
     )
 
 
-def _forms(words: Sequence[str], memo: dict[str, tuple[str, str]]) -> list[tuple[str, str]]:
-    """The (case-kept, folded) forms of ``words``, remembered in ``memo``."""
-    known = memo.get
-    return [known(word) or _learn(word, memo) for word in words]
+def fingerprint_words(title_words: Sequence[WordForms], summary_words: Sequence[WordForms],
+                      kinds: WordKinds | None = None) -> Fingerprint:
+    """``fingerprint`` of an item whose words were already read (by the matcher); the
+    same result unless a number is written with thousands separators (see
+    ``StoryIndex.fingerprint_read``). ``kinds`` remembers which words are content."""
+    kinds = kinds or WordKinds()
+    title_content = kinds.content(set(map(FOLDED, title_words)))
+    words = title_content | kinds.content(set(map(FOLDED, summary_words[:SUMMARY_WORDS])))
+    return Fingerprint(
+        title_words=title_content,
+        words=words,
+        numbers=kinds.numbers(title_content),
+        names=frozenset([w.folded for w in title_words[1:]
+                         if w.cased[:1].isupper() and w.folded in title_content
+                         and len(w.folded) > 2]),
+        days=words.intersection(DAY_NAMES),
+    )
 
 
-def _learn(word: str, memo: dict[str, tuple[str, str]]) -> tuple[str, str]:
+class WordKinds:
+    """Which folded words are content words (evidence of a story) and which are numbers,
+    worked out once per word: set operations then do the rest."""
+
+    def __init__(self) -> None:
+        self._content: set[str] = set()
+        self._other: set[str] = set()
+        self._numbers: set[str] = set()
+
+    def content(self, words: set[str]) -> frozenset[str]:
+        """The content words among ``words``: not stop words or agency names, and longer
+        than two letters unless a number."""
+        new = words - self._content - self._other
+        if new:
+            self._learn(new)
+        return frozenset(words & self._content)
+
+    def numbers(self, words: frozenset[str]) -> frozenset[str]:
+        """The numbers among content ``words``."""
+        return words & self._numbers
+
+    def _learn(self, words: set[str]) -> None:
+        if len(self._content) + len(self._other) > MAX_REMEMBERED_WORDS:
+            self._content.clear()
+            self._other.clear()
+            self._numbers.clear()
+        for word in words:
+            number = word.isdigit()
+            if (len(word) > 2 or number) and word not in IGNORED_WORDS:
+                self._content.add(word)
+                if number:
+                    self._numbers.add(word)
+            else:
+                self._other.add(word)
+
+
+def _learn(word: str, memo: dict[str, Form]) -> Form:
     """Remember one word's forms; the folded form is interned, as the index shares it."""
     cased, folded = word_forms(word)
-    pair = memo[word] = (cased, sys.intern(folded))
-    return pair
-
-
-def _content(words: set[str]) -> frozenset[str]:
-    return frozenset(w for w in words - IGNORED_WORDS if len(w) > 2 or w.isdigit())
+    content = (len(folded) > 2 or folded.isdigit()) and folded not in IGNORED_WORDS
+    form = memo[word] = (cased, sys.intern(folded), content)
+    return form
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,9 +241,10 @@ class StoredPrint:
 
     @classmethod
     def of(cls, fp: Fingerprint) -> StoredPrint:
-        """The compact form of ``fp``; equal words of many items share one string."""
-        return cls(*(tuple(map(sys.intern, words)) for words in (
-            fp.title_words, fp.words, fp.numbers, fp.names, fp.days)))
+        """The compact form of ``fp``; its words are shared with other items' when it came
+        from ``StoryIndex.fingerprint``, which interns them."""
+        return cls(tuple(fp.title_words), tuple(fp.words), tuple(fp.numbers),
+                   tuple(fp.names), tuple(fp.days))
 
 
 def similarity(a: Fingerprint, b: Fingerprint | StoredPrint) -> float:
@@ -230,13 +299,21 @@ class StoryIndex:
         self.window = window
         self._items: dict[int, _Indexed] = {}
         self._by_word: dict[str, set[int]] = {}
-        self._forms: dict[str, tuple[str, str]] = {}
+        self._forms: dict[str, Form] = {}
+        self._kinds = WordKinds()
 
     def fingerprint(self, title: str, summary: str) -> Fingerprint:
         """``fingerprint`` with the word forms of earlier items remembered (bounded)."""
         if len(self._forms) > MAX_REMEMBERED_WORDS:
             self._forms.clear()
         return fingerprint(title, summary, self._forms)
+
+    def fingerprint_read(self, title: str, summary: str, title_words: Sequence[WordForms],
+                         summary_words: Sequence[WordForms]) -> Fingerprint:
+        """The fingerprint of an item the matcher has read, from its words."""
+        if THOUSANDS_RE.search(title) or THOUSANDS_RE.search(summary):
+            return self.fingerprint(title, summary)  # "10 000" is one number here
+        return fingerprint_words(title_words, summary_words, self._kinds)
 
     def __len__(self) -> int:
         return len(self._items)

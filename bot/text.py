@@ -7,6 +7,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from html.parser import HTMLParser
+from typing import Protocol
 
 INVISIBLE_TAGS = frozenset({"script", "style", "noscript", "template", "head", "title"})
 BREAKING_TAGS = frozenset({
@@ -89,6 +90,16 @@ def strip_accents(text: str) -> str:
 def fold(text: str) -> str:
     """Accent- and case-folded ``text``, the form used for case-insensitive comparison."""
     return strip_accents(text).casefold()
+
+
+class WordForms(Protocol):
+    """One word of a text as read once: case kept and folded, accents stripped in both."""
+
+    @property
+    def cased(self) -> str: ...
+
+    @property
+    def folded(self) -> str: ...
 
 
 def word_forms(word: str) -> tuple[str, str]:

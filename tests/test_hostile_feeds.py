@@ -316,7 +316,7 @@ FAILING = {
     "Redirect loop": ("too-many-redirects", f"more than {MAX_REDIRECTS}"),
     "Redirect to a file": ("bad-url", "file://"),
     "DNS failure": ("connect-failed", "Name or service not known"),
-    "Connection refused": ("connect-failed", "All connection attempts failed"),
+    "Connection refused": ("connect-failed", "Connect call failed"),
     "One byte a second": ("timeout", f"within {TOTAL_TIMEOUT:g}s"),
     "300 MB with length": ("too-large", "Content-Length 300000000 > 5000000"),
     "300 MB without length": ("too-large", "body over 5000000 bytes"),

@@ -17,7 +17,7 @@ from tests.conftest import NOW
 FEEDS = [FeedConfig("A", "https://a.example/rss", "fr", 600),
          FeedConfig("B", "https://b.example/rss", "en", 900)]
 MIGRATIONS = ["0001_initial", "0002_stories", "0003_commands", "0004_command_indexes",
-              "0005_cadence", "0006_fts_on_text_changes"]
+              "0005_cadence", "0006_fts_on_text_changes", "0007_fts_in_bulk"]
 HIT = Hit("goita", "Goïta", "Goïta", "title", 100, 0, 5)
 
 
@@ -105,20 +105,21 @@ def test_outbox_lifecycle(store: Store) -> None:
 
 def test_poll_is_atomic(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
     """A failure midway through saving a poll leaves nothing of it behind."""
-    original = store._insert_item
+    original = store._insert_hits  # items and stories are in when hits go in
     calls = 0
 
-    def failing(*args: object, **kwargs: object) -> int:
+    def failing(*args: object, **kwargs: object) -> None:
         nonlocal calls
         calls += 1
         if calls == 2:
             raise RuntimeError("disk went away")
-        return original(*args, **kwargs)  # type: ignore[arg-type]
+        original(*args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(store, "_insert_item", failing)
+    monkeypatch.setattr(store, "_insert_hits", failing)
     with pytest.raises(RuntimeError):
         save(store, 0, [item(1), item(2)])
     assert store.counts() == {"feeds": 2, "items": 0, "hits": 0, "alerts": 0}
+    assert store.db.execute("SELECT count(*) FROM stories").fetchone()[0] == 0
     assert store.feeds()[0].etag is None
 
 
@@ -193,6 +194,34 @@ def test_search_ranks_only_the_newest_matches(store: Store) -> None:
     save(store, 0, newer, hit=False)
     found = store.search("kidal", 10)
     assert len(found) == 10 and "https://news.example/best" not in [r.link for r in found]
+
+
+def test_an_article_two_feeds_found_new_at_once_is_stored_once(store: Store) -> None:
+    feed_a, feed_b = sorted(store.feeds(), key=lambda f: f.id)
+    fresh_a, _ = store.unseen(feed_a, [item(1)])
+    fresh_b, _ = store.unseen(feed_b, [item(1)])  # the same wire copy, before A is saved
+    assert fresh_a == fresh_b == [item(1)]
+    pace = Pace(NOW + timedelta(minutes=10), 600.0, 0)
+    for feed, fresh in ((feed_a, fresh_a), (feed_b, fresh_b)):
+        store.save_poll(feed, NOW, [NewItem(i, (HIT,), None) for i in fresh], [],
+                        render=render, etag=None, last_modified=None, body_hash="h",
+                        title="T", pace=pace)
+    assert store.counts()["items"] == 1
+
+
+def test_search_index_is_written_in_bulk_and_stays_consistent(store: Store) -> None:
+    save(store, 0, [item(1, guid="https://news.example/g"), item(2)])
+    indexed = "SELECT count(*) FROM items_fts_docsize"
+    assert store.db.execute(indexed).fetchone()[0] == 0  # a poll does not index item by item
+    retitled = ParsedItem(guid="https://news.example/g", link="https://news.example/1",
+                          title="Goïta 1 (updated)", summary="", published=NOW)
+    save(store, 0, [retitled])  # changed before it was indexed: nothing to re-index yet
+    assert store.index_search() == 2
+    assert store.index_search() == 0
+    assert [r.title for r in store.search("updated", 5)] == ["Goïta 1 (updated)"]
+    save(store, 0, [item(3)])
+    assert [r.title for r in store.search("goita 3", 5)] == ["Goïta 3"]  # search catches up
+    store.db.execute("INSERT INTO items_fts (items_fts) VALUES ('integrity-check')")
 
 
 def test_a_story_grows_and_its_sent_alert_is_due_for_an_edit(store: Store) -> None:

@@ -43,3 +43,15 @@ def test_guid_keys_are_global_for_urls_and_scoped_otherwise() -> None:
     assert guid_key("urn:uuid:1234", "F") == "urn:uuid:1234"
     assert guid_key("42", "https://feed-a") != guid_key("42", "https://feed-b")
     assert guid_key(None, "F") is None
+
+
+@pytest.mark.parametrize("url", [
+    "https://www.news.example/afrique/goita?utm_source=x&id=3#top",
+    "HTTP://News.Example:80/a/b/", "https://m.news.example:8443/amp/a.amp",
+    "https://news.example", "https://news.example/?", "http://news.example:99999/a",
+    "https://news.example/a?b=2&a=1&fbclid=z", "https://news.example./a%20b",
+])
+def test_simple_links_take_the_fast_path_to_the_same_key(url: str) -> None:
+    # A user part forces the general urlsplit path; the key must not depend on the path.
+    general = url.replace("://", "://reader@", 1)
+    assert canonical_url(url) == canonical_url(general)
