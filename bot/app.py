@@ -6,6 +6,7 @@ import asyncio
 import logging
 import multiprocessing
 import signal
+import sqlite3
 import sys
 import time
 from collections.abc import Awaitable, Callable
@@ -28,13 +29,16 @@ from bot.config import Config
 from bot.credentials import TOKEN_ENV, Token
 from bot.deliver import ConsoleSender, Deliverer, Pacer, Sender, TelegramSender
 from bot.errors import BotError, ConfigError, ParseError
+from bot.export import write_atom_files
 from bot.fetch import Fetcher, refuse_private_address
 from bot.i18n import t
 from bot.match import Matcher
-from bot.parse import ParsedFeed, parse_feed_timed
+from bot.metrics import Metrics, NoMetrics, Recorder
+from bot.parse import ParsedFeed
+from bot.parseworker import parse_feed_timed
 from bot.poll import AlertSettings, CycleReport, Poller
 from bot.reload import WatchlistReloader
-from bot.store import Store
+from bot.store import CycleRecord, Store
 from bot.stories import StoryIndex
 from bot.watchlists import Watchlist, load_watchlists
 
@@ -45,7 +49,7 @@ UPDATES_TIMEOUT = 30
 TELEGRAM_START_ATTEMPTS = 3
 PRUNE_EVERY = 3600.0
 TELEGRAM_START_BACKOFF = 2.0
-PARSER_MODULE = "bot.parse"
+PARSER_MODULE = "bot.parseworker"  # loaded once in the fork server, not per worker
 
 
 def utc_now() -> datetime:
@@ -119,6 +123,18 @@ class BotApp:
         self.reloader = WatchlistReloader(config.watchlists_dir)
         self.store = Store.open(config.storage_path)
         self._stack.callback(self.store.close)
+        self.metrics: Recorder = NoMetrics()
+        if config.metrics.port:
+            metrics = Metrics()
+            try:
+                server = metrics.serve(config.metrics.host, config.metrics.port)
+            except OSError as exc:
+                raise ConfigError(config.path, f"[metrics] cannot listen on "
+                                  f"{config.metrics.host}:{config.metrics.port}: "
+                                  f"{exc.strerror or exc}") from None
+            self._stack.callback(server.close)
+            self.metrics = metrics
+            log.info("metrics endpoint host=%s port=%d", config.metrics.host, server.port)
         self.store.sync_feeds(config.feeds)
         self.fetcher = Fetcher(config.polling)
         self._stack.push_async_callback(self.fetcher.aclose)
@@ -136,13 +152,15 @@ class BotApp:
             alerts=AlertSettings(chat=sender.chat, language=config.telegram.language,
                                  timezone=self.timezone, names=names, priorities={}),
             config=config.polling, clock=self.clock,
-            stories=self._story_index(),
+            stories=self._story_index(), metrics=self.metrics,
         )
         pacer = Pacer(config.delivery.per_chat_per_minute, config.delivery.global_per_second,
                       time.monotonic, asyncio.sleep) if self.token else None
         self.deliverer = Deliverer(self.store, sender, config.delivery, self.clock, pacer,
                                    language=config.telegram.language,
-                                   admins=config.telegram.admins)
+                                   admins=config.telegram.admins, metrics=self.metrics)
+        self._sent_before = 0
+        self._atom_due = True  # the first cycle writes them, then cycles with new hits
         self.poller.alerts.muted.update(self.store.mutes(self.clock()))
         self.watchlists: tuple[Watchlist, ...] = ()
         self.commands = Commands(CommandDeps(
@@ -203,6 +221,47 @@ class BotApp:
         """Poll every active feed now, whatever its schedule (``--once``)."""
         return await self.poller.poll(self.store.feeds())
 
+    def _finish_cycle(self, started: datetime, report: CycleReport) -> None:
+        """The cycle's summary line, and its row in the cycles table (the heartbeat)."""
+        sent = self.deliverer.sent_total - self._sent_before
+        self._sent_before = self.deliverer.sent_total
+        cycle = CycleRecord(
+            started_at=started, finished_at=self.clock(), feeds=len(report.outcomes),
+            new=report.count("new"), not_modified=report.count("not-modified"),
+            unchanged=report.count("unchanged"), failed=report.count("failed"),
+            new_items=report.total("new_items"), hits=report.total("hits"),
+            alerts_queued=report.total("alerts"), alerts_sent=sent)
+        seconds = (cycle.finished_at - started).total_seconds()
+        if cycle.feeds or sent:
+            log.info(
+                "cycle done feeds=%d new=%d not_modified=%d unchanged=%d failed=%d "
+                "new_items=%d hits=%d alerts_queued=%d alerts_sent=%d seconds=%.1f",
+                cycle.feeds, cycle.new, cycle.not_modified, cycle.unchanged, cycle.failed,
+                cycle.new_items, cycle.hits, cycle.alerts_queued, cycle.alerts_sent,
+                seconds)
+        self.metrics.observe_cycle(report, seconds, cycle.finished_at)
+        try:
+            self.store.record_cycle(cycle)
+            self.metrics.set_pending(self.store.pending_count())
+            if cycle.hits or self._atom_due:
+                self._write_atom_files()
+        except sqlite3.Error as exc:  # the next cycle writes its own row
+            log.error("cycle record failed error=%s", exc)
+
+    def _write_atom_files(self) -> None:
+        """Rewrite the Atom feed of each watchlist whose recent hits changed."""
+        directory = self.config.atom_dir
+        if directory is None:
+            return
+        try:
+            written = write_atom_files(self.store, directory, self.watchlists, self.clock())
+        except OSError as exc:
+            log.error("atom files not written dir=%s error=%s", directory, exc)
+            return
+        self._atom_due = False
+        if written:
+            log.info("atom files written dir=%s files=%d", directory, len(written))
+
     def _use_watchlists(self, watchlists: tuple[Watchlist, ...]) -> None:
         """Match with ``watchlists`` from now on (names are shared with the commands)."""
         self.watchlists = watchlists
@@ -235,11 +294,13 @@ class BotApp:
 
     async def poll_due(self) -> CycleReport:
         """Take up watchlist edits, poll the feeds whose time has come, deliver the alerts."""
+        started = self.clock()
         self.reload_watchlists()
         feeds = self.store.feeds(due_at=self.clock())
         report = await self.poller.poll(feeds) if feeds else CycleReport()
         if self.store.pending_count():
             await self.deliverer.deliver_due()
+        self._finish_cycle(started, report)
         return report
 
     async def deliver_until_empty(self, deadline: float) -> int:
@@ -262,8 +323,11 @@ class BotApp:
 
     async def run_once(self) -> int:
         """One poll of every feed and one delivery pass; the number of alerts left pending."""
-        await self.poll_all()
-        return await self.deliver_until_empty(self.config.delivery.once_deadline)
+        started = self.clock()
+        report = await self.poll_all()
+        pending = await self.deliver_until_empty(self.config.delivery.once_deadline)
+        self._finish_cycle(started, report)
+        return pending
 
     # Running for good --------------------------------------------------------------------
 

@@ -8,14 +8,16 @@ import json
 import logging
 import os
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
-from bot import __version__
-from bot.config import DEFAULT_CONFIG_PATH, Config, load_config
-from bot.credentials import load_token
-from bot.errors import BotError, ConfigError
+from bot import __version__, clidata
+from bot.config import DEFAULT_CONFIG_PATH, LOG_FORMATS, Config, load_config
+from bot.configview import describe
+from bot.credentials import Token, load_token
+from bot.errors import BotError, ConfigError, StoreError
 from bot.evaluate import (
     DEFAULT_LABELLED_SET,
     DEFAULT_STORY_SET,
@@ -34,26 +36,39 @@ from bot.watchlists import load_watchlists, validate_watchlists
 EXIT_OK, EXIT_ERROR = 0, 1
 log = logging.getLogger(__name__)
 PTB_TIMEDELTA_ENV = "PTB_TIMEDELTA"
+CONFIG_ENV = "SAHEL_WATCH_CONFIG"
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(environ: Mapping[str, str] | None = None) -> argparse.ArgumentParser:
     """The argument parser for every subcommand."""
+    environ = os.environ if environ is None else environ
     parser = argparse.ArgumentParser(
         prog="python -m bot",
         description="Watch French and English news feeds and alert a Telegram channel.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    parser.add_argument("--config", type=Path, default=DEFAULT_CONFIG_PATH,
-                        help="configuration file (default: config.toml)")
-    parser.add_argument("--log-level", default="INFO",
-                        choices=["DEBUG", "INFO", "WARNING", "ERROR"], help="log detail")
+    parser.add_argument("--config", type=Path,
+                        default=Path(environ.get(CONFIG_ENV, DEFAULT_CONFIG_PATH)),
+                        help=f"configuration file (default: ${CONFIG_ENV} or config.toml)")
+    parser.add_argument("--log-level", metavar="LEVEL",
+                        help="log detail, optionally per module: INFO,bot.fetch=DEBUG "
+                             "(default: [logging] level)")
+    parser.add_argument("--log-format", choices=LOG_FORMATS,
+                        help="text (key=value) or json lines (default: [logging] format)")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     run = commands.add_parser("run", help="poll feeds and deliver alerts until stopped")
     run.add_argument("--once", action="store_true",
                      help="poll every feed once, deliver, and exit (for cron and tests)")
 
-    commands.add_parser("check", help="validate config.toml and every watchlist")
+    commands.add_parser("check", help="validate config.toml and every watchlist, and print "
+                                      "the effective configuration (secrets redacted)")
+
+    health = commands.add_parser(
+        "health", help="exit 0 if a poll cycle completed recently, 1 if not (for HEALTHCHECK)")
+    health.add_argument("--max-age", metavar="DURATION",
+                        help="oldest acceptable last cycle (default: 4 polling ticks, "
+                             "at least 5m)")
 
     match = commands.add_parser("match", help="try the watchlists on a text or on JSON lines")
     match.add_argument("text", nargs="*", help="a text to try (omit with --json)")
@@ -62,6 +77,8 @@ def build_parser() -> argparse.ArgumentParser:
     match.add_argument("--file", type=Path, help="read JSON lines from FILE (default: stdin)")
     match.add_argument("--watchlists", type=Path,
                        help="watchlists folder (default: the one config.toml names)")
+
+    clidata.add_parsers(commands)
 
     evaluate = commands.add_parser("eval", help="measure matching quality on a labelled set")
     evaluate.add_argument("file", nargs="?", type=Path,
@@ -85,6 +102,10 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None,
             return _run(args, out, err)
         if args.command == "check":
             return _check(args, out, err)
+        if args.command == "health":
+            return _health(args, out)
+        if args.command in ("feeds", "export", "rematch"):
+            return clidata.run(args, out, err)
         if args.command == "eval":
             return _eval(args, out)
         return _match(args, out, err)
@@ -101,8 +122,8 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from bot.app import run  # the Telegram and scheduler stack loads only when running
 
     token = load_token(os.environ)
-    configure_logging(args.log_level, token, err)
-    config = load_config(args.config)
+    config = load_config(args.config, os.environ)
+    _configure_logging(args, config, token, err)
     if token is None:
         err.write("no TELEGRAM_BOT_TOKEN set: alerts are printed here instead of sent\n")
     try:
@@ -115,9 +136,39 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         return EXIT_ERROR
 
 
+def _configure_logging(args: argparse.Namespace, config: Config | None, token: Token | None,
+                       err: TextIO) -> None:
+    """Logging as the command line asks, else as [logging] says."""
+    level = args.log_level or (config.logging.level if config else "INFO")
+    form = args.log_format or (config.logging.format if config else "text")
+    try:
+        configure_logging(level, token, err, json_lines=form == "json")
+    except ValueError as exc:
+        raise ConfigError("--log-level", str(exc)) from None
+
+
+def _health(args: argparse.Namespace, out: TextIO) -> int:
+    from bot.health import assess, max_age_for
+    from bot.periods import parse_duration
+    from bot.store import last_cycle
+
+    config = load_config(args.config, os.environ)
+    try:
+        max_age = (parse_duration(args.max_age) if args.max_age
+                   else max_age_for(config.polling.tick))
+    except ValueError as exc:
+        raise ConfigError("--max-age", str(exc)) from None
+    try:
+        verdict = assess(last_cycle(config.storage_path), datetime.now(UTC), max_age)
+    except StoreError as exc:
+        out.write(f"unhealthy: {exc}\n")
+        return EXIT_ERROR
+    out.write(verdict.summary + "\n")
+    return EXIT_OK if verdict.healthy else EXIT_ERROR
+
+
 def _check_database(config: Config, out: TextIO) -> list[ConfigError]:
     """The database's health, when it exists (check never creates it)."""
-    from bot.errors import StoreError
     from bot.store import Store
 
     path = config.storage_path
@@ -151,7 +202,7 @@ def _check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     errors: list[ConfigError] = []
     config: Config | None = None
     try:
-        config = load_config(args.config)
+        config = load_config(args.config, os.environ)
     except ConfigError as exc:
         errors.append(exc)
     watchlists_dir = config.watchlists_dir if config else Path("watchlists")
@@ -163,6 +214,7 @@ def _check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         errors.append(exc)
         token = None
     if config:
+        out.write(describe(config, os.environ, token is not None) + "\n")
         out.write(f"config: {config.path} ({len(config.feeds)} feeds, database "
                   f"{config.storage_path})\n")
         out.write(f"telegram: chat={config.telegram.chat or '-'} "
@@ -180,7 +232,8 @@ def _check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 def _matcher(args: argparse.Namespace) -> Matcher:
     directory = args.watchlists
     if directory is None:
-        directory = (load_config(args.config).watchlists_dir if args.config.exists()
+        directory = (load_config(args.config, os.environ).watchlists_dir
+                     if args.config.exists()
                      else Path("watchlists"))
     return Matcher(load_watchlists(directory))
 

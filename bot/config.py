@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
+from bot.envconfig import with_environment
+from bot.logs import parse_levels
 from bot.periods import parse_duration
 from bot.tomlfile import TomlDocument, load_toml
 
@@ -87,6 +89,22 @@ class ReportsConfig:
 
 
 @dataclass(frozen=True)
+class LoggingConfig:
+    """Log lines: their detail (per module if wanted) and their format."""
+
+    level: str = "INFO"  # a level, then optional module=level pairs: "INFO,bot.fetch=DEBUG"
+    format: str = "text"  # "text" (key=value) or "json" (one object per line)
+
+
+@dataclass(frozen=True)
+class MetricsConfig:
+    """The optional Prometheus endpoint."""
+
+    port: int | None = None  # None: no endpoint
+    host: str = "127.0.0.1"
+
+
+@dataclass(frozen=True)
 class Config:
     """Everything the bot needs to run, except the token."""
 
@@ -94,24 +112,52 @@ class Config:
     storage_path: Path
     watchlists_dir: Path
     feeds: tuple[FeedConfig, ...]
+    atom_dir: Path | None = None  # an Atom feed of recent hits per watchlist; None: none
     retention: float = 30 * 86400.0  # article texts are kept this long
     history: float = 90 * 86400.0  # stories, items and hits are kept this long
     telegram: TelegramConfig = TelegramConfig()
     polling: PollingConfig = PollingConfig()
     delivery: DeliveryConfig = DeliveryConfig()
     reports: ReportsConfig = ReportsConfig()
+    logging: LoggingConfig = LoggingConfig()
+    metrics: MetricsConfig = MetricsConfig()
     timezone: str = "UTC"
 
 
 TELEGRAM_KEYS = {"chat", "api_base_url", "admins", "language", "link_preview"}
-TOP_KEYS = {"watchlists_dir", "timezone", "telegram", "storage", "polling", "delivery", "feeds",
-            "reports"}
+STORAGE_KEYS = {"path", "retention", "history", "atom_dir"}
+POLLING_DURATIONS = ("tick", "default_interval", "max_interval", "connect_timeout",
+                     "read_timeout", "total_timeout", "backoff_base", "backoff_max")
+POLLING_COUNTS = ("max_concurrency", "per_host", "max_bytes", "max_redirects", "parse_workers")
+POLLING_KEYS = {*POLLING_DURATIONS, *POLLING_COUNTS, "user_agent", "allow_private_feeds"}
+DELIVERY_COUNTS = ("batch", "per_chat_per_minute", "global_per_second")
+DELIVERY_DURATIONS = ("tick", "once_deadline", "retry_base", "retry_max", "max_hold",
+                      "edit_interval", "story_window")
+REPORTS_KEYS = {"daily_at"}
+LOGGING_KEYS = {"level", "format"}
+LOG_FORMATS = ("text", "json")
+METRICS_KEYS = {"port", "host"}
+MAX_PORT = 65535
+# Every setting but the feeds, by table (None: a top-level value): what the environment
+# may override.
+SETTINGS: dict[str, frozenset[str] | None] = {
+    "watchlists_dir": None, "timezone": None, "telegram": frozenset(TELEGRAM_KEYS),
+    "storage": frozenset(STORAGE_KEYS), "polling": frozenset(POLLING_KEYS),
+    "delivery": frozenset({*DELIVERY_COUNTS, *DELIVERY_DURATIONS}),
+    "reports": frozenset(REPORTS_KEYS), "logging": frozenset(LOGGING_KEYS),
+    "metrics": frozenset(METRICS_KEYS),
+}
+TOP_KEYS = {*SETTINGS, "feeds"}
 CLOCK_RE = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 
 
-def load_config(path: Path) -> Config:
-    """Read and validate ``path``; raise ConfigError naming the first problem."""
-    return config_from_document(load_toml(path))
+def load_config(path: Path, environ: Mapping[str, str] | None = None) -> Config:
+    """Read and validate ``path``, with the SAHEL_WATCH_ variables of ``environ`` over
+    its values; raise ConfigError naming the first problem (file and line, or variable)."""
+    doc = load_toml(path)
+    if environ is not None:
+        doc = with_environment(doc, environ, SETTINGS)
+    return config_from_document(doc)
 
 
 def config_from_document(doc: TomlDocument) -> Config:
@@ -121,19 +167,23 @@ def config_from_document(doc: TomlDocument) -> Config:
     _no_unknown_keys(doc, data, TOP_KEYS)
     telegram = _telegram(doc, _table(doc, data, "telegram"))
     storage = _table(doc, data, "storage")
-    _no_unknown_keys(doc, storage, {"path", "retention", "history"}, "storage")
+    _no_unknown_keys(doc, storage, STORAGE_KEYS, "storage")
     storage_path = base / _get(doc, storage, "path", str, "state/sahel-watch.db", "storage")
+    atom_dir = _get(doc, storage, "atom_dir", str, "state/atom", "storage").strip()
     retention = _duration(doc, storage, "retention", DEFAULT_RETENTION, "storage")
     history = _duration(doc, storage, "history", DEFAULT_HISTORY, "storage")
     polling = _polling(doc, _table(doc, data, "polling"))
     delivery = _delivery(doc, _table(doc, data, "delivery"))
     reports = _reports(doc, _table(doc, data, "reports"))
+    logging = _logging(doc, _table(doc, data, "logging"))
+    metrics = _metrics(doc, _table(doc, data, "metrics"))
     watchlists_dir = base / _get(doc, data, "watchlists_dir", str, "watchlists")
     timezone = _get(doc, data, "timezone", str, "UTC")
     _check_timezone(doc, timezone)
     return Config(
         path=doc.path,
         storage_path=storage_path,
+        atom_dir=base / atom_dir if atom_dir else None,
         retention=retention,
         history=max(history, retention),
         watchlists_dir=watchlists_dir,
@@ -142,6 +192,8 @@ def config_from_document(doc: TomlDocument) -> Config:
         polling=polling,
         delivery=delivery,
         reports=reports,
+        logging=logging,
+        metrics=metrics,
         timezone=timezone,
     )
 
@@ -176,15 +228,12 @@ def _telegram(doc: TomlDocument, table: dict[str, Any]) -> TelegramConfig:
 def _polling(doc: TomlDocument, table: dict[str, Any]) -> PollingConfig:
     where = "polling"
     defaults = PollingConfig()
-    durations = ("tick", "default_interval", "max_interval", "connect_timeout",
-                 "read_timeout", "total_timeout", "backoff_base", "backoff_max")
-    counts = ("max_concurrency", "per_host", "max_bytes", "max_redirects", "parse_workers")
-    _no_unknown_keys(doc, table, {*durations, *counts, "user_agent", "allow_private_feeds"},
-                     where)
+    _no_unknown_keys(doc, table, POLLING_KEYS, where)
     values: dict[str, Any] = {
-        key: _duration(doc, table, key, getattr(defaults, key), where) for key in durations
+        key: _duration(doc, table, key, getattr(defaults, key), where)
+        for key in POLLING_DURATIONS
     }
-    for key in counts:
+    for key in POLLING_COUNTS:
         values[key] = _positive_int(doc, table, key, getattr(defaults, key), where)
     values["user_agent"] = _get(doc, table, "user_agent", str, defaults.user_agent, where)
     values["allow_private_feeds"] = _get(doc, table, "allow_private_feeds", bool,
@@ -195,20 +244,18 @@ def _polling(doc: TomlDocument, table: dict[str, Any]) -> PollingConfig:
 def _delivery(doc: TomlDocument, table: dict[str, Any]) -> DeliveryConfig:
     where = "delivery"
     defaults = DeliveryConfig()
-    counts = ("batch", "per_chat_per_minute", "global_per_second")
-    durations = ("tick", "once_deadline", "retry_base", "retry_max", "max_hold",
-                 "edit_interval", "story_window")
-    _no_unknown_keys(doc, table, {*counts, *durations}, where)
+    _no_unknown_keys(doc, table, {*DELIVERY_COUNTS, *DELIVERY_DURATIONS}, where)
     values: dict[str, Any] = {
-        key: _duration(doc, table, key, getattr(defaults, key), where) for key in durations
+        key: _duration(doc, table, key, getattr(defaults, key), where)
+        for key in DELIVERY_DURATIONS
     }
-    for key in counts:
+    for key in DELIVERY_COUNTS:
         values[key] = _positive_int(doc, table, key, getattr(defaults, key), where)
     return DeliveryConfig(**values)
 
 
 def _reports(doc: TomlDocument, table: dict[str, Any]) -> ReportsConfig:
-    _no_unknown_keys(doc, table, {"daily_at"}, "reports")
+    _no_unknown_keys(doc, table, REPORTS_KEYS, "reports")
     value = _get(doc, table, "daily_at", str, "07:00", "reports")
     if value.strip().lower() in ("", "off", "none"):
         return ReportsConfig(daily_at=None)
@@ -217,6 +264,28 @@ def _reports(doc: TomlDocument, table: dict[str, Any]) -> ReportsConfig:
         raise doc.error(f"daily_at must be a time such as 07:00 (or \"off\"), got {value!r}",
                         "reports", "daily_at")
     return ReportsConfig(daily_at=(int(match.group(1)), int(match.group(2))))
+
+
+def _logging(doc: TomlDocument, table: dict[str, Any]) -> LoggingConfig:
+    _no_unknown_keys(doc, table, LOGGING_KEYS, "logging")
+    level = _get(doc, table, "level", str, "INFO", "logging")
+    try:
+        parse_levels(level)
+    except ValueError as exc:
+        raise doc.error(f"level: {exc}", "logging", "level") from None
+    form = _get(doc, table, "format", str, "text", "logging")
+    if form not in LOG_FORMATS:
+        raise doc.error(f"format must be one of {', '.join(LOG_FORMATS)}", "logging", "format")
+    return LoggingConfig(level=level, format=form)
+
+
+def _metrics(doc: TomlDocument, table: dict[str, Any]) -> MetricsConfig:
+    _no_unknown_keys(doc, table, METRICS_KEYS, "metrics")
+    port = table.get("port")
+    if port is not None and (isinstance(port, bool) or not isinstance(port, int)
+                             or not 1 <= port <= MAX_PORT):
+        raise doc.error(f"port must be a whole number from 1 to {MAX_PORT}", "metrics", "port")
+    return MetricsConfig(port=port, host=_get(doc, table, "host", str, "127.0.0.1", "metrics"))
 
 
 def _feeds(doc: TomlDocument, raw: object, default_interval: float) -> tuple[FeedConfig, ...]:

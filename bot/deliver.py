@@ -27,6 +27,7 @@ from bot.alerts import MAX_MESSAGE_UTF16, escape, visible_length
 from bot.config import DeliveryConfig
 from bot.errors import BotError
 from bot.i18n import t
+from bot.metrics import NoMetrics, Recorder
 from bot.store import Alert, Store
 
 log = logging.getLogger(__name__)
@@ -186,7 +187,7 @@ class Deliverer:
 
     def __init__(self, store: Store, sender: Sender, config: DeliveryConfig,
                  clock: Callable[[], datetime], pacer: Pacer | None, *, language: str,
-                 admins: Sequence[int] = ()) -> None:
+                 admins: Sequence[int] = (), metrics: Recorder | None = None) -> None:
         self.store = store
         self.sender = sender
         self.config = config
@@ -195,6 +196,8 @@ class Deliverer:
         self.language = language
         self.admins = tuple(str(a) for a in admins)
         self._lock = asyncio.Lock()
+        self.sent_total = 0  # messages sent or edited since start, for the cycle summary
+        self.metrics: Recorder = metrics or NoMetrics()
         self._reported: set[tuple[str, str]] = set()
 
     async def deliver_due(self) -> DeliveryReport:
@@ -225,6 +228,9 @@ class Deliverer:
                         return DeliveryReport(sent, failed, 1, until)
                     self.store.mark_sent(alert, message_id, self.clock(), self._next_edit())
                     sent += 1
+                    self.sent_total += 1
+                    if alert.message_id is None:  # a new message, not an edit
+                        self.metrics.alert_sent()
                     log.info("alert %s alert=%s chat=%s message_id=%s",
                              "edited" if alert.message_id else "sent", alert.id, alert.chat,
                              message_id or alert.message_id)
@@ -270,6 +276,8 @@ class Deliverer:
             for alert in group:
                 self.store.mark_sent(alert, message_id, self.clock(), self._next_edit(),
                                      digest=True)
+            self.sent_total += len(group)
+            self.metrics.alert_sent(len(group))
             log.info("digest sent chat=%s alerts=%d message_id=%s", chat, len(group),
                      message_id)
 
@@ -289,6 +297,7 @@ class Deliverer:
 
     def _retry_at(self, alert: Alert, error: SendError) -> datetime:
         if error.retry_after is not None:
+            self.metrics.rate_limited()
             delay = error.retry_after
         else:
             delay = min(self.config.retry_max, self.config.retry_base * 2 ** alert.attempts)

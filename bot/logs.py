@@ -1,8 +1,10 @@
-"""Logging set-up: one key=value line per event, secrets redacted, noisy libraries quieted."""
+"""Logging set-up: one key=value (or JSON) line per event, secrets redacted, levels per module."""
 
 from __future__ import annotations
 
+import json
 import logging
+import re
 import sys
 from typing import TextIO
 
@@ -12,6 +14,8 @@ from bot.credentials import Token
 QUIET_LOGGERS = {"httpx": logging.WARNING, "httpcore": logging.WARNING,
                  "telegram": logging.WARNING, "apscheduler": logging.WARNING}
 LOG_FORMAT = "%(asctime)s level=%(levelname)s logger=%(name)s %(message)s"
+LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+FIELD_RE = re.compile(r"(?:^|(?<= ))([a-z_]+)=(.*?)(?= [a-z_]+=|$)", re.DOTALL)
 
 
 class RedactingFilter(logging.Filter):
@@ -32,15 +36,59 @@ class RedactingFilter(logging.Filter):
         return True
 
 
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: time, level, logger, event, then the message's key=value
+    pairs as fields (a value runs to the next " key=")."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        message = record.getMessage()
+        first = FIELD_RE.search(message)
+        entry: dict[str, object] = {
+            "time": self.formatTime(record), "level": record.levelname,
+            "logger": record.name,
+            "event": (message[: first.start()] if first else message).strip(),
+        }
+        if first:
+            for key, value in FIELD_RE.findall(message[first.start():]):
+                entry.setdefault(key, value.strip())
+        if record.exc_info and not record.exc_text:
+            record.exc_text = self.formatException(record.exc_info)
+        if record.exc_text:
+            entry["exception"] = record.exc_text
+        return json.dumps(entry, ensure_ascii=False)
+
+
+def parse_levels(spec: str) -> tuple[str, dict[str, str]]:
+    """``"INFO,bot.fetch=DEBUG"`` -> ("INFO", {"bot.fetch": "DEBUG"}); ValueError if bad."""
+    default, modules = "INFO", {}
+    for part in (p.strip() for p in spec.split(",") if p.strip()):
+        name, _, level = part.rpartition("=")
+        level = level.strip().upper()
+        if level not in LEVELS:
+            raise ValueError(f"unknown log level {level!r} (expected one of {', '.join(LEVELS)})")
+        if name:
+            modules[name.strip()] = level
+        else:
+            default = level
+    return default, modules
+
+
 def configure_logging(level: str = "INFO", token: Token | None = None,
-                      stream: TextIO = sys.stderr) -> None:
-    """Send log lines to ``stream``; called once, by the command line."""
+                      stream: TextIO = sys.stderr, *, json_lines: bool = False) -> None:
+    """Send log lines to ``stream``; called once, by the command line.
+
+    ``level`` is a level, optionally followed by per-module levels
+    ("INFO,bot.fetch=DEBUG,bot.deliver=WARNING").
+    """
+    default, modules = parse_levels(level)
     handler = logging.StreamHandler(stream)
-    handler.setFormatter(logging.Formatter(LOG_FORMAT))
+    handler.setFormatter(JsonFormatter() if json_lines else logging.Formatter(LOG_FORMAT))
     if token is not None:
         handler.addFilter(RedactingFilter(token))
     root = logging.getLogger()
     root.handlers[:] = [handler]
-    root.setLevel(level.upper())
+    root.setLevel(default)
     for name, quiet in QUIET_LOGGERS.items():
         logging.getLogger(name).setLevel(max(quiet, root.level))
+    for name, module_level in modules.items():
+        logging.getLogger(name).setLevel(module_level)

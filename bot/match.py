@@ -25,7 +25,7 @@ FUZZY_MAX_EDITS = 1
 EXACT_SCORE = 100
 # Distinct words remembered before the memo is cleared, to bound memory on endless new words.
 WORD_CACHE_LIMIT = 100_000
-FIRST_LETTER_RE = re.compile(r"[^\W\d_]")
+LETTER_RE = re.compile(r"[^\W\d_]")  # letters, and a few numerals (Ⅻ) isalpha() refuses
 
 
 @dataclass(frozen=True)
@@ -157,7 +157,7 @@ class Matcher:
         """The memoised words of plain NFC ``text``, in order."""
         raws = TOKEN_RE.findall(text)
         words = list(map(self._words.get, raws))  # C speed: nearly every word is known
-        if None in words:
+        if not all(words):
             words = [word or self._learn(raw) for word, raw in zip(words, raws, strict=True)]
         return words  # type: ignore[return-value]  # no None is left
 
@@ -234,8 +234,8 @@ class Matcher:
 def _without_case(text: str) -> bool:
     """True for text whose capitals carry no meaning: all upper case, or not even starting
     with a capital (lower-case social-media style)."""
-    first = FIRST_LETTER_RE.search(text)
-    return text.isupper() or bool(first and first.group().islower())
+    first = next((m.group() for m in LETTER_RE.finditer(text) if m.group().isalpha()), "")
+    return text.isupper() or first.islower()
 
 
 def _composed(text: str) -> str:

@@ -13,6 +13,9 @@ from typing import Any
 import httpcore
 import httpx
 
+# Seconds before the next address of a host is tried alongside one that does not answer
+# (RFC 8305), as httpx's own backend does.
+HAPPY_EYEBALLS_DELAY = 0.25
 # One entry per exception the streams may raise, in httpcore's terms.
 ErrorMap = dict[type[Exception], type[Exception]]
 READ_ERRORS: ErrorMap = {TimeoutError: httpcore.ReadTimeout, OSError: httpcore.ReadError}
@@ -94,7 +97,8 @@ class AsyncioBackend(httpcore.AsyncNetworkBackend):
         with _mapped(CONNECT_ERRORS, timeout):
             async with asyncio.timeout(timeout):
                 reader, writer = await asyncio.open_connection(
-                    host, port, local_addr=(local_address, 0) if local_address else None)
+                    host, port, local_addr=(local_address, 0) if local_address else None,
+                    happy_eyeballs_delay=HAPPY_EYEBALLS_DELAY, interleave=1)
         stream = AsyncioStream(reader, writer)
         for option in socket_options or ():
             stream.get_extra_info("socket").setsockopt(*option)

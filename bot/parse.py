@@ -49,14 +49,6 @@ class ParsedFeed:
     truncated: int = 0  # entries dropped beyond MAX_ITEMS_PER_FEED
 
 
-def parse_feed_timed(body: bytes, url: str,
-                     content_type: str | None = None) -> tuple[ParsedFeed, float]:
-    """:func:`parse_feed` and the CPU seconds it took (in the process that ran it)."""
-    start = time.process_time()
-    parsed = parse_feed(body, url, content_type)
-    return parsed, time.process_time() - start
-
-
 def parse_feed(body: bytes, url: str, content_type: str | None = None) -> ParsedFeed:
     """Parse an RSS or Atom ``body`` fetched from ``url``; ParseError when it is not a feed."""
     headers = {"content-location": url, "content-type": content_type or DEFAULT_CONTENT_TYPE}

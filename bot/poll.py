@@ -6,6 +6,7 @@ import asyncio
 import logging
 import sqlite3
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -17,6 +18,7 @@ from bot.config import PollingConfig
 from bot.errors import FetchError, ParseError
 from bot.fetch import Fetcher, RetryLater
 from bot.match import Matcher
+from bot.metrics import NoMetrics, Recorder
 from bot.parse import ParsedFeed, ParsedItem
 from bot.store import FeedState, NewItem, Pace, RenderedAlert, Store, StoryView, Target
 from bot.stories import StoryIndex, content_hash
@@ -88,7 +90,8 @@ class Poller:
 
     def __init__(self, *, store: Store, fetcher: Fetcher, parse: ParseFunction,
                  matcher: Matcher, alerts: AlertSettings, config: PollingConfig,
-                 stories: StoryIndex, clock: Callable[[], datetime]) -> None:
+                 stories: StoryIndex, clock: Callable[[], datetime],
+                 metrics: Recorder | None = None) -> None:
         self.store = store
         self.stories = stories
         self.fetcher = fetcher
@@ -98,6 +101,7 @@ class Poller:
         self.config = config
         self.clock = clock
         self.stages = StageTimes()
+        self.metrics: Recorder = metrics or NoMetrics()
 
     async def poll(self, feeds: Sequence[FeedState]) -> CycleReport:
         """Poll ``feeds`` at once (within the fetcher's limits) and report."""
@@ -109,12 +113,6 @@ class Poller:
         except sqlite3.Error as exc:  # the next cycle or search tries again
             log.error("search index update failed error=%s", exc)
         self.stages.store += time.thread_time() - started
-        log.info(
-            "cycle done feeds=%d new=%d not_modified=%d unchanged=%d failed=%d new_items=%d "
-            "hits=%d alerts=%d", len(feeds), report.count("new"), report.count("not-modified"),
-            report.count("unchanged"), report.count("failed"), report.total("new_items"),
-            report.total("hits"), report.total("alerts"),
-        )
         return report
 
     async def poll_feed(self, feed: FeedState) -> FeedOutcome:
@@ -177,6 +175,8 @@ class Poller:
         self.stages.match += matched - unseen_done
         self.stages.stories += found - matched + time.thread_time() - stored
         hit_count = sum(len(h) for h in hits)
+        if hit_count:
+            self.metrics.hits_by_watchlist(Counter(h.watchlist for item in hits for h in item))
         log.info("feed polled feed=%s items=%d new_items=%d hits=%d alerts=%d "
                  "alerts_updated=%d retitled=%d", feed.name, len(parsed.items),
                  len(saved.items), hit_count, saved.alerts_new, saved.alerts_updated,

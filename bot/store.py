@@ -1,11 +1,14 @@
-"""The SQLite database: schema and migrations, and every query the bot makes.
+"""The SQLite database: schema and migrations, and the queries of the running bot.
 
-This is the only module that talks to SQLite. Each write that must not be seen half done
-(a feed's new items with their hits and alerts) is one transaction.
+Two command-line tools keep their SQL beside what they serve: bot/export.py (read-only
+exports) and bot/rematch.py (rewriting hits after a watchlist edit). Each write that must
+not be seen half done (a feed's new items with their hits and alerts) is one transaction.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import logging
 import re
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -23,6 +26,7 @@ from bot.match import Hit
 from bot.parse import ParsedItem
 from bot.stories import canonical_url, guid_key
 
+log = logging.getLogger(__name__)
 BUSY_TIMEOUT_MS = 10_000
 MIGRATION_SET = "sahel-watch"
 ALERT_PENDING, ALERT_SENT, ALERT_FAILED = "pending", "sent", "failed"
@@ -112,6 +116,23 @@ class RenderedAlert:
 
 
 @dataclass(frozen=True)
+class CycleRecord:
+    """One completed poll cycle, as the ``cycles`` table keeps it."""
+
+    started_at: datetime
+    finished_at: datetime
+    feeds: int = 0
+    new: int = 0
+    not_modified: int = 0
+    unchanged: int = 0
+    failed: int = 0
+    new_items: int = 0
+    hits: int = 0
+    alerts_queued: int = 0
+    alerts_sent: int = 0
+
+
+@dataclass(frozen=True)
 class PollSaved:
     """What one stored poll added."""
 
@@ -145,6 +166,7 @@ MAX_SEARCH_WORDS = 12
 # /search ranks the newest matches only: a word found in a third of a million items would
 # otherwise be scored in full (a quarter of a second) for a page of five.
 SEARCH_CANDIDATES = 2000
+CYCLES_KEPT = 7 * 86400.0  # seconds of cycle history kept in the cycles table
 LOOKUP_CHUNK = 500  # keys per IN (...) lookup, well under SQLite's bound-parameter limit
 
 
@@ -231,6 +253,11 @@ def _migrations() -> Migrations:
     @migrations(name="0007_fts_in_bulk")
     def fts_in_bulk(db: Database) -> None:
         for statement in SCHEMA_V7:
+            db.execute(statement)
+
+    @migrations(name="0008_cycles")
+    def cycles(db: Database) -> None:
+        for statement in SCHEMA_V8:
             db.execute(statement)
 
     return migrations
@@ -416,6 +443,25 @@ SCHEMA_V7 = (
          INSERT INTO "items_fts" (rowid, "title", "summary")
            VALUES (new.rowid, new."title", new."summary");
        END""",
+)
+
+# One row per completed poll cycle: what `python -m bot health` and operators look at.
+SCHEMA_V8 = (
+    """CREATE TABLE cycles (
+        id INTEGER PRIMARY KEY,
+        started_at TEXT NOT NULL,
+        finished_at TEXT NOT NULL,
+        feeds INTEGER NOT NULL,
+        new INTEGER NOT NULL,
+        not_modified INTEGER NOT NULL,
+        unchanged INTEGER NOT NULL,
+        failed INTEGER NOT NULL,
+        new_items INTEGER NOT NULL,
+        hits INTEGER NOT NULL,
+        alerts_queued INTEGER NOT NULL,
+        alerts_sent INTEGER NOT NULL
+    )""",
+    "CREATE INDEX cycles_finished ON cycles(finished_at)",
 )
 
 
@@ -947,7 +993,10 @@ class Store:
 
     def search(self, query: str, limit: int, offset: int = 0) -> list[SearchResult]:
         """Items matching every word of ``query`` (accents ignored), best first."""
-        self.index_search()
+        try:
+            self.index_search()
+        except sqlite3.Error as exc:  # search what is indexed; the next cycle indexes the rest
+            log.warning("search index update failed error=%s", exc)
         words = [w for w in FTS_WORD_RE.findall(query)][:MAX_SEARCH_WORDS]
         if not words:
             return []
@@ -1063,7 +1112,18 @@ class Store:
                 [story_before]).rowcount
             self.db.execute("DELETE FROM alerts WHERE story_id IS NULL AND status != 'pending' "
                             "AND created_at < ?", [story_before])
+            self.db.execute("DELETE FROM cycles WHERE finished_at < ?",
+                            [iso(now - timedelta(seconds=CYCLES_KEPT))])
         return {"texts": emptied, "items": items, "stories": stories, "alerts": alerts}
+
+    def record_cycle(self, cycle: CycleRecord) -> None:
+        """Keep the totals of a completed cycle (the heartbeat ``health`` reads)."""
+        row = dataclasses.asdict(cycle)
+        row["started_at"], row["finished_at"] = iso(cycle.started_at), iso(cycle.finished_at)
+        with self.db.conn:
+            self.db.conn.execute(
+                f"INSERT INTO cycles ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
+                list(row.values()))
 
     def health(self) -> dict[str, object]:
         """What ``check`` says of the database: integrity, schema, sizes, the outbox."""
@@ -1128,3 +1188,31 @@ def _feed_state(row: dict[str, Any]) -> FeedState:
         body_hash=row["body_hash"], consecutive_failures=row["consecutive_failures"],
         next_check_at=from_iso(row["next_check_at"]), quiet_polls=row["quiet_polls"],
     )
+
+
+def last_cycle(path: Path) -> CycleRecord | None:
+    """The latest completed cycle in the database at ``path``, read without writing
+    (no migration, no lock); None when the bot has not completed one yet.
+
+    StoreError when the file is missing or is not this bot's database.
+    """
+    if not path.exists():
+        raise StoreError(f"{path}: no database (the bot has not run here yet)")
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            cursor = conn.execute("SELECT * FROM cycles ORDER BY finished_at DESC LIMIT 1")
+            names = [d[0] for d in cursor.description]
+            row = cursor.fetchone()
+        finally:
+            conn.close()
+    except sqlite3.Error as exc:
+        raise StoreError(f"{path}: cannot read the cycle history: {exc}") from exc
+    if row is None:
+        return None
+    values = dict(zip(names, row, strict=True))
+    values.pop("id")
+    values["started_at"] = from_iso(values["started_at"])
+    values["finished_at"] = from_iso(values["finished_at"])
+    return CycleRecord(**values)

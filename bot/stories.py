@@ -27,7 +27,7 @@ MAX_PORT = 65535
 # An http(s) address with a plain host name and no user, spaces or control characters:
 # what urlsplit would make of it, in one match. Anything else goes through urlsplit.
 SIMPLE_URL_RE = re.compile(
-    r"(?P<scheme>https?)://(?P<host>[A-Za-z0-9.-]+)(?::(?P<port>\d{1,5}))?"
+    r"(?P<scheme>https?)://(?P<host>[A-Za-z0-9.-]+)(?::(?P<port>[0-9]{1,5}))?"
     r"(?P<path>/[^?#\s]*)?(?:\?(?P<query>[^#\s]*))?(?:#\S*)?\Z", re.IGNORECASE)
 
 
@@ -197,6 +197,10 @@ class WordKinds:
     def content(self, words: set[str]) -> frozenset[str]:
         """The content words among ``words``: not stop words or agency names, and longer
         than two letters unless a number."""
+        if len(self._content) + len(self._other) > MAX_REMEMBERED_WORDS:
+            self._content.clear()
+            self._other.clear()
+            self._numbers.clear()
         new = words - self._content - self._other
         if new:
             self._learn(new)
@@ -207,10 +211,6 @@ class WordKinds:
         return words & self._numbers
 
     def _learn(self, words: set[str]) -> None:
-        if len(self._content) + len(self._other) > MAX_REMEMBERED_WORDS:
-            self._content.clear()
-            self._other.clear()
-            self._numbers.clear()
         for word in words:
             number = word.isdigit()
             if (len(word) > 2 or number) and word not in IGNORED_WORDS:

@@ -25,6 +25,8 @@ class TomlDocument:
     data: dict[str, Any]
     text: str
     lines: dict[TablePath, int] = field(default_factory=dict)
+    # Keys set from the environment, with the variable that set each (see bot.envconfig).
+    sources: dict[TablePath, str] = field(default_factory=dict)
 
     def line_of(self, *key: str | int) -> int | None:
         """The line of ``key`` (a path such as ("feeds", 2, "url")), or of its nearest parent."""
@@ -45,7 +47,11 @@ class TomlDocument:
         return self.line_of(*key)
 
     def error(self, message: str, *key: str | int) -> ConfigError:
-        """A ConfigError naming this file and the line of ``key``."""
+        """A ConfigError naming this file and the line of ``key``, or the environment
+        variable that set it."""
+        variable = self.sources.get(tuple(key))
+        if variable is not None:
+            return ConfigError(f"{variable} (environment)", message)
         return ConfigError(self.path, message, self.line_of(*key))
 
 

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import os
 import re
 import shutil
-import stat
 import tempfile
 import threading
 import tomllib
@@ -21,6 +19,7 @@ import tomlkit
 from tomlkit.exceptions import TOMLKitError
 from tomlkit.items import AoT, Array
 
+from bot.atomicfile import write_atomic
 from bot.errors import BotError, ConfigError
 from bot.text import phrase_tokens
 from bot.tomlfile import HEADER_RE, parse_toml
@@ -41,7 +40,6 @@ TEXT_KEY = "text"
 NEW_ITEM_INDENT = "  "  # indentation of items in a terms list this module creates
 COMMENT_PREFIX = "#"
 CRLF = "\r\n"
-TEMP_SUFFIX = ".tmp"  # never *.toml, so the folder watcher never reads a half-written file
 MAX_REPORTED_ERRORS = 3
 
 # One line of a block-layout array of strings: values, an optional trailing comma and
@@ -319,7 +317,7 @@ def _check_and_write(directory: Path, path: Path, text: str, expected: dict[str,
         shown = "; ".join(errors[:MAX_REPORTED_ERRORS])
         more = len(errors) - MAX_REPORTED_ERRORS
         raise WatchEditError(INVALID, shown + (f" (and {more} more)" if more > 0 else ""))
-    _write_atomic(path, text)
+    write_atomic(path, text)
 
 
 def _normalised(data: dict[str, Any]) -> dict[str, Any]:
@@ -344,37 +342,3 @@ def _relative(error: ConfigError, directory: Path) -> str:
     """The error's text with paths inside ``directory`` written as bare file names."""
     return str(error).replace(f"{directory}{os.sep}", "")
 
-
-def _write_atomic(path: Path, text: str) -> None:
-    """Replace the file in one step: a reader sees the old text or the new, never a part."""
-    target = path.resolve()  # a symlinked watchlist keeps its link; its target is replaced
-    status = target.stat()
-    descriptor, temp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=TEMP_SUFFIX,
-                                             dir=target.parent)
-    temp = Path(temp_name)
-    try:
-        with os.fdopen(descriptor, "wb") as handle:
-            handle.write(text.encode("utf-8"))
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(temp, stat.S_IMODE(status.st_mode))
-        with contextlib.suppress(PermissionError):
-            os.chown(temp, status.st_uid, status.st_gid)
-        os.replace(temp, target)
-    except BaseException:
-        temp.unlink(missing_ok=True)
-        raise
-    _fsync_directory(target.parent)
-
-
-def _fsync_directory(directory: Path) -> None:
-    """Make the rename itself durable; not every platform can open a folder."""
-    try:
-        descriptor = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        with contextlib.suppress(OSError):
-            os.fsync(descriptor)
-    finally:
-        os.close(descriptor)

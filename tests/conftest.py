@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import logging
 import os
 import socket
 from collections.abc import Iterator
@@ -106,3 +107,16 @@ def write_config(directory: Path, feeds: list[dict[str, str]], *, telegram: str 
     path = directory / "config.toml"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
+
+
+@pytest.fixture
+def restore_logging() -> Iterator[None]:
+    """For tests that run the command line, which reconfigures logging: put it back."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
+    for name in list(logging.Logger.manager.loggerDict):
+        if name == "bot" or name.startswith("bot."):
+            logging.getLogger(name).setLevel(logging.NOTSET)

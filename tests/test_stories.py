@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from bot import stories
 from bot.stories import canonical_url, guid_key
 
 SAME = "example.org/afrique/article-123"
@@ -50,8 +51,20 @@ def test_guid_keys_are_global_for_urls_and_scoped_otherwise() -> None:
     "HTTP://News.Example:80/a/b/", "https://m.news.example:8443/amp/a.amp",
     "https://news.example", "https://news.example/?", "http://news.example:99999/a",
     "https://news.example/a?b=2&a=1&fbclid=z", "https://news.example./a%20b",
+    "http://news.example:\u0668\u0660/a", "http://news.example:\uff18\uff10/a",  # not ASCII
 ])
 def test_simple_links_take_the_fast_path_to_the_same_key(url: str) -> None:
     # A user part forces the general urlsplit path; the key must not depend on the path.
     general = url.replace("://", "://reader@", 1)
     assert canonical_url(url) == canonical_url(general)
+
+
+def test_word_kinds_forget_nothing_of_the_item_that_fills_them(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(stories, "MAX_REMEMBERED_WORDS", 3)
+    kinds = stories.WordKinds()
+    assert kinds.content({"alpha", "beta", "gamma", "delta"}) == {"alpha", "beta", "gamma",
+                                                                  "delta"}
+    # The memory is full: the next item's words are all learnt again, none dropped.
+    assert kinds.content({"alpha", "kyiv", "2026", "le"}) == {"alpha", "kyiv", "2026"}
+    assert kinds.numbers(frozenset({"alpha", "2026"})) == {"2026"}
