@@ -11,6 +11,9 @@ from urllib.parse import urlsplit
 
 from bot.i18n import format_time, t
 from bot.match import Hit
+from bot.partnermap import actor_name, kind_name
+from bot.partnerships import Partnerships
+from bot.signals import Signal
 from bot.text import WHITESPACE_RE
 
 MAX_MESSAGE_UTF16 = 4096  # Telegram's limit, counted on the text after markup is parsed
@@ -23,6 +26,9 @@ ALERT_ICON = "🔔"
 ELLIPSIS = "…"
 TAG_RE = re.compile(r"<[^>]*>")
 CONTROL_LIMIT, DELETE = 0x20, 0x7F
+SIGNAL_ICON = "🤝"
+MAX_SIGNALS_SHOWN = 3  # partnerships named at the head of one alert
+MAX_EVIDENCE_CHARS = 400  # one evidence sentence, clipped
 
 
 @dataclass(frozen=True)
@@ -48,21 +54,13 @@ def format_alert(content: AlertContent, hits: Sequence[Hit], names: Mapping[str,
     title = escape(_clip(content.title or t(lang, "alert.no_title"), MAX_TITLE_CHARS))
     href = safe_href(content.link)
     title_line = f'<a href="{attribute(href)}">{title}</a>' if href else f"<b>{title}</b>"
-    source_line = f"<i>{escape(_clip(content.source, MAX_SOURCE_CHARS))}</i>"
-    if content.published:
-        source_line += f" · {escape(format_time(content.published, lang))}"
+    source_line = _source_line(content, lang)
     evidence = ", ".join(
         f"«{escape(hit.text)}» ({escape(t(lang, 'alert.field.' + hit.field))}"
         + (f", {hit.score}%" if hit.score < 100 else "") + ")"
         for hit in hits[:MAX_EVIDENCE]
     )
-    lines = [header, title_line, source_line]
-    others = content.outlets[1:]
-    if others:
-        shown = ", ".join(escape(_clip(o, MAX_SOURCE_CHARS)) for o in others[:MAX_OUTLETS_SHOWN])
-        more = "…" if len(others) > MAX_OUTLETS_SHOWN else ""
-        lines.append(f"{escape(t(lang, 'alert.also'))} {shown}{more} "
-                     f"({escape(t(lang, 'alert.outlets', count=len(content.outlets)))})")
+    lines = [header, title_line, source_line, *_outlets_line(content, lang)]
     lines.append(f"{escape(t(lang, 'alert.matched'))} {evidence}")
     summary_hits = content.summary_hits or [h for h in hits if h.field == "summary"]
     excerpt = _excerpt(content.summary, summary_hits)
@@ -73,6 +71,50 @@ def format_alert(content: AlertContent, hits: Sequence[Hit], names: Mapping[str,
         lines.pop()  # drop the excerpt, then the evidence, before anything essential
         message = "\n".join(lines)
     return message
+
+
+def format_signal_alert(content: AlertContent, signals: Sequence[Signal],
+                        partnerships: Partnerships, lang: str) -> str:
+    """The HTML message for a story reporting partnerships: who → whom and what, the
+    linked title, source and time, and the sentences that say so."""
+    heads = [
+        f"{SIGNAL_ICON} <b>" + escape(t(
+            lang, "signal.header", supplier=actor_name(s.supplier, partnerships, lang),
+            recipient=actor_name(s.recipient, partnerships, lang),
+            kind=kind_name(s.kind, partnerships, lang))) + "</b>"
+        for s in signals[:MAX_SIGNALS_SHOWN]
+    ]
+    title = escape(_clip(content.title or t(lang, "alert.no_title"), MAX_TITLE_CHARS))
+    href = safe_href(content.link)
+    lines = [*heads, f'<a href="{attribute(href)}">{title}</a>' if href else f"<b>{title}</b>"]
+    lines += [_source_line(content, lang), *_outlets_line(content, lang)]
+    essential = len(lines)
+    for evidence in dict.fromkeys(s.evidence for s in signals[:MAX_SIGNALS_SHOWN]):
+        lines.append(f"<blockquote>{escape(_clip(evidence, MAX_EVIDENCE_CHARS))}</blockquote>")
+    message = "\n".join(lines)
+    while visible_length(message) > MAX_MESSAGE_UTF16 and len(lines) > essential:
+        lines.pop()
+        message = "\n".join(lines)
+    return message
+
+
+def _source_line(content: AlertContent, lang: str) -> str:
+    """The outlet, in italics, and the time."""
+    line = f"<i>{escape(_clip(content.source, MAX_SOURCE_CHARS))}</i>"
+    if content.published:
+        line += f" · {escape(format_time(content.published, lang))}"
+    return line
+
+
+def _outlets_line(content: AlertContent, lang: str) -> list[str]:
+    """The other outlets that carried the story, if any, as one line."""
+    others = content.outlets[1:]
+    if not others:
+        return []
+    shown = ", ".join(escape(_clip(o, MAX_SOURCE_CHARS)) for o in others[:MAX_OUTLETS_SHOWN])
+    more = "…" if len(others) > MAX_OUTLETS_SHOWN else ""
+    return [f"{escape(t(lang, 'alert.also'))} {shown}{more} "
+            f"({escape(t(lang, 'alert.outlets', count=len(content.outlets)))})"]
 
 
 def _excerpt(summary: str, hits: Sequence[Hit]) -> str:

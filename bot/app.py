@@ -27,7 +27,7 @@ from bot.alerts import escape
 from bot.commands import CommandDeps, Commands
 from bot.config import Config
 from bot.credentials import TOKEN_ENV, Token
-from bot.deliver import ConsoleSender, Deliverer, Pacer, Sender, TelegramSender
+from bot.deliver import ConsoleSender, Deliverer, Pacer, Sender, SendError, TelegramSender
 from bot.errors import BotError, ConfigError, ParseError
 from bot.export import write_atom_files
 from bot.fetch import Fetcher, refuse_private_address
@@ -36,8 +36,12 @@ from bot.match import Matcher
 from bot.metrics import Metrics, NoMetrics, Recorder
 from bot.parse import ParsedFeed
 from bot.parseworker import parse_feed_timed
-from bot.poll import AlertSettings, CycleReport, Poller
+from bot.partnermap import PartnerMap
+from bot.partners import digest_caption, partner_digest_trigger, partner_map_from
+from bot.partnerships import load_partnerships
+from bot.poll import AlertSettings, CycleReport, PartnerSettings, Poller
 from bot.reload import WatchlistReloader
+from bot.signals import SignalDetector
 from bot.store import CycleRecord, Store
 from bot.stories import StoryIndex
 from bot.watchlists import Watchlist, load_watchlists
@@ -48,6 +52,7 @@ Clock = Callable[[], datetime]
 UPDATES_TIMEOUT = 30
 TELEGRAM_START_ATTEMPTS = 3
 PRUNE_EVERY = 3600.0
+WEEK = timedelta(days=7)
 TELEGRAM_START_BACKOFF = 2.0
 PARSER_MODULE = "bot.parseworker"  # loaded once in the fork server, not per worker
 
@@ -167,6 +172,8 @@ class BotApp:
             store=self.store, config=config, watchlists=lambda: self.watchlists,
             matcher=lambda: self.poller.matcher, reload_watchlists=self.reload_watchlists,
             muted=self.poller.alerts.muted, check_feed=self.check_feed, clock=self.clock,
+            partnerships=lambda: self.poller.partners.partnerships
+            if self.poller.partners else None,
         ))
         self._use_watchlists(watchlists)
         log.info("bot ready feeds=%d watchlists=%d sender=%s db=%s", len(config.feeds),
@@ -263,15 +270,34 @@ class BotApp:
             log.info("atom files written dir=%s files=%d", directory, len(written))
 
     def _use_watchlists(self, watchlists: tuple[Watchlist, ...]) -> None:
-        """Match with ``watchlists`` from now on (names are shared with the commands)."""
+        """Match with ``watchlists`` from now on (names are shared with the commands), and
+        read the partnership file again: its actors reuse the watchlists' terms."""
         self.watchlists = watchlists
         self.poller.matcher = Matcher(watchlists)
+        self._use_partnerships(watchlists)
         alerts = self.poller.alerts
         alerts.names.clear()
         alerts.names.update({w.id: w.name for w in watchlists})
         alerts.priorities = {w.id: w.priority for w in watchlists}
         alerts.routes = {w.id: (w.chat or alerts.chat, w.topic) for w in watchlists
                          if w.chat or w.topic}
+
+    def _use_partnerships(self, watchlists: tuple[Watchlist, ...]) -> None:
+        """Detect partnership signals with the partnership file, if there is one; an invalid
+        file is reported and the previous one kept."""
+        path = self.config.partnerships_file
+        if path is None:
+            return
+        try:
+            partnerships = load_partnerships(path, watchlists)
+        except ConfigError as exc:
+            if self.poller.partners is None and not path.exists():
+                log.info("no partnership file path=%s", path)
+                return
+            log.error("partnership file refused error=%s", exc)
+            return
+        self.poller.partners = PartnerSettings(partnerships, SignalDetector(partnerships))
+        self.partnerships = partnerships
 
     def reload_watchlists(self) -> bool:
         """Take up edits of the watchlists folder; refuse, log and report an invalid edit."""
@@ -344,6 +370,7 @@ class BotApp:
                               next_run_time=self.clock(), max_instances=1, coalesce=True,
                               misfire_grace_time=None)
         self.schedule_reports(scheduler)
+        self.schedule_partner_digest(scheduler)
         if self.application is not None:
             await self._start_telegram(self.application)
         scheduler.start()
@@ -394,6 +421,45 @@ class BotApp:
         scheduler.add_job(self._guarded(self.daily_report), CronTrigger(
             hour=hour, minute=minute, timezone=self.timezone), id="daily-report",
             max_instances=1, coalesce=True, misfire_grace_time=3600)
+
+    def schedule_partner_digest(self, scheduler: AsyncIOScheduler) -> None:
+        """The weekly partnership digest in the channel, on the configured day and time."""
+        weekly = self.config.reports.partners_weekly
+        if weekly is None or self.poller.partners is None:
+            return
+        day, hour, minute = weekly
+        scheduler.add_job(self._guarded(self.partner_digest), partner_digest_trigger(
+            day, hour, minute, self.timezone), id="partner-digest", max_instances=1,
+            coalesce=True, misfire_grace_time=3600)
+
+    async def partner_digest(self) -> None:
+        """Post the week's supplier × recipient map and its new pairs to the channel."""
+        partners = self.poller.partners
+        if partners is None:
+            return
+        from bot.partnerchart import partner_matrix_png  # matplotlib loads only when asked
+
+        lang = self.config.telegram.language
+        now = self.clock()
+        partner_map = self.partner_map(now - WEEK, now)
+        png = partner_matrix_png(partner_map, partners.partnerships, lang)
+        text = digest_caption(partner_map, partners.partnerships, lang)
+        routing = partners.partnerships.routing
+        chat = routing.chat or self.deliverer.sender.chat
+        try:
+            await self.deliverer.sender.send_photo(chat, png, text, thread_id=routing.topic)
+        except SendError as exc:
+            log.error("partner digest not sent chat=%s error=%s", chat, exc)
+            return
+        log.info("partner digest sent chat=%s pairs=%d new_pairs=%d", chat,
+                 len(partner_map.cells), len(partner_map.new_pairs))
+
+    def partner_map(self, since: datetime, until: datetime) -> PartnerMap:
+        """The supplier × recipient map of [since, until), against the period before it."""
+        partners = self.poller.partners
+        if partners is None:
+            raise ConfigError(self.config.path, "no partnership file (partnerships_file)")
+        return partner_map_from(self.store, partners.partnerships, since, until)
 
     async def daily_report(self) -> None:
         """Queue the health report for every admin and deliver it."""

@@ -31,7 +31,7 @@ from bot.evaluate import (
 from bot.logs import configure_logging
 from bot.match import Hit, Matcher
 from bot.text import html_to_text
-from bot.watchlists import load_watchlists, validate_watchlists
+from bot.watchlists import Watchlist, load_watchlists, validate_watchlists
 
 EXIT_OK, EXIT_ERROR = 0, 1
 log = logging.getLogger(__name__)
@@ -86,6 +86,8 @@ def build_parser(environ: Mapping[str, str] | None = None) -> argparse.ArgumentP
                                f"{DEFAULT_STORY_SET} with --stories)")
     evaluate.add_argument("--stories", action="store_true",
                           help="measure story grouping (pairwise precision and recall)")
+    evaluate.add_argument("--partners", action="store_true",
+                          help="measure partnership signals (precision and recall)")
     evaluate.add_argument("--watchlists", type=Path,
                           help="watchlists folder (default: the one config.toml names)")
     return parser
@@ -104,7 +106,7 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None,
             return _check(args, out, err)
         if args.command == "health":
             return _health(args, out)
-        if args.command in ("feeds", "export", "rematch"):
+        if args.command in ("feeds", "export", "rematch", "partners"):
             return clidata.run(args, out, err)
         if args.command == "eval":
             return _eval(args, out)
@@ -189,6 +191,24 @@ def _check_database(config: Config, out: TextIO) -> list[ConfigError]:
     return []
 
 
+def _check_partnerships(config: Config, watchlists: Sequence[Watchlist],
+                        out: TextIO) -> list[ConfigError]:
+    """The partnership file's actors and kinds, when one is configured."""
+    from bot.partnerships import load_partnerships
+
+    path = config.partnerships_file
+    if path is None:
+        out.write("partnerships: off (partnerships_file is empty)\n")
+        return []
+    try:
+        partnerships = load_partnerships(path, watchlists)
+    except ConfigError as exc:
+        return [exc]
+    out.write(f"partnerships: {len(partnerships.actors)} actors, {len(partnerships.kinds)} "
+              f"relation kinds in {path}\n")
+    return []
+
+
 def _redacted(text: str) -> str:
     """``text`` without the token, whatever put it there."""
     try:
@@ -221,6 +241,7 @@ def _check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                   f"token={'set' if token else 'not set (alerts go to standard output)'}\n")
     if config:
         errors.extend(_check_database(config, out))
+        errors.extend(_check_partnerships(config, watchlists, out))
     for error in errors:
         err.write(f"error: {error}\n")
     terms = sum(len(w.terms) for w in watchlists)
@@ -239,12 +260,35 @@ def _matcher(args: argparse.Namespace) -> Matcher:
 
 
 def _eval(args: argparse.Namespace, out: TextIO) -> int:
+    if args.partners:
+        return _eval_partners(args, out)
     if args.stories:
         stories = evaluate_stories(load_story_items(args.file or DEFAULT_STORY_SET))
         out.write(format_story_report(stories))
         return EXIT_OK
     evaluation = evaluate(_matcher(args), load_labelled(args.file or DEFAULT_LABELLED_SET))
     out.write(format_report(evaluation))
+    return EXIT_OK
+
+
+def _eval_partners(args: argparse.Namespace, out: TextIO) -> int:
+    from bot.partnerships import load_partnerships
+    from bot.signaleval import (
+        DEFAULT_PARTNERSHIP_SET,
+        evaluate_signals,
+        format_signal_report,
+        load_labelled_signals,
+    )
+    from bot.signals import SignalDetector
+
+    config = load_config(args.config, os.environ) if args.config.exists() else None
+    directory = args.watchlists or (config.watchlists_dir if config else Path("watchlists"))
+    path = (config.partnerships_file if config and config.partnerships_file
+            else directory / "partnerships" / "partnerships.toml")
+    detector = SignalDetector(load_partnerships(path, load_watchlists(directory)))
+    result = evaluate_signals(detector, load_labelled_signals(args.file
+                                                               or DEFAULT_PARTNERSHIP_SET))
+    out.write(format_signal_report(result))
     return EXIT_OK
 
 

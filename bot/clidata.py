@@ -37,6 +37,16 @@ def add_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
     export.add_argument("--since", metavar="PERIOD", help="only hits this recent: 24h, 7d, 90d")
     export.add_argument("--output", type=Path, help="file to write (default: standard output)")
 
+    partners = commands.add_parser(
+        "partners", help="the supplier × recipient map of partnership signals, as CSV or PNG")
+    partners.add_argument("--since", metavar="PERIOD", default="90d",
+                          help="the period mapped, up to now (default: 90d)")
+    partners.add_argument("--format", choices=("csv", "png"), default="csv")
+    partners.add_argument("--lang", choices=LANGUAGES, help="names in the picture "
+                          "(default: [telegram] language)")
+    partners.add_argument("--output", type=Path,
+                          help="file to write (default: standard output; a PNG needs a file)")
+
     rematch = commands.add_parser(
         "rematch", help="run the current watchlists over stored items (after an edit)")
     rematch.add_argument("--since", metavar="PERIOD", help="only items this recent")
@@ -51,6 +61,8 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             else _export_feeds(args, out)
     if args.command == "export":
         return _export(args, out, err)
+    if args.command == "partners":
+        return _partners(args, out, err)
     return _rematch(args, out, err)
 
 
@@ -189,4 +201,43 @@ def _rematch(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     finally:
         store.close()
     out.write(format_report(report))
+    return EXIT_OK
+
+
+def _partners(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from bot.partnermap import write_csv
+    from bot.partners import partner_map_from
+    from bot.partnerships import load_partnerships
+    from bot.watchlists import load_watchlists
+
+    config = load_config(args.config, os.environ)
+    if config.partnerships_file is None:
+        raise ConfigError(config.path, "partnerships_file is empty: no partnership signals")
+    if args.format == "png" and args.output is None:
+        raise ConfigError("--output", "a PNG goes to a file: give --output FILE.png")
+    partnerships = load_partnerships(config.partnerships_file,
+                                     load_watchlists(config.watchlists_dir))
+    now = datetime.now(UTC)
+    since = _since(args.since, now) or now
+    if not config.storage_path.exists():
+        raise ConfigError(config.storage_path, "no database yet: run the bot first")
+    store = Store.open(config.storage_path)
+    try:
+        partner_map = partner_map_from(store, partnerships, since, now)
+    finally:
+        store.close()
+    if args.format == "csv":
+        with _output(args.output, out) as stream:
+            rows = write_csv(partner_map, partnerships, stream)
+        if args.output:
+            err.write(f"{rows} pairs written to {args.output}\n")
+        return EXIT_OK
+    from bot.partnerchart import partner_matrix_png
+
+    png = partner_matrix_png(partner_map, partnerships, args.lang or config.telegram.language)
+    try:
+        args.output.write_bytes(png)
+    except OSError as exc:
+        raise ConfigError(args.output, f"cannot write: {exc.strerror or exc}") from None
+    err.write(f"map of {len(partner_map.cells)} pairs written to {args.output}\n")
     return EXIT_OK

@@ -29,6 +29,9 @@ from bot.errors import BotError
 from bot.i18n import LANGUAGES, format_time, pick_language, t
 from bot.match import Matcher
 from bot.parse import ParsedFeed
+from bot.partnermap import actor_name, caption, kind_name
+from bot.partners import STORED_RESOLUTION, find_actor
+from bot.partnerships import Partnerships
 from bot.periods import format_duration, parse_duration
 from bot.store import FeedHealth, Store, StorySummary
 from bot.text import html_to_text
@@ -41,6 +44,10 @@ RECENT_DEFAULT = 10
 RECENT_MAX = 50
 PAGE_SIZE = 5
 DEFAULT_PERIOD = 7 * 86400.0
+DEFAULT_PARTNERS_PERIOD = 30 * 86400.0
+ACTOR_SIGNALS_SHOWN = 10
+MAX_LISTED_TITLE = 200
+MAX_LISTED_EVIDENCE = 300
 MAX_PERIOD = 90 * 86400.0
 DEFAULT_MUTE = 86400.0
 MAX_ARGUMENT_CHARS = 300
@@ -50,16 +57,19 @@ RATE_LIMIT_WINDOW = 30.0
 PAGED_QUERIES_KEPT = 500
 CALLBACK_PREFIX = "pg"
 
-PUBLIC_COMMANDS = ("start", "help", "recent", "hits", "search", "watchlists", "feeds", "stats")
+PUBLIC_COMMANDS = ("start", "help", "recent", "hits", "search", "watchlists", "feeds", "stats",
+                   "partners")
 ADMIN_COMMANDS = ("watch", "mute", "unmute", "feed")
 COMMAND_DESCRIPTIONS = {
     "fr": {"recent": "Dernières histoires signalées", "hits": "Histoires d'une liste",
            "search": "Chercher dans les articles", "watchlists": "Les listes de veille",
            "feeds": "État des flux", "stats": "Graphique des alertes par jour",
+           "partners": "Carte des partenariats de sécurité",
            "help": "Aide et liste des commandes"},
     "en": {"recent": "Latest flagged stories", "hits": "Stories for one watchlist",
            "search": "Search the articles", "watchlists": "The watchlists",
            "feeds": "Feed health", "stats": "Chart of alerts per day",
+           "partners": "Map of security partnerships",
            "help": "Help and every command"},
 }
 
@@ -78,6 +88,7 @@ class CommandDeps:
     muted: dict[str, datetime]
     check_feed: CheckFeed
     clock: Callable[[], datetime]
+    partnerships: Callable[[], Partnerships | None] = lambda: None
 
 
 @dataclass(frozen=True)
@@ -276,6 +287,55 @@ class Commands:
         caption = t(lang, "stats.caption", period=format_duration(days * 86400),
                     total=sum(totals.values()), details=details)
         await message.reply_photo(png, caption=caption[:1000])
+
+    async def cmd_partners(self, message: Message, args: list[str], lang: str, user: int,
+                           username: str | None) -> None:
+        """/partners [period]: the supplier × recipient map as a picture;
+        /partners <actor>: that actor's recent signals with their evidence."""
+        from bot.partnerchart import partner_matrix_png  # matplotlib loads only when asked
+        from bot.partners import partner_map_from
+
+        partnerships = self.deps.partnerships()
+        if partnerships is None:
+            await self._reply(message, escape(t(lang, "partners.off")))
+            return
+        now = self.deps.clock()
+        argument = " ".join(args)
+        period = self._period(argument or None, DEFAULT_PARTNERS_PERIOD)
+        if period is None:
+            actor = find_actor(partnerships, argument)
+            if actor is None:
+                known = ", ".join(a.names[lang] for a in partnerships.actors)
+                await self._reply(message, escape(t(lang, "partners.usage", known=known)))
+                return
+            await self._reply(message, self._actor_signals(partnerships, actor.id, now, lang))
+            return
+        since = now - timedelta(seconds=period)
+        partner_map = partner_map_from(self.deps.store, partnerships, since, now)
+        png = partner_matrix_png(partner_map, partnerships, lang)
+        await message.reply_photo(png, caption=caption(partner_map, partnerships, lang)[:1000])
+
+    def _actor_signals(self, partnerships: Partnerships, actor: str, now: datetime,
+                       lang: str) -> str:
+        """One actor's latest signals: when, who → whom and what, evidence, the article."""
+        records = self.deps.store.signal_records(
+            now - timedelta(seconds=MAX_PERIOD), now + STORED_RESOLUTION, actor=actor,
+            limit=ACTOR_SIGNALS_SHOWN)
+        name = actor_name(actor, partnerships, lang)
+        if not records:
+            return escape(t(lang, "partners.actor_none", actor=name))
+        lines = [f"<b>{escape(t(lang, 'partners.actor_header', actor=name))}</b>"]
+        for record in records:
+            head = t(lang, "signal.header",
+                     supplier=actor_name(record.supplier, partnerships, lang),
+                     recipient=actor_name(record.recipient, partnerships, lang),
+                     kind=kind_name(record.kind, partnerships, lang))
+            href = safe_href(record.link)
+            title = escape(record.title[:MAX_LISTED_TITLE])
+            linked = f'<a href="{attribute(href)}">{title}</a>' if href else title
+            lines.append(f"\n• {escape(self._when(record.seen_at, lang))} · <b>{escape(head)}"
+                         f"</b>\n«{escape(record.evidence[:MAX_LISTED_EVIDENCE])}»\n{linked}")
+        return _fit("\n".join(lines))
 
     # For maintainers ----------------------------------------------------------------------
 

@@ -83,9 +83,11 @@ class DeliveryConfig:
 
 @dataclass(frozen=True)
 class ReportsConfig:
-    """Scheduled reports to the admins."""
+    """Scheduled reports: the admins' daily one, the channel's weekly partnership map."""
 
     daily_at: tuple[int, int] | None = (7, 0)  # local hour and minute; None: no report
+    # Day of week (0 = Monday), hour and minute of the weekly partnership digest; None: none.
+    partners_weekly: tuple[int, int, int] | None = (0, 8, 0)
 
 
 @dataclass(frozen=True)
@@ -112,6 +114,7 @@ class Config:
     storage_path: Path
     watchlists_dir: Path
     feeds: tuple[FeedConfig, ...]
+    partnerships_file: Path | None = None  # actors and relation kinds; None: no signals
     atom_dir: Path | None = None  # an Atom feed of recent hits per watchlist; None: none
     retention: float = 30 * 86400.0  # article texts are kept this long
     history: float = 90 * 86400.0  # stories, items and hits are kept this long
@@ -133,7 +136,9 @@ POLLING_KEYS = {*POLLING_DURATIONS, *POLLING_COUNTS, "user_agent", "allow_privat
 DELIVERY_COUNTS = ("batch", "per_chat_per_minute", "global_per_second")
 DELIVERY_DURATIONS = ("tick", "once_deadline", "retry_base", "retry_max", "max_hold",
                       "edit_interval", "story_window")
-REPORTS_KEYS = {"daily_at"}
+REPORTS_KEYS = {"daily_at", "partners_weekly"}
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+DEFAULT_PARTNERSHIPS = "partnerships/partnerships.toml"  # in the watchlists folder
 LOGGING_KEYS = {"level", "format"}
 LOG_FORMATS = ("text", "json")
 METRICS_KEYS = {"port", "host"}
@@ -141,7 +146,8 @@ MAX_PORT = 65535
 # Every setting but the feeds, by table (None: a top-level value): what the environment
 # may override.
 SETTINGS: dict[str, frozenset[str] | None] = {
-    "watchlists_dir": None, "timezone": None, "telegram": frozenset(TELEGRAM_KEYS),
+    "watchlists_dir": None, "timezone": None, "partnerships_file": None,
+    "telegram": frozenset(TELEGRAM_KEYS),
     "storage": frozenset(STORAGE_KEYS), "polling": frozenset(POLLING_KEYS),
     "delivery": frozenset({*DELIVERY_COUNTS, *DELIVERY_DURATIONS}),
     "reports": frozenset(REPORTS_KEYS), "logging": frozenset(LOGGING_KEYS),
@@ -178,6 +184,13 @@ def config_from_document(doc: TomlDocument) -> Config:
     logging = _logging(doc, _table(doc, data, "logging"))
     metrics = _metrics(doc, _table(doc, data, "metrics"))
     watchlists_dir = base / _get(doc, data, "watchlists_dir", str, "watchlists")
+    partnerships_file: Path | None
+    if "partnerships_file" in data:
+        chosen = _get(doc, data, "partnerships_file", str, "").strip()
+        partnerships_file = base / chosen if chosen else None
+    else:  # the file the watchlists folder ships with, if it has one
+        default = watchlists_dir / DEFAULT_PARTNERSHIPS
+        partnerships_file = default if default.exists() else None
     timezone = _get(doc, data, "timezone", str, "UTC")
     _check_timezone(doc, timezone)
     return Config(
@@ -187,6 +200,7 @@ def config_from_document(doc: TomlDocument) -> Config:
         retention=retention,
         history=max(history, retention),
         watchlists_dir=watchlists_dir,
+        partnerships_file=partnerships_file,
         feeds=_feeds(doc, data.get("feeds", []), polling.default_interval),
         telegram=telegram,
         polling=polling,
@@ -257,13 +271,23 @@ def _delivery(doc: TomlDocument, table: dict[str, Any]) -> DeliveryConfig:
 def _reports(doc: TomlDocument, table: dict[str, Any]) -> ReportsConfig:
     _no_unknown_keys(doc, table, REPORTS_KEYS, "reports")
     value = _get(doc, table, "daily_at", str, "07:00", "reports")
-    if value.strip().lower() in ("", "off", "none"):
-        return ReportsConfig(daily_at=None)
-    match = CLOCK_RE.match(value.strip())
-    if not match:
-        raise doc.error(f"daily_at must be a time such as 07:00 (or \"off\"), got {value!r}",
-                        "reports", "daily_at")
-    return ReportsConfig(daily_at=(int(match.group(1)), int(match.group(2))))
+    daily: tuple[int, int] | None = None
+    if value.strip().lower() not in ("", "off", "none"):
+        match = CLOCK_RE.match(value.strip())
+        if not match:
+            raise doc.error(f"daily_at must be a time such as 07:00 (or \"off\"), got "
+                            f"{value!r}", "reports", "daily_at")
+        daily = (int(match.group(1)), int(match.group(2)))
+    weekly_value = _get(doc, table, "partners_weekly", str, "mon 08:00", "reports").strip()
+    weekly: tuple[int, int, int] | None = None
+    if weekly_value.lower() not in ("", "off", "none"):
+        day, _, clock = weekly_value.partition(" ")
+        match = CLOCK_RE.match(clock.strip())
+        if day.lower()[:3] not in WEEKDAYS or not match:
+            raise doc.error(f"partners_weekly must be a day and a time such as \"mon 08:00\" "
+                            f"(or \"off\"), got {weekly_value!r}", "reports", "partners_weekly")
+        weekly = (WEEKDAYS.index(day.lower()[:3]), int(match.group(1)), int(match.group(2)))
+    return ReportsConfig(daily_at=daily, partners_weekly=weekly)
 
 
 def _logging(doc: TomlDocument, table: dict[str, Any]) -> LoggingConfig:

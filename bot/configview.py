@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from bot.config import Config
+from bot.config import WEEKDAYS, Config
 from bot.credentials import REDACTED, TOKEN_ENV, TOKEN_FILE_ENV
 from bot.envconfig import ENV_PREFIX
 from bot.periods import format_duration
@@ -32,6 +32,7 @@ def describe(config: Config, environ: Mapping[str, str], token_set: bool) -> str
     lines += [
         f"watchlists_dir = {_show('watchlists_dir', config.watchlists_dir)}",
         f"timezone = {_show('timezone', config.timezone)}",
+        f"partnerships_file = {_show('partnerships_file', config.partnerships_file)}",
         "", "[telegram]",
         f"# token: {'set' if token_set else 'not set'} ({TOKEN_ENV} or {TOKEN_FILE_ENV})",
     ]
@@ -43,8 +44,11 @@ def describe(config: Config, environ: Mapping[str, str], token_set: bool) -> str
     lines += ["", "[polling]", *_fields(config.polling)]
     lines += ["", "[delivery]", *_fields(config.delivery)]
     daily = config.reports.daily_at
+    weekly = config.reports.partners_weekly
     lines += ["", "[reports]",
-              f'daily_at = "{daily[0]:02d}:{daily[1]:02d}"' if daily else 'daily_at = "off"']
+              f'daily_at = "{daily[0]:02d}:{daily[1]:02d}"' if daily else 'daily_at = "off"',
+              f'partners_weekly = "{WEEKDAYS[weekly[0]]} {weekly[1]:02d}:{weekly[2]:02d}"'
+              if weekly else 'partners_weekly = "off"']
     lines += ["", "[logging]", *_fields(config.logging)]
     port = config.metrics.port
     lines += ["", "[metrics]", f"port = {port}" if port else "# port: not set (no endpoint)",

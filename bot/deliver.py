@@ -65,6 +65,11 @@ class Sender(Protocol):
         """Replace the text of a message sent before."""
         ...
 
+    async def send_photo(self, chat: str, png: bytes, caption: str, *,
+                         thread_id: int | None = None) -> int | None:
+        """Send a picture with a caption (Telegram HTML)."""
+        ...
+
 
 class ConsoleSender:
     """Prints each alert as plain text; what a new user sees before setting a token."""
@@ -85,6 +90,13 @@ class ConsoleSender:
     async def edit(self, chat: str, message_id: int, text: str) -> None:
         self.stream.write(f"[update]\n{_plain(text)}\n{'-' * 60}\n")
         self.stream.flush()
+
+    async def send_photo(self, chat: str, png: bytes, caption: str, *,
+                         thread_id: int | None = None) -> int | None:
+        self._count += 1
+        self.stream.write(f"[picture, {len(png):,} bytes]\n{_plain(caption)}\n{'-' * 60}\n")
+        self.stream.flush()
+        return self._count
 
 
 def _plain(text: str) -> str:
@@ -108,6 +120,14 @@ class TelegramSender:
                 link_preview_options=self.preview, disable_notification=silent,
                 message_thread_id=thread_id,
             )
+        return message.message_id
+
+    async def send_photo(self, chat: str, png: bytes, caption: str, *,
+                         thread_id: int | None = None) -> int | None:
+        with _telegram_errors():
+            message = await self.bot.send_photo(
+                chat_id=chat, photo=png, caption=caption, parse_mode=ParseMode.HTML,
+                message_thread_id=thread_id)
         return message.message_id
 
     async def edit(self, chat: str, message_id: int, text: str) -> None:

@@ -19,6 +19,8 @@ MESSAGES: dict[str, dict[str, str]] = {
             "/watchlists — les listes de veille\n"
             "/feeds — l'état des flux\n"
             "/stats [7d|30d] — graphique des alertes par jour\n"
+            "/partners [30d|90d] — carte des partenariats (qui forme, arme, protège qui)\n"
+            "/partners &lt;acteur&gt; — derniers signaux d'un acteur, avec leurs preuves\n"
             "/help — cette aide\n\n"
             "<b>Administration</b>\n"
             "/watch add|remove &lt;liste&gt; &lt;terme&gt;, /watch test &lt;texte&gt;\n"
@@ -85,6 +87,29 @@ MESSAGES: dict[str, dict[str, str]] = {
         "recent.bad_count": "Indiquez un nombre entre 1 et {max}, par exemple /recent 5.",
         "admin.watchlists_refused": "⚠️ Modification des listes de veille refusée ; "
         "les listes précédentes restent actives.",
+        # Partnership map (/partners, weekly digest, python -m bot partners) --------------
+        "partners.title": "Partenariats sécuritaires {period}",
+        "partners.suppliers": "fournisseur",
+        "partners.recipients": "bénéficiaire",
+        "partners.period": "du {start} au {end}",
+        "partners.period_day": "le {day}",
+        "partners.pair": "{supplier} → {recipient}",
+        "partners.none": "Aucun signal de partenariat {period}.",
+        "partners.caption_total": "Signaux de partenariat {period} : {count}",
+        "partners.caption_busiest": "En tête : {pair} ({count}, {kind})",
+        "partners.caption_changes": "Par rapport à la période précédente : {changes}",
+        "partners.caption_no_previous": "Aucun signal sur la période précédente.",
+        "partners.caption_new": "Nouvelles paires : {pairs}",
+        "partners.change": "{pair} : {count} ({change}), {kind}",
+        "partners.separator": " ; ",
+        "partners.more": "{count} autre(s)",
+        # Plain text (callers escape): /partners answers and the weekly digest.
+        "partners.usage": "Usage : /partners [7d|30d|90d] ou /partners <acteur>. Acteurs : {known}.",
+        "partners.off": "Les signaux de partenariat ne sont pas activés (aucun fichier de partenariats).",
+        "partners.actor_header": "Derniers signaux de partenariat : {actor}",
+        "partners.actor_none": "Aucun signal de partenariat récent pour {actor}.",
+        "partners.digest_title": "🤝 Partenariats de la semaine",
+        "signal.header": "{supplier} → {recipient} : {kind}",
     },
     "en": {
         "cmd.help": (
@@ -97,6 +122,8 @@ MESSAGES: dict[str, dict[str, str]] = {
             "/watchlists — the watchlists\n"
             "/feeds — feed health\n"
             "/stats [7d|30d] — chart of alerts per day\n"
+            "/partners [30d|90d] — map of partnerships (who trains, arms, protects whom)\n"
+            "/partners &lt;actor&gt; — an actor's latest signals, with their evidence\n"
             "/help — this help\n\n"
             "<b>Maintainers</b>\n"
             "/watch add|remove &lt;watchlist&gt; &lt;term&gt;, /watch test &lt;text&gt;\n"
@@ -163,6 +190,29 @@ MESSAGES: dict[str, dict[str, str]] = {
         "recent.bad_count": "Give a number from 1 to {max}, for example /recent 5.",
         "admin.watchlists_refused": "⚠️ Watchlist edit refused; the previous watchlists "
         "stay active.",
+        # Partnership map (/partners, weekly digest, python -m bot partners) --------------
+        "partners.title": "Security partnerships {period}",
+        "partners.suppliers": "supplier",
+        "partners.recipients": "recipient",
+        "partners.period": "from {start} to {end}",
+        "partners.period_day": "on {day}",
+        "partners.pair": "{supplier} → {recipient}",
+        "partners.none": "No partnership signal {period}.",
+        "partners.caption_total": "Partnership signals {period}: {count}",
+        "partners.caption_busiest": "Busiest: {pair} ({count}, {kind})",
+        "partners.caption_changes": "Against the previous period: {changes}",
+        "partners.caption_no_previous": "No signal in the previous period.",
+        "partners.caption_new": "New pairs: {pairs}",
+        "partners.change": "{pair}: {count} ({change}), {kind}",
+        "partners.separator": "; ",
+        "partners.more": "{count} more",
+        # Plain text (callers escape): /partners answers and the weekly digest.
+        "partners.usage": "Usage: /partners [7d|30d|90d] or /partners <actor>. Actors: {known}.",
+        "partners.off": "Partnership signals are off (no partnership file).",
+        "signal.header": "{supplier} → {recipient}: {kind}",
+        "partners.actor_header": "Latest partnership signals: {actor}",
+        "partners.actor_none": "No recent partnership signal for {actor}.",
+        "partners.digest_title": "🤝 This week's partnerships",
     },
 }
 

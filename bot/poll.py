@@ -8,11 +8,11 @@ import sqlite3
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.alerts import AlertContent, format_alert
+from bot.alerts import AlertContent, format_alert, format_signal_alert
 from bot.cadence import next_interval
 from bot.config import PollingConfig
 from bot.errors import FetchError, ParseError
@@ -20,7 +20,18 @@ from bot.fetch import Fetcher, RetryLater
 from bot.match import Matcher
 from bot.metrics import NoMetrics, Recorder
 from bot.parse import ParsedFeed, ParsedItem
-from bot.store import FeedState, NewItem, Pace, RenderedAlert, Store, StoryView, Target
+from bot.partnerships import Partnerships
+from bot.signals import SignalDetector
+from bot.store import (
+    FeedState,
+    NewItem,
+    Pace,
+    RenderedAlert,
+    SignalStoryView,
+    Store,
+    StoryView,
+    Target,
+)
 from bot.stories import StoryIndex, content_hash
 
 log = logging.getLogger(__name__)
@@ -65,6 +76,7 @@ class StageTimes:
     match: float = 0.0
     stories: float = 0.0
     store: float = 0.0
+    signals: float = 0.0  # partnership detection (not a stage the benchmark targets)
 
     @property
     def total(self) -> float:
@@ -85,13 +97,22 @@ class AlertSettings:
     muted: dict[str, datetime] = field(default_factory=dict)  # watchlist -> end of mute
 
 
+@dataclass(frozen=True)
+class PartnerSettings:
+    """Partnership detection: the file's actors and kinds, and the detector built on them."""
+
+    partnerships: Partnerships
+    detector: SignalDetector
+
+
 class Poller:
     """Polls feeds concurrently; one feed's failure never touches another."""
 
     def __init__(self, *, store: Store, fetcher: Fetcher, parse: ParseFunction,
                  matcher: Matcher, alerts: AlertSettings, config: PollingConfig,
                  stories: StoryIndex, clock: Callable[[], datetime],
-                 metrics: Recorder | None = None) -> None:
+                 metrics: Recorder | None = None,
+                 partners: PartnerSettings | None = None) -> None:
         self.store = store
         self.stories = stories
         self.fetcher = fetcher
@@ -102,6 +123,7 @@ class Poller:
         self.clock = clock
         self.stages = StageTimes()
         self.metrics: Recorder = metrics or NoMetrics()
+        self.partners = partners
 
     async def poll(self, feeds: Sequence[FeedState]) -> CycleReport:
         """Poll ``feeds`` at once (within the fetcher's limits) and report."""
@@ -161,17 +183,24 @@ class Poller:
         new_items = [NewItem(item, item_hits, self.stories.find(fp, _when(item, now)))
                      for item, item_hits, fp in zip(fresh, hits, prints, strict=True)]
         found = time.thread_time()
+        if self.partners is not None:
+            detect = self.partners.detector.detect
+            new_items = [replace(new, signals=tuple(detect(new.item.title, new.item.summary)))
+                         for new in new_items]
+        signalled = time.thread_time()
         saved = self.store.save_poll(
             feed, self.clock(), new_items, retitled, render=self.render,
             etag=result.etag, last_modified=result.last_modified, body_hash=digest,
             title=parsed.title or None,
             pace=self._pace(feed, now, 0, result.cache_seconds) if fresh else quiet,
+            render_signals=self.render_signals if self.partners is not None else None,
         )
         stored = time.thread_time()
         by_item = {id(item): fp for item, fp in zip(fresh, prints, strict=True)}
         for item_id, story_id, item in saved.items:
             self.stories.add(item_id, story_id, _when(item, now), by_item[id(item)])
-        self.stages.store += unseen_done - started + stored - found
+        self.stages.store += unseen_done - started + stored - signalled
+        self.stages.signals += signalled - found
         self.stages.match += matched - unseen_done
         self.stages.stories += found - matched + time.thread_time() - stored
         hit_count = sum(len(h) for h in hits)
@@ -215,6 +244,23 @@ class Poller:
         targets = tuple(dict.fromkeys(self.alerts.routes.get(h.watchlist, default)
                                       for h in live))
         return RenderedAlert(html, silent, targets)
+
+    def render_signals(self, view: SignalStoryView) -> RenderedAlert:
+        """The partnership alert of a story, routed by the partnership file's settings."""
+        if self.partners is None:
+            raise RuntimeError("partnership alerts rendered with partnerships off")
+        now = self.clock()
+        published = view.published
+        if published is None or published > now + MAX_FUTURE_SKEW:
+            published = now
+        content = AlertContent(
+            title=view.title, link=view.link, summary="", source=view.source,
+            published=published.astimezone(self.alerts.timezone), outlets=view.outlets)
+        partnerships = self.partners.partnerships
+        html = format_signal_alert(content, view.signals, partnerships, self.alerts.language)
+        routing = partnerships.routing
+        target: Target = (routing.chat or self.alerts.chat, routing.topic)
+        return RenderedAlert(html, routing.priority != "high", (target,))
 
     def _failed(self, feed: FeedState, exc: Exception) -> FeedOutcome:
         now = self.clock()

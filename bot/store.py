@@ -24,6 +24,8 @@ from bot.config import FeedConfig
 from bot.errors import StoreError
 from bot.match import Hit
 from bot.parse import ParsedItem
+from bot.partnermap import SignalRecord
+from bot.signals import Signal
 from bot.stories import canonical_url, guid_key
 
 log = logging.getLogger(__name__)
@@ -76,6 +78,7 @@ class NewItem:
     item: ParsedItem
     hits: tuple[Hit, ...]
     story_id: int | None = None  # an existing story found by similarity; None for a new one
+    signals: tuple[Signal, ...] = ()  # partnerships the item reports
 
 
 @dataclass(frozen=True)
@@ -100,6 +103,19 @@ class StoryView:
     hits: tuple[Hit, ...]  # one per watchlist term, first occurrence
     summary: str  # the summary the excerpt comes from
     summary_hits: tuple[Hit, ...]  # hits inside that summary, with their positions
+
+
+@dataclass(frozen=True)
+class SignalStoryView:
+    """Everything a partnership alert about one story shows."""
+
+    story_id: int
+    title: str
+    link: str | None
+    source: str
+    published: datetime | None
+    outlets: tuple[str, ...]
+    signals: tuple[Signal, ...]  # one per (supplier, recipient, kind), first evidence
 
 
 Target = tuple[str, int | None]  # a chat, and a forum topic in it (message_thread_id)
@@ -142,6 +158,8 @@ class PollSaved:
 
 
 Renderer = Callable[[StoryView], RenderedAlert]
+SignalRenderer = Callable[[SignalStoryView], RenderedAlert]
+ALERT_HITS, ALERT_SIGNALS = "hits", "signals"  # the two kinds of alert a story can have
 
 
 @dataclass(frozen=True)
@@ -258,6 +276,11 @@ def _migrations() -> Migrations:
     @migrations(name="0008_cycles")
     def cycles(db: Database) -> None:
         for statement in SCHEMA_V8:
+            db.execute(statement)
+
+    @migrations(name="0009_signals")
+    def signals(db: Database) -> None:
+        for statement in SCHEMA_V9:
             db.execute(statement)
 
     return migrations
@@ -464,6 +487,29 @@ SCHEMA_V8 = (
     "CREATE INDEX cycles_finished ON cycles(finished_at)",
 )
 
+# Partnership signals (supplier, recipient, kind, evidence) per item; their alerts are a
+# second kind of alert of a story, beside the watchlists' one.
+SCHEMA_V9 = (
+    """CREATE TABLE signals (
+        id INTEGER PRIMARY KEY,
+        item_id INTEGER NOT NULL REFERENCES items(id) ON DELETE CASCADE,
+        story_id INTEGER NOT NULL REFERENCES stories(id) ON DELETE CASCADE,
+        supplier TEXT NOT NULL,
+        recipient TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        evidence TEXT NOT NULL,
+        field TEXT NOT NULL,
+        created_at TEXT NOT NULL
+    )""",
+    "CREATE UNIQUE INDEX signals_item ON signals(item_id, supplier, recipient, kind)",
+    "CREATE INDEX signals_story ON signals(story_id)",
+    "CREATE INDEX signals_created ON signals(created_at)",
+    "ALTER TABLE alerts ADD COLUMN kind TEXT NOT NULL DEFAULT 'hits'",
+    "DROP INDEX alerts_story_target",
+    """CREATE UNIQUE INDEX alerts_story_target
+       ON alerts(story_id, chat, coalesce(thread_id, 0), kind) WHERE story_id IS NOT NULL""",
+)
+
 
 class Store:
     """All reads and writes of the bot's SQLite database."""
@@ -657,7 +703,8 @@ class Store:
     def save_poll(self, feed: FeedState, now: datetime, new_items: Sequence[NewItem],
                   retitled: Sequence[Retitled], *, render: Renderer,
                   etag: str | None, last_modified: str | None, body_hash: str | None,
-                  title: str | None, pace: Pace) -> PollSaved:
+                  title: str | None, pace: Pace,
+                  render_signals: SignalRenderer | None = None) -> PollSaved:
         """Store one successful poll in one transaction: items, hits, stories and alerts.
 
         Items already known (another feed may have stored them meanwhile) are skipped, so
@@ -666,6 +713,7 @@ class Store:
         """
         stored: list[tuple[int, int, ParsedItem]] = []
         touched: dict[int, None] = {}
+        signalled: dict[int, None] = {}
         stamp = iso(now)
         with self.db.atomic():
             keys = [self._identity(new.item, feed.url) for new in new_items]
@@ -696,6 +744,11 @@ class Store:
                                                            strict=True):
                 if new.hits:
                     self._insert_hits(item_id, story_id, new.hits, stamp)
+                if new.signals:
+                    self._insert_signals(item_id, story_id, new.signals, stamp)
+                    signalled[story_id] = None
+                elif joined is not None:
+                    signalled[story_id] = None  # the story's signal alert lists outlets
                 stored.append((item_id, story_id, new.item))
                 if joined is not None or new.hits:  # a new story without a hit has no alert
                     touched[story_id] = None
@@ -712,6 +765,13 @@ class Store:
                 added, changed = self._refresh_alerts(story_id, render, now)
                 created += added
                 updated += changed
+            for story_id in signalled if render_signals else ():
+                view = self.signal_view(story_id)
+                if view is not None and view.signals and render_signals is not None:
+                    added, changed = self._upsert_alerts(story_id, render_signals(view), now,
+                                                         ALERT_SIGNALS)
+                    created += added
+                    updated += changed
             self.db.execute(
                 """UPDATE feeds SET etag = ?, last_modified = ?, body_hash = ?,
                    title = COALESCE(?, title), last_checked_at = ?, last_success_at = ?,
@@ -738,6 +798,54 @@ class Store:
                    first_seen_at) SELECT id, ?, first_seen_at FROM stories WHERE id = ?""",
                 [watchlist, story_id])
 
+    def _insert_signals(self, item_id: int, story_id: int, signals: Sequence[Signal],
+                        stamp: str) -> None:
+        self.db.conn.executemany(
+            """INSERT OR IGNORE INTO signals (item_id, story_id, supplier, recipient, kind,
+               evidence, field, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)""",
+            [(item_id, story_id, s.supplier, s.recipient, s.kind, s.evidence, s.field, stamp)
+             for s in signals])
+
+    def signal_view(self, story_id: int) -> SignalStoryView | None:
+        """The story as its partnership alert shows it: first item, outlets, signals."""
+        view = self.story_view(story_id)
+        if view is None:
+            return None
+        rows = self.db.execute(
+            """SELECT supplier, recipient, kind, evidence, field FROM signals
+               WHERE story_id = ? ORDER BY id""", [story_id]).fetchall()
+        found = {(r[0], r[1], r[2]): Signal(*r) for r in reversed(rows)}  # first evidence
+        return SignalStoryView(view.story_id, view.title, view.link, view.source,
+                               view.published, view.outlets, tuple(reversed(found.values())))
+
+    def signal_records(self, since: datetime, until: datetime,
+                       actor: str | None = None, limit: int = NO_LIMIT) -> list[SignalRecord]:
+        """Signals seen in [since, until), one per story and (supplier, recipient, kind),
+        newest first; only those of ``actor`` (either side) when given."""
+        where = "signals.created_at >= ? AND signals.created_at < ?"
+        params: list[Any] = [iso(since), iso(until)]
+        if actor is not None:
+            where += " AND (signals.supplier = ? OR signals.recipient = ?)"
+            params += [actor, actor]
+        rows = self.db.execute(
+            f"""SELECT signals.supplier, signals.recipient, signals.kind,
+                  min(signals.created_at), signals.evidence, items.title, items.link,
+                  signals.story_id
+                FROM signals JOIN items ON items.id = signals.item_id
+                WHERE {where}
+                GROUP BY signals.story_id, signals.supplier, signals.recipient, signals.kind
+                ORDER BY min(signals.created_at) DESC, signals.story_id DESC LIMIT ?""",
+            [*params, limit]).fetchall()
+        return [SignalRecord(r[0], r[1], r[2], from_iso(r[3]) or since, r[4], r[5], r[6],
+                             int(r[7])) for r in rows]
+
+    def signal_pairs_before(self, moment: datetime) -> set[tuple[str, str]]:
+        """Every (supplier, recipient) pair seen together before ``moment``."""
+        rows = self.db.execute(
+            "SELECT DISTINCT supplier, recipient FROM signals WHERE created_at < ?",
+            [iso(moment)]).fetchall()
+        return {(r[0], r[1]) for r in rows}
+
     def _story_for(self, new: NewItem, stamp: str) -> int | None:
         if new.story_id is None:
             return None
@@ -751,19 +859,24 @@ class Store:
         view = self.story_view(story_id)
         if view is None or not view.hits:
             return 0, 0
-        rendered = render(view)
+        return self._upsert_alerts(story_id, render(view), now, ALERT_HITS)
+
+    def _upsert_alerts(self, story_id: int, rendered: RenderedAlert, now: datetime,
+                       kind: str) -> tuple[int, int]:
+        """Create or rewrite the story's alert of ``kind`` in each target."""
         created = updated = 0
         for chat, thread in rendered.targets:
             row = self.db.execute(
                 """SELECT id, html FROM alerts WHERE story_id = ? AND chat = ?
-                   AND coalesce(thread_id, 0) = ?""", [story_id, chat, thread or 0],
+                   AND coalesce(thread_id, 0) = ? AND kind = ?""",
+                [story_id, chat, thread or 0, kind],
             ).fetchone()
             if row is None:
                 self.db.execute(
                     """INSERT INTO alerts (story_id, chat, thread_id, html, silent, status,
-                       next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)""",
+                       next_attempt_at, created_at, kind) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
                     [story_id, chat, thread, rendered.html, int(rendered.silent),
-                     ALERT_PENDING, iso(now), iso(now)],
+                     ALERT_PENDING, iso(now), iso(now), kind],
                 )
                 created += 1
             elif row[1] != rendered.html:

@@ -95,9 +95,11 @@ POLLING_DEFAULTS = {"tick": '"1s"', "backoff_base": '"1m"', "total_timeout": '"1
 
 def write_config(directory: Path, feeds: list[dict[str, str]], *, telegram: str = "",
                  polling: dict[str, str] | None = None, delivery: dict[str, str] | None = None,
-                 watchlists: Path = WATCHLISTS) -> Path:
-    """A config.toml in ``directory`` with ``feeds``; values in the dicts are TOML literals."""
-    lines = [f'watchlists_dir = "{watchlists}"', "", "[storage]",
+                 watchlists: Path = WATCHLISTS, partnerships: Path | None = None) -> Path:
+    """A config.toml in ``directory`` with ``feeds``; values in the dicts are TOML literals.
+    Partnership signals are off unless ``partnerships`` names a partnership file."""
+    lines = [f'watchlists_dir = "{watchlists}"',
+             f'partnerships_file = "{partnerships or ""}"', "", "[storage]",
              f'path = "{directory / "state" / "bot.db"}"', "", "[telegram]", telegram]
     for table, values in (("polling", {**POLLING_DEFAULTS, **(polling or {})}),
                           ("delivery", {**DELIVERY_DEFAULTS, **(delivery or {})})):

@@ -140,3 +140,31 @@ def test_rematch_after_a_watchlist_edit(tmp_path: Path, feed_server: FeedServer)
         ITEMS[0]["link"], ITEMS[2]["link"]}
     code, _, err = run("--config", str(config), "rematch", "--watchlist", "nope")
     assert code == 1 and "no watchlist 'nope'" in err
+
+
+def test_the_partnership_map_for_reports(tmp_path: Path, feed_server: FeedServer,
+                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SAHEL_WATCH_PARTNERSHIPS_FILE",
+                       str(WATCHLISTS / "partnerships" / "partnerships.toml"))
+    feed_server.route("/rss", rss_feed("Le Quotidien", ITEMS))
+    config = write_config(tmp_path, [{"name": "Le Quotidien", "url": feed_server.url("/rss"),
+                                      "lang": "fr"}])
+    assert run("--config", str(config), "run", "--once")[0] == 0
+    code, out, err = run("--config", str(config), "partners", "--since", "7d")
+    assert code == 0, err
+    rows = list(csv.DictReader(io.StringIO(out)))
+    [turkey_mali] = [r for r in rows if (r["supplier"], r["recipient"]) == ("turkey", "mali")]
+    assert (turkey_mali["count"], turkey_mali["dominant_kind"]) == ("1", "training")
+    picture = tmp_path / "map.png"
+    code, _, err = run("--config", str(config), "partners", "--format", "png", "--output",
+                       str(picture), "--lang", "en")
+    assert code == 0, err
+    assert picture.read_bytes().startswith(b"\x89PNG")
+    code, _, err = run("--config", str(config), "partners", "--format", "png")
+    assert code == 1 and "--output" in err
+
+
+def test_eval_partners_prints_the_figures() -> None:
+    code, out, err = run("eval", "--partners")
+    assert code == 0, err
+    assert "precision" in out.lower() and "recall" in out.lower()

@@ -17,7 +17,8 @@ from tests.conftest import NOW
 FEEDS = [FeedConfig("A", "https://a.example/rss", "fr", 600),
          FeedConfig("B", "https://b.example/rss", "en", 900)]
 MIGRATIONS = ["0001_initial", "0002_stories", "0003_commands", "0004_command_indexes",
-              "0005_cadence", "0006_fts_on_text_changes", "0007_fts_in_bulk", "0008_cycles"]
+              "0005_cadence", "0006_fts_on_text_changes", "0007_fts_in_bulk", "0008_cycles",
+              "0009_signals"]
 HIT = Hit("goita", "Goïta", "Goïta", "title", 100, 0, 5)
 
 

@@ -1,0 +1,56 @@
+"""The partnership map from stored signals, and when and how the weekly digest posts it."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from apscheduler.triggers.cron import CronTrigger
+
+from bot.alerts import escape
+from bot.i18n import t
+from bot.partnermap import PartnerMap, build_map, caption
+from bot.partnerships import Actor, Partnerships
+from bot.store import Store
+from bot.text import fold
+
+STORED_RESOLUTION = timedelta(seconds=1)
+CRON_DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+MAX_CAPTION = 1000  # characters of text under a picture (Telegram allows 1,024)
+
+
+def partner_map_from(store: Store, partnerships: Partnerships, since: datetime,
+                     until: datetime) -> PartnerMap:
+    """The map of signals stored in [since, until), against the period of the same length
+    before it, with the pairs never seen before ``since``."""
+    previous_start = since - (until - since)
+    # Stored times are to the second: the current period takes in the second ``until``
+    # falls in, so a signal stored a moment ago counts; the periods still meet at ``since``.
+    return build_map(store.signal_records(since, until + STORED_RESOLUTION),
+                     store.signal_records(previous_start, since),
+                     store.signal_pairs_before(since), partnerships, since, until)
+
+
+def digest_caption(partner_map: PartnerMap, partnerships: Partnerships, lang: str) -> str:
+    """The weekly digest's caption (Telegram HTML): the map's caption and the new pairs."""
+    title = t(lang, "partners.digest_title")
+    text = caption(partner_map, partnerships, lang)  # it names the new pairs too
+    return f"<b>{escape(title)}</b>\n{escape(text[:MAX_CAPTION - len(title) - 1])}"
+
+
+def partner_digest_trigger(day: int, hour: int, minute: int, zone: ZoneInfo) -> CronTrigger:
+    """Every week on ``day`` (0 = Monday) at ``hour``:``minute``, local time."""
+    return CronTrigger(day_of_week=CRON_DAYS[day], hour=hour, minute=minute, timezone=zone)
+
+
+def find_actor(partnerships: Partnerships, text: str) -> Actor | None:
+    """The actor ``text`` names: its id, a name in either language, or an alias; accents
+    and case do not matter."""
+    wanted = fold(text.strip())
+    if not wanted:
+        return None
+    for actor in partnerships.actors:
+        names = (actor.id, *actor.names.values(), *actor.aliases)
+        if any(fold(name) == wanted for name in names):
+            return actor
+    return None
