@@ -236,10 +236,12 @@ async def cycles(directory: Path, port: int, feeds: int, meter: Meter, generatio
 
     async def cycle(app: BotApp, name: str) -> dict[str, float]:
         parse0, stages0 = app.parse_pool.cpu_seconds, app.poller.stages.total
+        signals0 = app.poller.stages.signals
         figures = await meter.measure(app.run_once)
         figures["items"] = app.store.counts()["items"]
         figures["parse_cpu"] = app.parse_pool.cpu_seconds - parse0
         figures["main_stages"] = app.poller.stages.total - stages0
+        figures["signals"] = app.poller.stages.signals - signals0
         rows.append((name, figures))
         return figures
 
@@ -323,7 +325,8 @@ def format_report(rows: list[tuple[str, dict[str, float]]], baseline: dict[str, 
         "",
         f"First cycle: parsing took {first['parse_cpu']:.1f} s of CPU in the workers; matching, "
         f"story detection and storage took {first['main_stages']:.1f} s in the main process "
-        f"({share:.2f} of the parse time).",
+        f"({share:.2f} of the parse time); partnership signal detection, "
+        f"{first['signals']:.1f} s more.",
         "",
         f"{NEW_SHARE:.0%} cycle: {fresh['alerts']:.0f} alerts handed to the local Bot API "
         f"(python-telegram-bot over HTTP; pacing raised to 6,000 a minute so that the bot, not "

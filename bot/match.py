@@ -234,8 +234,14 @@ class Matcher:
 def _without_case(text: str) -> bool:
     """True for text whose capitals carry no meaning: all upper case, or not even starting
     with a capital (lower-case social-media style)."""
-    first = next((m.group() for m in LETTER_RE.finditer(text) if m.group().isalpha()), "")
-    return text.isupper() or first.islower()
+    if text.isupper():
+        return True
+    found = LETTER_RE.search(text)
+    first = found.group() if found else ""
+    if first and not first.isalpha():  # a numeral such as Ⅻ: look further (rare)
+        first = next((m.group() for m in LETTER_RE.finditer(text, found.end() if found else 0)
+                      if m.group().isalpha()), "")
+    return first.islower()
 
 
 def _composed(text: str) -> str:

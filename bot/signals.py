@@ -29,7 +29,7 @@ from dataclasses import dataclass, replace
 from itertools import pairwise
 
 from bot.match import Matcher
-from bot.partnerships import Partnerships, alias_term
+from bot.partnerships import ROLES, Partnerships, alias_term
 from bot.text import TOKEN_RE, WordForms, phrase_tokens
 from bot.watchlists import Term, Watchlist
 
@@ -136,6 +136,8 @@ CONTRAST_RE = re.compile(
 PARENS_RE = re.compile(r"\([^()]*\)")
 
 ACTOR, ACTOR_EXCLUDE, KIND, WEAK, KIND_EXCLUDE, VETO = "a", "ax", "k", "kw", "kx", "v"
+PREFILTER = "p"
+SUPPLIER, RECIPIENT = ROLES
 
 
 @dataclass(frozen=True)
@@ -183,10 +185,21 @@ class SignalDetector:
                                         [_exact(p) for p in kind.exclude]))
         lists.append(_watchlist(VETO, "veto", [_cue(v) for v in (*DENIALS, *RIVALRIES)]))
         self._matcher = Matcher(lists)
+        # A quick first look over the whole item: without a supplier and a recipient
+        # somewhere in it, no clause can link them (most news items stop here). Its terms
+        # drop their context and exclusions, so it finds every mention the clauses could.
+        self._sides = Matcher([
+            _watchlist(PREFILTER, role, [replace(term, context=(), exclude=())
+                                         for actor in partnerships.actors
+                                         if actor.role == role for term in actor.terms])
+            for role in (SUPPLIER, RECIPIENT)])
 
     def detect(self, title: str, summary: str) -> list[Signal]:
         """The signals of an item's plain-text title and summary, title first, at most one
         per (supplier, recipient, kind), each with the first sentence that shows it."""
+        sides = {hit.watchlist for hit in self._sides.match(title, summary)}
+        if len(sides) < len((SUPPLIER, RECIPIENT)):
+            return []
         signals: dict[tuple[str, str, str], Signal] = {}
         for field, text in (("title", title), ("summary", summary)):
             text = _composed(text)
