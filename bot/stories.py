@@ -5,9 +5,11 @@ from __future__ import annotations
 import hashlib
 import re
 import sys
+from collections import Counter
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from itertools import chain
 from operator import attrgetter
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
@@ -327,15 +329,14 @@ class StoryIndex:
 
     def find(self, fp: Fingerprint, when: datetime) -> int | None:
         """The story of the most similar recent item that reports the same story, if any."""
-        shared: dict[int, int] = {}
-        for word in fp.title_words:
-            bucket = self._by_word.get(word, ())
-            if len(bucket) > COMMON_WORD_ITEMS:
-                continue  # a word in this many recent titles says nothing about the story
-            for item_id in bucket:
-                shared[item_id] = shared.get(item_id, 0) + 1
+        # A word in more than COMMON_WORD_ITEMS recent titles says nothing about the story.
+        buckets = [bucket for word in fp.title_words
+                   if (bucket := self._by_word.get(word)) and len(bucket) <= COMMON_WORD_ITEMS]
+        if not buckets:
+            return None
+        shared = Counter(chain.from_iterable(buckets))  # title words each recent item shares
         best: tuple[float, int] | None = None
-        for item_id, _ in sorted(shared.items(), key=lambda kv: -kv[1])[:CANDIDATES]:
+        for item_id, _ in shared.most_common(CANDIDATES):
             other = self._items[item_id]
             gap = other.when - when
             if abs(gap) > self.window or not same_story(fp, other.print, gap):
