@@ -440,7 +440,7 @@ class BotApp:
         from bot.partnerchart import partner_matrix_png  # matplotlib loads only when asked
 
         lang = self.config.telegram.language
-        now = self.clock()
+        now = self.clock().astimezone(self.timezone)  # the week's dates as readers count them
         partner_map = self.partner_map(now - WEEK, now)
         png = partner_matrix_png(partner_map, partners.partnerships, lang)
         text = digest_caption(partner_map, partners.partnerships, lang)
@@ -459,7 +459,8 @@ class BotApp:
         partners = self.poller.partners
         if partners is None:
             raise ConfigError(self.config.path, "no partnership file (partnerships_file)")
-        return partner_map_from(self.store, partners.partnerships, since, until)
+        return partner_map_from(self.store, partners.partnerships, since, until,
+                                self.config.history)
 
     async def daily_report(self) -> None:
         """Queue the health report for every admin and deliver it."""

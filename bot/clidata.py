@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TextIO
+from zoneinfo import ZoneInfo
 
 from bot.config import LANGUAGES, Config, load_config
 from bot.errors import ConfigError
@@ -217,13 +218,13 @@ def _partners(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         raise ConfigError("--output", "a PNG goes to a file: give --output FILE.png")
     partnerships = load_partnerships(config.partnerships_file,
                                      load_watchlists(config.watchlists_dir))
-    now = datetime.now(UTC)
+    now = datetime.now(ZoneInfo(config.timezone))
     since = _since(args.since, now) or now
     if not config.storage_path.exists():
         raise ConfigError(config.storage_path, "no database yet: run the bot first")
     store = Store.open(config.storage_path)
     try:
-        partner_map = partner_map_from(store, partnerships, since, now)
+        partner_map = partner_map_from(store, partnerships, since, now, config.history)
     finally:
         store.close()
     if args.format == "csv":

@@ -299,7 +299,7 @@ class Commands:
         if partnerships is None:
             await self._reply(message, escape(t(lang, "partners.off")))
             return
-        now = self.deps.clock()
+        now = self.deps.clock().astimezone(self.timezone)  # dates as the reader counts
         argument = " ".join(args)
         period = self._period(argument or None, DEFAULT_PARTNERS_PERIOD)
         if period is None:
@@ -311,7 +311,8 @@ class Commands:
             await self._reply(message, self._actor_signals(partnerships, actor.id, now, lang))
             return
         since = now - timedelta(seconds=period)
-        partner_map = partner_map_from(self.deps.store, partnerships, since, now)
+        partner_map = partner_map_from(self.deps.store, partnerships, since, now,
+                                       self.deps.config.history)
         png = partner_matrix_png(partner_map, partnerships, lang)
         await message.reply_photo(png, caption=caption(partner_map, partnerships, lang)[:1000])
 

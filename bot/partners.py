@@ -20,10 +20,18 @@ MAX_CAPTION = 1000  # characters of text under a picture (Telegram allows 1,024)
 
 
 def partner_map_from(store: Store, partnerships: Partnerships, since: datetime,
-                     until: datetime) -> PartnerMap:
+                     until: datetime, history: float) -> PartnerMap:
     """The map of signals stored in [since, until), against the period of the same length
-    before it, with the pairs never seen before ``since``."""
+    before it, with the pairs never seen before ``since``.
+
+    Signals are kept ``history`` seconds: when the previous period reaches further back,
+    there is no comparison and no pair is called new (its past is forgotten, not empty).
+    """
     previous_start = since - (until - since)
+    if previous_start < until - timedelta(seconds=history):
+        current = store.signal_records(since, until + STORED_RESOLUTION)
+        return build_map(current, [], {(r.supplier, r.recipient) for r in current},
+                         partnerships, since, until)
     # Stored times are to the second: the current period takes in the second ``until``
     # falls in, so a signal stored a moment ago counts; the periods still meet at ``since``.
     return build_map(store.signal_records(since, until + STORED_RESOLUTION),

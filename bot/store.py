@@ -708,8 +708,8 @@ class Store:
         """Store one successful poll in one transaction: items, hits, stories and alerts.
 
         Items already known (another feed may have stored them meanwhile) are skipped, so
-        an article is stored at most once; a story has at most one alert per chat, which
-        is rewritten as the story grows.
+        an article is stored at most once; a story has at most one alert of each kind
+        (watchlist hits, partnership signals) per chat, rewritten as the story grows.
         """
         stored: list[tuple[int, int, ParsedItem]] = []
         touched: dict[int, None] = {}
@@ -760,6 +760,7 @@ class Store:
                     "AND first_item_id = ?",
                     [change.item.title, iso(now), change.story_id, change.item_id])
                 touched[change.story_id] = None
+                signalled[change.story_id] = None
             created = updated = 0
             for story_id in touched:
                 added, changed = self._refresh_alerts(story_id, render, now)
@@ -814,9 +815,11 @@ class Store:
         rows = self.db.execute(
             """SELECT supplier, recipient, kind, evidence, field FROM signals
                WHERE story_id = ? ORDER BY id""", [story_id]).fetchall()
-        found = {(r[0], r[1], r[2]): Signal(*r) for r in reversed(rows)}  # first evidence
+        found: dict[tuple[str, str, str], Signal] = {}
+        for row in rows:  # in the order they were first seen, each with its first evidence
+            found.setdefault((row[0], row[1], row[2]), Signal(*row))
         return SignalStoryView(view.story_id, view.title, view.link, view.source,
-                               view.published, view.outlets, tuple(reversed(found.values())))
+                               view.published, view.outlets, tuple(found.values()))
 
     def signal_records(self, since: datetime, until: datetime,
                        actor: str | None = None, limit: int = NO_LIMIT) -> list[SignalRecord]:

@@ -278,3 +278,56 @@ def test_upgrade_from_the_first_schema_keeps_data(tmp_path: Path) -> None:
     row = store.db.execute("SELECT story_id, sent_html FROM alerts").fetchone()
     assert tuple(row) == (1, "<b>x</b>")
     assert store.story_view(1) is not None
+
+
+def test_a_storys_signal_alert_keeps_first_seen_order_and_follows_retitles(store: Store) -> None:
+    from bot.signals import Signal
+    from bot.store import Retitled, SignalStoryView
+
+    def signal(kind: str) -> Signal:
+        return Signal("turkey", "mali", kind, f"Evidence of {kind}.", "title")
+
+    def render_signals(view: SignalStoryView) -> RenderedAlert:
+        return RenderedAlert(f"{view.title}|{','.join(s.kind for s in view.signals)}",
+                             silent=False, targets=(("@c", None),))
+
+    feed = sorted(store.feeds(), key=lambda f: f.id)[0]
+    pace = Pace(NOW + timedelta(minutes=10), 600.0, 0)
+
+    def poll(new: list[NewItem], retitled: list[Retitled]) -> None:
+        store.save_poll(feed, NOW, new, retitled, render=render, etag=None, last_modified=None,
+                        body_hash="h", title="T", pace=pace, render_signals=render_signals)
+
+    first = item(1, guid="https://news.example/g")
+    poll([NewItem(first, (), None, (signal("arms"), signal("training")))], [])
+    item_id, story = store.db.execute("SELECT id, story_id FROM items").fetchone()
+    poll([NewItem(item(2), (), story, (signal("training"), signal("protection")))], [])
+    html = "SELECT html FROM alerts WHERE kind = 'signals'"
+    assert store.db.execute(html).fetchone()[0] == "Goïta 1|arms,training,protection"
+    renamed = ParsedItem(guid=first.guid, link=first.link, title="Goïta 1 (updated)",
+                         summary="", published=NOW)
+    poll([], [Retitled(item_id, story, renamed)])
+    assert store.db.execute(html).fetchone()[0] == "Goïta 1 (updated)|arms,training,protection"
+    assert store.db.execute("SELECT count(*) FROM alerts").fetchone()[0] == 1  # no hit alert
+
+
+def test_the_map_claims_no_new_pair_beyond_the_kept_history(store: Store) -> None:
+    from bot.partners import partner_map_from
+    from bot.partnerships import load_partnerships
+    from bot.signals import Signal
+    from bot.watchlists import load_watchlists
+    from tests.conftest import WATCHLISTS
+
+    partnerships = load_partnerships(WATCHLISTS / "partnerships" / "partnerships.toml",
+                                     load_watchlists(WATCHLISTS))
+    feed = sorted(store.feeds(), key=lambda f: f.id)[0]
+    store.save_poll(feed, NOW, [NewItem(item(1), (), None, (Signal(
+        "turkey", "mali", "training", "Des instructeurs turcs forment les FAMa.", "title"),))],
+        [], render=render, etag=None, last_modified=None, body_hash="h", title="T",
+        pace=Pace(NOW + timedelta(minutes=10), 600.0, 0))
+    week = timedelta(days=7)
+    known = partner_map_from(store, partnerships, NOW - week, NOW, history=30 * 86400.0)
+    assert known.new_pairs == (("turkey", "mali"),)
+    # Signals are kept 10 days: the week before this one is partly forgotten.
+    forgotten = partner_map_from(store, partnerships, NOW - week, NOW, history=10 * 86400.0)
+    assert forgotten.new_pairs == () and forgotten.count("turkey", "mali") == 1
