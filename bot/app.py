@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import multiprocessing
+import os
 import signal
 import sqlite3
 import sys
@@ -35,7 +36,7 @@ from bot.i18n import t
 from bot.match import Matcher
 from bot.metrics import Metrics, NoMetrics, Recorder
 from bot.parse import ParsedFeed
-from bot.parseworker import parse_feed_timed
+from bot.parseworker import parse_feed_timed, start_worker
 from bot.partnermap import PartnerMap
 from bot.partners import digest_caption, partner_digest_trigger, partner_map_from
 from bot.partnerships import load_partnerships
@@ -62,11 +63,6 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-def _ignore_interrupts() -> None:
-    # Workers stop when the main process says so, not on the terminal's Ctrl-C.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-
 class ParsePool:
     """Runs feedparser in worker processes, so parsing uses every core and never the loop."""
 
@@ -80,7 +76,7 @@ class ParsePool:
         # The fork server loads the parser once; workers forked from it share those pages.
         context.set_forkserver_preload([PARSER_MODULE])
         return ProcessPoolExecutor(max_workers=self.workers, mp_context=context,
-                                   initializer=_ignore_interrupts)
+                                   initializer=start_worker, initargs=(os.getpid(),))
 
     async def __call__(self, body: bytes, url: str, content_type: str | None) -> ParsedFeed:
         loop = asyncio.get_running_loop()

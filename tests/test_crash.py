@@ -76,3 +76,57 @@ def test_killed_at_random_the_bot_delivers_every_alert_it_owes(tmp_path: Path) -
     assert duplicates <= KILLS
     leftovers = subprocess.run(["pgrep", "-f", str(config)], capture_output=True, text=True)
     assert leftovers.stdout.strip() == "", "processes outlived the killed bot"
+
+
+def _descendants(root: int) -> set[int]:
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(parent, []).append(int(entry.name))
+    found: set[int] = set()
+    stack = [root]
+    while stack:
+        for child in children.get(stack.pop(), []):
+            found.add(child)
+            stack.append(child)
+    return found
+
+
+def _running(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state != "Z"
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
+def test_a_killed_bot_leaves_no_parse_worker_behind(tmp_path: Path,
+                                                    feed_server: FeedServer) -> None:
+    feed_server.route("/rss", rss_feed("Actu", [{"title": "Les FAMa à Gao",
+                                                 "link": "https://news.example/1"}]))
+    config = write_config(tmp_path, [{"name": "Actu", "url": feed_server.url("/rss"),
+                                      "lang": "fr"}])
+    log = tmp_path / "bot.log"
+    with log.open("w") as stream:
+        bot = subprocess.Popen([sys.executable, "-m", "bot", "--config", str(config), "run"],
+                               cwd=ROOT, env=bot_env(None), stdout=subprocess.DEVNULL,
+                               stderr=stream)
+    try:
+        deadline = time.monotonic() + 60
+        while "cycle done" not in log.read_text(encoding="utf-8"):
+            assert time.monotonic() < deadline and bot.poll() is None, log.read_text()
+            time.sleep(0.05)
+        helpers = _descendants(bot.pid)  # the fork server and its parse worker
+        assert helpers
+    finally:
+        bot.send_signal(signal.SIGKILL)
+        bot.wait(timeout=30)
+    deadline = time.monotonic() + 15
+    while any(_running(pid) for pid in helpers) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not [pid for pid in helpers if _running(pid)]
