@@ -902,12 +902,15 @@ class Store:
         story = self.db.execute("SELECT title FROM stories WHERE id = ?", [story_id]).fetchone()
         hits: dict[tuple[str, str], Hit] = {}
         summary, summary_hits = "", tuple[Hit, ...]()
+        by_item: dict[int, list[Hit]] = {}
+        for r in self.db.execute(  # every hit of the story at once, not a query per item
+                """SELECT hits.item_id, watchlist, term, matched_text, field, score,
+                     start_offset, end_offset FROM hits JOIN items ON items.id = hits.item_id
+                   WHERE items.story_id = ? ORDER BY hits.id""", [story_id]):
+            by_item.setdefault(r[0], []).append(
+                Hit(r[1], r[2], r[3], r[4], r[5], r[6] or 0, r[7] or 0))
         for item in items:
-            rows = self.db.execute(
-                """SELECT watchlist, term, matched_text, field, score, start_offset, end_offset
-                   FROM hits WHERE item_id = ? ORDER BY id""", [item[0]],
-            ).fetchall()
-            found = tuple(Hit(r[0], r[1], r[2], r[3], r[4], r[5] or 0, r[6] or 0) for r in rows)
+            found = by_item.get(item[0], ())
             for hit in found:
                 hits.setdefault((hit.watchlist, hit.term), hit)
             in_summary = tuple(h for h in found if h.field == "summary" and h.end > h.start)
