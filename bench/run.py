@@ -24,6 +24,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from tests.support.procs import descendants  # noqa: E402  (after ROOT is on the path)
+
 # The bot is imported inside the functions that use it: the parse workers re-import this
 # file (as the script that started them), and under `python -m bot` they load only the parser.
 
@@ -126,7 +128,7 @@ class Meter:
         pids: list[int] = []
         for tick in itertools.count():
             if tick % PROCESS_SCAN_EVERY == 0:  # workers come and go; finding them costs
-                pids = [os.getpid(), *_descendants(os.getpid(), self.exclude)]
+                pids = [os.getpid(), *descendants(os.getpid(), self.exclude)]
             self.peak_kb = max(self.peak_kb, sum(_pss_kb(pid) for pid in pids))
             self.own_cpu = time.thread_time()
             if self._stop.wait(SAMPLE_EVERY):
@@ -154,31 +156,13 @@ def _children_cpu(exclude: int) -> float:
     """CPU of the parse workers, which are still alive (read from /proc)."""
     total = 0.0
     ticks = os.sysconf("SC_CLK_TCK")
-    for pid in _descendants(os.getpid(), exclude):
+    for pid in descendants(os.getpid(), exclude):
         try:
             fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
             total += (int(fields[11]) + int(fields[12])) / ticks
         except (OSError, IndexError, ValueError):
             continue
     return total
-
-
-def _descendants(root: int, exclude: int = 0) -> list[int]:
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError, ValueError):
-                continue
-            children.setdefault(ppid, []).append(int(entry.name))
-    found, stack = [], [root]
-    while stack:
-        for child in children.get(stack.pop(), []):
-            if child != exclude:
-                found.append(child)
-                stack.append(child)
-    return found
 
 
 def _pss_kb(pid: int) -> int:

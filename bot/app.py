@@ -287,13 +287,9 @@ class BotApp:
         try:
             partnerships = load_partnerships(path, watchlists)
         except ConfigError as exc:
-            if self.poller.partners is None and not path.exists():
-                log.info("no partnership file path=%s", path)
-                return
             log.error("partnership file refused error=%s", exc)
             return
         self.poller.partners = PartnerSettings(partnerships, SignalDetector(partnerships))
-        self.partnerships = partnerships
 
     def reload_watchlists(self) -> bool:
         """Take up edits of the watchlists folder; refuse, log and report an invalid edit."""

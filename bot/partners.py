@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 from apscheduler.triggers.cron import CronTrigger
 
 from bot.alerts import escape
+from bot.config import WEEKDAYS
 from bot.i18n import t
 from bot.partnermap import PartnerMap, build_map, caption
 from bot.partnerships import Actor, Partnerships
@@ -15,7 +16,6 @@ from bot.store import Store
 from bot.text import fold
 
 STORED_RESOLUTION = timedelta(seconds=1)
-CRON_DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 MAX_CAPTION = 1000  # characters of text under a picture (Telegram allows 1,024)
 
 
@@ -48,7 +48,7 @@ def digest_caption(partner_map: PartnerMap, partnerships: Partnerships, lang: st
 
 def partner_digest_trigger(day: int, hour: int, minute: int, zone: ZoneInfo) -> CronTrigger:
     """Every week on ``day`` (0 = Monday) at ``hour``:``minute``, local time."""
-    return CronTrigger(day_of_week=CRON_DAYS[day], hour=hour, minute=minute, timezone=zone)
+    return CronTrigger(day_of_week=WEEKDAYS[day], hour=hour, minute=minute, timezone=zone)
 
 
 def find_actor(partnerships: Partnerships, text: str) -> Actor | None:

@@ -15,6 +15,7 @@ import pytest
 from tests.conftest import ROOT, write_config
 from tests.support.botapi import BotApiStandIn
 from tests.support.feedserver import FeedServer, rss_feed
+from tests.support.procs import descendants
 from tests.test_e2e import CHAT, TOKEN, bot_env, run_bot
 
 KILLS = 32
@@ -78,24 +79,6 @@ def test_killed_at_random_the_bot_delivers_every_alert_it_owes(tmp_path: Path) -
     assert leftovers.stdout.strip() == "", "processes outlived the killed bot"
 
 
-def _descendants(root: int) -> set[int]:
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError, ValueError):
-                continue
-            children.setdefault(parent, []).append(int(entry.name))
-    found: set[int] = set()
-    stack = [root]
-    while stack:
-        for child in children.get(stack.pop(), []):
-            found.add(child)
-            stack.append(child)
-    return found
-
-
 def _running(pid: int) -> bool:
     try:
         state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
@@ -121,7 +104,7 @@ def test_a_killed_bot_leaves_no_parse_worker_behind(tmp_path: Path,
         while "cycle done" not in log.read_text(encoding="utf-8"):
             assert time.monotonic() < deadline and bot.poll() is None, log.read_text()
             time.sleep(0.05)
-        helpers = _descendants(bot.pid)  # the fork server and its parse worker
+        helpers = descendants(bot.pid)  # the fork server and its parse worker
         assert helpers
     finally:
         bot.send_signal(signal.SIGKILL)
