@@ -25,6 +25,7 @@ from telegram.error import InvalidToken, TelegramError
 from telegram.ext import Application
 
 from bot.alerts import escape
+from bot.collector import fewer_collections
 from bot.commands import CommandDeps, Commands
 from bot.config import Config
 from bot.credentials import TOKEN_ENV, Token
@@ -116,7 +117,15 @@ class BotApp:
         self._running: set[asyncio.Task[object]] = set()
 
     async def __aenter__(self) -> BotApp:
+        try:
+            return await self._start()
+        except BaseException:
+            await self._stack.aclose()  # what did start (database, workers) is undone
+            raise
+
+    async def _start(self) -> BotApp:
         config = self.config
+        self._stack.enter_context(fewer_collections())
         if self.token and not config.telegram.chat:
             raise ConfigError(config.path, "a Telegram token is set but [telegram] chat is "
                               "empty: say which channel or chat receives the alerts")

@@ -740,10 +740,11 @@ class Store:
                 "UPDATE stories SET first_item_id = ? WHERE id = ?",
                 [(item_id, story_id) for (_, _, joined), item_id, story_id
                  in zip(todo, item_ids, story_ids, strict=True) if joined is None])
+            self._insert_hits([(item_id, story_id, new.hits) for (new, _, _), item_id, story_id
+                               in zip(todo, item_ids, story_ids, strict=True) if new.hits],
+                              stamp)
             for (new, _, joined), item_id, story_id in zip(todo, item_ids, story_ids,
                                                            strict=True):
-                if new.hits:
-                    self._insert_hits(item_id, story_id, new.hits, stamp)
                 if new.signals:
                     self._insert_signals(item_id, story_id, new.signals, stamp)
                     signalled[story_id] = None
@@ -785,19 +786,21 @@ class Store:
             )
         return PollSaved(tuple(stored), created, updated)
 
-    def _insert_hits(self, item_id: int, story_id: int, hits: Sequence[Hit],
+    def _insert_hits(self, found: Sequence[tuple[int, int, Sequence[Hit]]],
                      stamp: str) -> None:
+        """The hits of a poll's items, given as (item id, story id, hits): one statement
+        for the hits, one for the watchlists their stories now appear under."""
         self.db.conn.executemany(
             """INSERT INTO hits (item_id, watchlist, term, matched_text, field,
                score, created_at, start_offset, end_offset)
                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
             [(item_id, hit.watchlist, hit.term, hit.text, hit.field, hit.score,
-              stamp, hit.start, hit.end) for hit in hits])
-        for watchlist in dict.fromkeys(hit.watchlist for hit in hits):
-            self.db.execute(
-                """INSERT OR IGNORE INTO story_watchlists (story_id, watchlist,
-                   first_seen_at) SELECT id, ?, first_seen_at FROM stories WHERE id = ?""",
-                [watchlist, story_id])
+              stamp, hit.start, hit.end) for item_id, _, hits in found for hit in hits])
+        self.db.conn.executemany(
+            """INSERT OR IGNORE INTO story_watchlists (story_id, watchlist, first_seen_at)
+               SELECT id, ?, first_seen_at FROM stories WHERE id = ?""",
+            [(watchlist, story_id) for watchlist, story_id in dict.fromkeys(
+                (hit.watchlist, story_id) for _, story_id, hits in found for hit in hits)])
 
     def _insert_signals(self, item_id: int, story_id: int, signals: Sequence[Signal],
                         stamp: str) -> None:

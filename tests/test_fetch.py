@@ -14,6 +14,7 @@ from bot.config import PollingConfig
 from bot.errors import FetchError
 from bot.fetch import Fetcher, FetchResult, RetryLater, refuse_private_address, retry_after_seconds
 from tests.support.feedserver import FeedServer, rss_feed
+from tests.support.keepalive import serving
 
 CONFIG = PollingConfig(connect_timeout=2, read_timeout=1, total_timeout=3,
                        max_bytes=1_000_000, max_redirects=3, per_host=2, max_concurrency=10)
@@ -48,6 +49,24 @@ def test_conditional_get_with_etag_and_last_modified(feed_server: FeedServer) ->
     sent = feed_server.requests[-1].headers
     assert sent["if-none-match"] == '"v1"' and sent["if-modified-since"] == stamp
     assert sent["user-agent"].startswith("sahel-watch/")
+
+
+def test_not_modified_and_redirect_answers_keep_the_connection() -> None:
+    async def go(base: str) -> list[int]:
+        fetcher = Fetcher(CONFIG)
+        try:
+            first = await fetcher.fetch(f"{base}/feed")
+            again = [await fetcher.fetch(f"{base}/feed", etag=first.etag) for _ in range(2)]
+            moved = await fetcher.fetch(f"{base}/old")
+            return [first.status, *(r.status for r in again), moved.status]
+        finally:
+            await fetcher.aclose()
+
+    with serving() as server:
+        statuses = asyncio.run(go(f"http://127.0.0.1:{server.server_address[1]}"))
+    assert statuses == [200, 304, 304, 200]
+    assert len(server.peers) == 5  # the redirect took two requests
+    assert server.connections == 1  # all of them over one connection
 
 
 def test_gzip_is_decoded(feed_server: FeedServer) -> None:

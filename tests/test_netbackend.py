@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import ssl
-import threading
-import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import httpcore
@@ -16,43 +13,10 @@ import pytest
 import trustme
 
 from bot.netbackend import AsyncioBackend, asyncio_transport
+from tests.support.keepalive import BODY, KeepAliveServer, serving
 
-BODY = b"<rss><channel><title>Le Quotidien</title></channel></rss>"
 LIMITS = httpx.Limits(max_connections=2, max_keepalive_connections=2)
 TIMEOUTS = httpx.Timeout(2.0).as_dict()
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    server: _Server
-
-    def do_GET(self) -> None:
-        self.server.peers.append(self.client_address)
-        if self.path == "/slow":
-            time.sleep(1.0)
-        self.send_response(200)
-        self.send_header("Content-Type", "application/rss+xml")
-        self.send_header("Content-Length", str(len(BODY)))
-        if self.path == "/close":
-            self.send_header("Connection", "close")
-        self.end_headers()
-        self.wfile.write(BODY)
-
-    def log_message(self, *args: Any) -> None:
-        pass
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def __init__(self, tls: ssl.SSLContext | None) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
-        self.peers: list[tuple[str, int]] = []
-        if tls is not None:
-            self.socket = tls.wrap_socket(self.socket, server_side=True)
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        pass  # a client refusing our certificate is what one test wants
 
 
 @pytest.fixture(scope="module")
@@ -60,26 +24,18 @@ def ca() -> trustme.CA:
     return trustme.CA()
 
 
-def _serve(tls: ssl.SSLContext | None) -> Iterator[_Server]:
-    server = _Server(tls)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
-                              daemon=True)
-    thread.start()
-    yield server
-    server.shutdown()
-    server.server_close()
-
-
 @pytest.fixture
-def https_server(ca: trustme.CA) -> Iterator[_Server]:
+def https_server(ca: trustme.CA) -> Iterator[KeepAliveServer]:
     tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     ca.issue_cert("127.0.0.1", "localhost").configure_cert(tls)
-    yield from _serve(tls)
+    with serving(tls) as server:
+        yield server
 
 
 @pytest.fixture
-def http_server() -> Iterator[_Server]:
-    yield from _serve(None)
+def http_server() -> Iterator[KeepAliveServer]:
+    with serving() as server:
+        yield server
 
 
 def _get(transport: httpx.AsyncHTTPTransport, url: str) -> Any:
@@ -101,7 +57,7 @@ def test_the_transport_runs_on_the_asyncio_backend() -> None:
     assert isinstance(pool._network_backend, AsyncioBackend)
 
 
-def test_https_with_keep_alive(ca: trustme.CA, https_server: _Server) -> None:
+def test_https_with_keep_alive(ca: trustme.CA, https_server: KeepAliveServer) -> None:
     tls = ssl.create_default_context()
     ca.configure_trust(tls)
     url = f"https://localhost:{https_server.server_address[1]}/feed"
@@ -114,10 +70,10 @@ def test_https_with_keep_alive(ca: trustme.CA, https_server: _Server) -> None:
             await transport.aclose()
 
     assert asyncio.run(go()) == [(200, BODY)] * 3
-    assert len({port for _, port in https_server.peers}) == 1  # one connection, reused
+    assert https_server.connections == 1  # one connection, reused
 
 
-def test_an_untrusted_certificate_is_a_connect_error(https_server: _Server) -> None:
+def test_an_untrusted_certificate_is_a_connect_error(https_server: KeepAliveServer) -> None:
     url = f"https://localhost:{https_server.server_address[1]}/feed"
 
     async def go() -> None:
@@ -131,7 +87,7 @@ def test_an_untrusted_certificate_is_a_connect_error(https_server: _Server) -> N
         asyncio.run(go())
 
 
-def test_a_connection_the_server_closed_is_not_reused(http_server: _Server) -> None:
+def test_a_connection_the_server_closed_is_not_reused(http_server: KeepAliveServer) -> None:
     base = f"http://127.0.0.1:{http_server.server_address[1]}"
 
     async def go() -> list[tuple[int, bytes]]:
@@ -144,10 +100,10 @@ def test_a_connection_the_server_closed_is_not_reused(http_server: _Server) -> N
             await transport.aclose()
 
     assert asyncio.run(go()) == [(200, BODY)] * 2
-    assert len({port for _, port in http_server.peers}) == 2
+    assert http_server.connections == 2
 
 
-def test_read_timeout_and_refused_connection(http_server: _Server) -> None:
+def test_read_timeout_and_refused_connection(http_server: KeepAliveServer) -> None:
     base = f"http://127.0.0.1:{http_server.server_address[1]}"
     quick = httpx.Timeout(2.0, read=0.2).as_dict()
 

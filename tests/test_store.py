@@ -106,15 +106,12 @@ def test_outbox_lifecycle(store: Store) -> None:
 
 def test_poll_is_atomic(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
     """A failure midway through saving a poll leaves nothing of it behind."""
-    original = store._insert_hits  # items and stories are in when hits go in
-    calls = 0
+    original = store._insert_hits  # items, stories and now hits are in when it fails
 
     def failing(*args: object, **kwargs: object) -> None:
-        nonlocal calls
-        calls += 1
-        if calls == 2:
-            raise RuntimeError("disk went away")
         original(*args, **kwargs)  # type: ignore[arg-type]
+        assert store.db.execute("SELECT count(*) FROM hits").fetchone()[0] == 2
+        raise RuntimeError("disk went away")
 
     monkeypatch.setattr(store, "_insert_hits", failing)
     with pytest.raises(RuntimeError):
