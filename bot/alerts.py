@@ -25,7 +25,8 @@ MAX_OUTLETS_SHOWN = 12
 ALERT_ICON = "🔔"
 ELLIPSIS = "…"
 TAG_RE = re.compile(r"<[^>]*>")
-CONTROL_LIMIT, DELETE = 0x20, 0x7F
+# A space of any kind, a control character or DEL: what urlsplit would quietly drop.
+UNCLEAN_LINK_RE = re.compile(r"[\s\x00-\x1f\x7f]")
 SIGNAL_ICON = "🤝"
 MAX_SIGNALS_SHOWN = 3  # partnerships named at the head of one alert
 MAX_EVIDENCE_CHARS = 400  # one evidence sentence, clipped
@@ -151,7 +152,7 @@ def safe_href(link: str | None) -> str | None:
         return None
     link = link.strip()
     # urlsplit quietly drops tabs and newlines; a link that needs cleaning is not linked.
-    if any(c.isspace() or ord(c) < CONTROL_LIMIT or ord(c) == DELETE for c in link):
+    if UNCLEAN_LINK_RE.search(link):
         return None
     try:
         parts = urlsplit(link)

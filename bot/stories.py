@@ -273,12 +273,17 @@ def _lacks(mine: Collection[str], theirs: Collection[str]) -> bool:
     return any(word not in theirs for word in mine)
 
 
-def same_story(a: Fingerprint, b: Fingerprint | StoredPrint,
-               gap: timedelta = timedelta(0)) -> bool:
-    """Near-identical wording and no conflicting facts (places, numbers, days); reports
-    ``gap`` apart need more in common when the gap is long."""
+def story_score(a: Fingerprint, b: Fingerprint | StoredPrint,
+                gap: timedelta = timedelta(0)) -> float | None:
+    """The similarity of two reports of one story, or None when they are not: wording close
+    enough and no conflicting facts (places, numbers, days); reports ``gap`` apart need more
+    in common when the gap is long. Facts are looked at first: look-alike reports of
+    different events (two tolls, two dates) are common, and cheaper to tell apart that way."""
+    if facts_conflict(a, b):
+        return None
+    score = similarity(a, b)
     needed = SAME_STORY_SIMILARITY if abs(gap) <= LATE_REPORT else LATE_REPORT_SIMILARITY
-    return similarity(a, b) >= needed and not facts_conflict(a, b)
+    return score if score >= needed else None
 
 
 def _jaccard(a: frozenset[str], b: Collection[str]) -> float:
@@ -324,14 +329,19 @@ class StoryIndex:
         """Remember an item of ``story_id``."""
         stored = StoredPrint.of(fp)
         self._items[item_id] = (story_id, when, tuple(stored))
+        by_word = self._by_word
         for word in stored.title_words:
-            self._by_word.setdefault(word, set()).add(item_id)
+            bucket = by_word.get(word)
+            if bucket is None:
+                by_word[word] = {item_id}
+            else:
+                bucket.add(item_id)
 
     def find(self, fp: Fingerprint, when: datetime) -> int | None:
         """The story of the most similar recent item that reports the same story, if any."""
         # A word in more than COMMON_WORD_ITEMS recent titles says nothing about the story.
-        buckets = [bucket for word in fp.title_words
-                   if (bucket := self._by_word.get(word)) and len(bucket) <= COMMON_WORD_ITEMS]
+        buckets = [bucket for bucket in map(self._by_word.get, fp.title_words)
+                   if bucket and len(bucket) <= COMMON_WORD_ITEMS]
         if not buckets:
             return None
         shared = Counter(chain.from_iterable(buckets))  # title words each recent item shares
@@ -341,10 +351,9 @@ class StoryIndex:
             gap = indexed_at - when
             if abs(gap) > self.window:
                 continue
-            other = StoredPrint._make(fields)
-            if not same_story(fp, other, gap):
+            score = story_score(fp, StoredPrint._make(fields), gap)
+            if score is None:
                 continue
-            score = similarity(fp, other)
             if best is None or score > best[0]:
                 best = (score, story_id)
         return best[1] if best else None
