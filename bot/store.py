@@ -1294,8 +1294,10 @@ class _SeenKeys:
             return False
         if lkey:
             self._links.add(lkey)
-        if gkey:
-            self._guid_links.setdefault(gkey, set()).add(lkey)
+        if links is not None:
+            links.add(lkey)
+        elif gkey:
+            self._guid_links[gkey] = {lkey}
         return True
 
 

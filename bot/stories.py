@@ -182,7 +182,7 @@ def fingerprint_words(title_words: Sequence[WordForms], summary_words: Sequence[
         words=words,
         numbers=kinds.numbers(title_content),
         names=frozenset([w.folded for w in title_words[1:]
-                         if w.cased[:1].isupper() and w.folded in title_content
+                         if w.folded in title_content and w.cased[:1].isupper()
                          and len(w.folded) > 2]),
         days=words.intersection(DAY_NAMES),
     )
@@ -241,12 +241,12 @@ class StoredPrint(NamedTuple):
     names: tuple[str, ...]
     days: tuple[str, ...]
 
-    @classmethod
-    def of(cls, fp: Fingerprint) -> StoredPrint:
-        """The compact form of ``fp``; its words are shared with other items' when it came
-        from ``StoryIndex.fingerprint``, which interns them."""
-        return cls(tuple(fp.title_words), tuple(fp.words), tuple(fp.numbers),
-                   tuple(fp.names), tuple(fp.days))
+    @staticmethod
+    def fields_of(fp: Fingerprint) -> tuple[tuple[str, ...], ...]:
+        """The fields of ``fp`` in the compact form, as a plain tuple; its words are shared
+        with other items' when it came from ``StoryIndex.fingerprint``, which interns them."""
+        return (tuple(fp.title_words), tuple(fp.words), tuple(fp.numbers), tuple(fp.names),
+                tuple(fp.days))
 
 
 def similarity(a: Fingerprint, b: Fingerprint | StoredPrint) -> float:
@@ -327,10 +327,9 @@ class StoryIndex:
 
     def add(self, item_id: int, story_id: int, when: datetime, fp: Fingerprint) -> None:
         """Remember an item of ``story_id``."""
-        stored = StoredPrint.of(fp)
-        self._items[item_id] = (story_id, when, tuple(stored))
+        self._items[item_id] = (story_id, when, StoredPrint.fields_of(fp))
         by_word = self._by_word
-        for word in stored.title_words:
+        for word in fp.title_words:
             bucket = by_word.get(word)
             if bucket is None:
                 by_word[word] = {item_id}
