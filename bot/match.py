@@ -73,6 +73,7 @@ class _Word:
 
 ANCHORS = attrgetter("anchors")
 
+
 @dataclass(frozen=True)
 class Analysis:
     """One item as the matcher read it: its hits and the words of each field."""

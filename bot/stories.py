@@ -294,8 +294,8 @@ def _jaccard(a: frozenset[str], b: Collection[str]) -> float:
 
 # One indexed item: (story id, time, its StoredPrint's fields). Only plain tuples: the
 # garbage collector stops watching a tuple of strings, numbers and times, so the days of
-# items the index holds add nothing to each full collection (as objects they were half of
-# what it traversed, a tenth of a second each time, after a first cycle of 50,000 items).
+# items the index holds add nothing to each full collection (as objects, they were half
+# of what every full collection walked after a first cycle of 50,000 items).
 _Entry = tuple[int, datetime, tuple[tuple[str, ...], ...]]
 
 

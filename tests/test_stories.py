@@ -68,3 +68,27 @@ def test_word_kinds_forget_nothing_of_the_item_that_fills_them(
     # The memory is full: the next item's words are all learnt again, none dropped.
     assert kinds.content({"alpha", "kyiv", "2026", "le"}) == {"alpha", "kyiv", "2026"}
     assert kinds.numbers(frozenset({"alpha", "2026"})) == {"2026"}
+
+
+def test_the_story_index_adds_nothing_for_the_garbage_collector_to_walk() -> None:
+    # Days of indexed items must not weigh on every full collection of the bot's process.
+    import gc
+    from datetime import UTC, datetime, timedelta
+
+    index = stories.StoryIndex(timedelta(hours=72))
+    when = datetime(2026, 11, 24, 8, tzinfo=UTC)
+    prints = [index.fingerprint(f"Bamako : la réunion numéro {n} sur la sécurité",
+                                "Les délégations se retrouvent lundi à Bamako.")
+              for n in range(2_000)]
+    gc.collect()
+    before = len(gc.get_objects())
+    for n, fp in enumerate(prints):
+        index.add(n, n, when + timedelta(minutes=n), fp)
+    gc.collect()
+    gc.collect()  # a tuple is let go once the tuples inside it are: it may take two passes
+    # A set per distinct title word (about 2,000 numbers and a few words) and no more.
+    assert len(gc.get_objects()) - before < 2_100
+    assert index.find(prints[5], when) == 5  # still found
+    other = index.fingerprint("Bamako : la réunion numéro 9999 sur la sécurité",
+                              "Les délégations se retrouvent lundi à Bamako.")
+    assert index.find(other, when) is None  # another number: another story
