@@ -25,7 +25,8 @@ MAX_OUTLETS_SHOWN = 12
 ALERT_ICON = "🔔"
 ELLIPSIS = "…"
 TAG_RE = re.compile(r"<[^>]*>")
-# A space of any kind, a control character or DEL: what urlsplit would quietly drop.
+# A space of any kind, a control character or DEL: refused in a link (urlsplit would
+# quietly drop some of them and link to another address than the one shown).
 UNCLEAN_LINK_RE = re.compile(r"[\s\x00-\x1f\x7f]")
 SIGNAL_ICON = "🤝"
 MAX_SIGNALS_SHOWN = 3  # partnerships named at the head of one alert

@@ -120,7 +120,10 @@ class BotApp:
         try:
             return await self._start()
         except BaseException:
-            await self._stack.aclose()  # what did start (database, workers) is undone
+            try:  # what did start (database, workers) is undone; the first error is the news
+                await self._stack.aclose()
+            except Exception:
+                log.exception("stopping what had started failed")
             raise
 
     async def _start(self) -> BotApp:

@@ -17,10 +17,13 @@ YOUNG_THRESHOLD = 10_000
 @contextmanager
 def fewer_collections(young: int = YOUNG_THRESHOLD) -> Iterator[None]:
     """Collect the youngest generation every ``young`` new objects while inside; the older
-    generations keep their ratios, and the previous setting is restored on the way out."""
+    generations keep their ratios. On the way out the previous setting comes back, unless
+    something else has changed it meanwhile (then that change stands)."""
     before = gc.get_threshold()
-    gc.set_threshold(young, *before[1:])
+    ours = (young, *before[1:])
+    gc.set_threshold(*ours)
     try:
         yield
     finally:
-        gc.set_threshold(*before)
+        if gc.get_threshold() == ours:
+            gc.set_threshold(*before)

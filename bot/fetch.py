@@ -25,9 +25,14 @@ ACCEPT_ENCODING = "gzip, deflate"
 CLIENT_SHARDS = 128
 HOSTS_PER_SHARD = 3  # hosts a pool has connections for at once, at their per-host limit
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
-# A redirect's body is read (and dropped) up to this size so that its connection can serve
-# the next request; a longer one costs a new connection instead.
+# A redirect's body of a declared length up to this size is read (and dropped) so that its
+# connection can serve the next request, if it comes within the time below; any other
+# redirect's connection is closed instead.
 REDIRECT_BODY_DRAINED = 64 * 1024
+REDIRECT_DRAIN_SECONDS = 1.0
+# Seconds an idle connection is kept for the next request to its host: under the 5 s after
+# which common servers close theirs, so that a request is not sent down a closing one.
+KEEPALIVE_SECONDS = 4.0
 
 
 @dataclass(frozen=True)
@@ -94,7 +99,8 @@ class Fetcher:
             size = max(self.config.per_host * HOSTS_PER_SHARD,
                        -(-self.config.max_concurrency // CLIENT_SHARDS) + self.config.per_host)
             transport = self._transports[shard] = asyncio_transport(
-                self._tls, httpx.Limits(max_connections=size, max_keepalive_connections=size))
+                self._tls, httpx.Limits(max_connections=size, max_keepalive_connections=size,
+                                        keepalive_expiry=KEEPALIVE_SECONDS))
         return transport
 
     async def aclose(self) -> None:
@@ -141,7 +147,7 @@ class Fetcher:
             try:
                 location = response.headers.get("Location")
                 if response.status_code in REDIRECT_STATUSES and location:
-                    await _drain(response, REDIRECT_BODY_DRAINED)
+                    await _drain_redirect(response)
                     target = target.join(location)
                     host = (target.host or "").lower()
                     continue
@@ -157,9 +163,11 @@ class Fetcher:
                 response.headers.get("Retry-After"), datetime.now(UTC)))
         if status >= 400:
             raise FetchError(f"http-{status}", response.reason_phrase)
-        # A 304 has no body, but reading its end is what frees the connection for reuse:
-        # left unread, the connection is closed and the next feed on the host reconnects.
-        body = await self._read_body(response)
+        if status == 304:
+            await _finish_not_modified(response)
+            body = b""
+        else:
+            body = await self._read_body(response)
         return FetchResult(
             url=str(url),
             status=status,
@@ -217,16 +225,31 @@ async def refuse_private_address(url: str, *, allow: bool) -> None:
             raise FetchError("refused", f"{parts.hostname} is a private or local address")
 
 
-async def _drain(response: httpx.Response, limit: int) -> None:
-    """Read and drop a small body, so the connection is reusable; stop past ``limit``."""
-    read = 0
+async def _finish_not_modified(response: httpx.Response) -> None:
+    """Read the end of a 304 that says it has no body: that is what lets the connection
+    serve the next request to the host (left unread, the connection is closed and the next
+    feed reconnects). A 304 that announces a body is left unread, so its connection is
+    closed: stray bytes after it would otherwise be read as the start of the next answer."""
+    headers = response.headers
+    if "Transfer-Encoding" in headers or headers.get("Content-Length", "0").strip() != "0":
+        return
+    async for _ in response.aiter_raw():
+        pass
+
+
+async def _drain_redirect(response: httpx.Response) -> None:
+    """Read and drop a redirect's short body, so its connection can be reused; any failure,
+    slowness or unknown length only means the connection is closed instead."""
+    declared = response.headers.get("Content-Length", "")
+    if ("Transfer-Encoding" in response.headers or not declared.isdigit()
+            or int(declared) > REDIRECT_BODY_DRAINED):
+        return
     try:
-        async for chunk in response.aiter_raw():
-            read += len(chunk)
-            if read > limit:
-                return
-    except httpx.HTTPError:
-        return  # the connection is closed instead; the redirect is still followed
+        async with asyncio.timeout(REDIRECT_DRAIN_SECONDS):
+            async for _ in response.aiter_raw():
+                pass
+    except (TimeoutError, httpx.HTTPError):
+        return
 
 
 def _decoder(encoding: str) -> zlib._Decompress | None:

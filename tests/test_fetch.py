@@ -14,6 +14,7 @@ from bot.config import PollingConfig
 from bot.errors import FetchError
 from bot.fetch import Fetcher, FetchResult, RetryLater, refuse_private_address, retry_after_seconds
 from tests.support.feedserver import FeedServer, rss_feed
+from tests.support.keepalive import BODY as KEEP_ALIVE_BODY
 from tests.support.keepalive import serving
 
 CONFIG = PollingConfig(connect_timeout=2, read_timeout=1, total_timeout=3,
@@ -67,6 +68,26 @@ def test_not_modified_and_redirect_answers_keep_the_connection() -> None:
     assert statuses == [200, 304, 304, 200]
     assert len(server.peers) == 5  # the redirect took two requests
     assert server.connections == 1  # all of them over one connection
+
+
+def test_a_304_with_a_stray_body_or_a_long_redirect_costs_its_connection_only() -> None:
+    async def go(base: str) -> list[tuple[int, bytes]]:
+        fetcher = Fetcher(CONFIG)
+        try:
+            first = await fetcher.fetch(f"{base}/stray")
+            results = [first, await fetcher.fetch(f"{base}/stray", etag=first.etag),
+                       await fetcher.fetch(f"{base}/feed"), await fetcher.fetch(f"{base}/old-long"),
+                       await fetcher.fetch(f"{base}/feed")]
+            return [(r.status, r.body) for r in results]
+        finally:
+            await fetcher.aclose()
+
+    with serving() as server:
+        answers = asyncio.run(go(f"http://127.0.0.1:{server.server_address[1]}"))
+    assert answers == [(200, KEEP_ALIVE_BODY), (304, b""), (200, KEEP_ALIVE_BODY),
+                       (200, KEEP_ALIVE_BODY), (200, KEEP_ALIVE_BODY)]
+    # The 304 that announced a body and the long redirect each closed their connection.
+    assert server.connections == 3
 
 
 def test_gzip_is_decoded(feed_server: FeedServer) -> None:

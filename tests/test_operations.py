@@ -237,31 +237,3 @@ def test_the_metrics_endpoint_follows_a_cycle(tmp_path: Path, feed_server: FeedS
     assert samples[("sahelwatch_alerts_pending", ())] == 0
     with pytest.raises(httpx.ConnectError):  # closed with the bot
         httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5)
-
-
-def test_the_bot_collects_garbage_less_often_while_running_and_restores_the_setting(
-        tmp_path: Path) -> None:
-    import asyncio
-    import gc
-    import socket
-
-    from bot.app import BotApp
-    from bot.collector import YOUNG_THRESHOLD
-    from bot.config import Config
-
-    async def threshold_inside(config: Config) -> tuple[int, int, int]:
-        async with BotApp(config, None, io.StringIO()):
-            return gc.get_threshold()
-
-    before = gc.get_threshold()
-    config = load_config(write_config(tmp_path, []))
-    assert asyncio.run(threshold_inside(config)) == (YOUNG_THRESHOLD, *before[1:])
-    assert gc.get_threshold() == before
-    with socket.socket() as busy:  # a start that fails half way undoes the setting too
-        busy.bind(("127.0.0.1", 0))
-        busy.listen()
-        taken = load_config(write_config(tmp_path, []),
-                            {"SAHEL_WATCH_METRICS__PORT": str(busy.getsockname()[1])})
-        with pytest.raises(ConfigError, match="cannot listen"):
-            asyncio.run(threshold_inside(taken))
-    assert gc.get_threshold() == before

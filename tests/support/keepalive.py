@@ -16,7 +16,8 @@ ETAG = '"v1"'
 
 class _Handler(BaseHTTPRequestHandler):
     """/slow answers after a second, /close closes after answering, /old redirects to
-    /feed; anything else is BODY with ETAG, or a 304 when the request already has it."""
+    /feed (/old-long with a long body); anything else is BODY with ETAG, or a 304 when the
+    request already has it (/stray sends a body after its 304, as broken servers do)."""
 
     protocol_version = "HTTP/1.1"
     server: KeepAliveServer
@@ -27,6 +28,10 @@ class _Handler(BaseHTTPRequestHandler):
             time.sleep(1.0)
         if self.path == "/old":
             self._answer(301, b"<html><body>Moved to /feed</body></html>", Location="/feed")
+        elif self.path == "/old-long":
+            self._answer(301, b"<p>Moved to /feed</p>" * 5_000, Location="/feed")
+        elif self.headers.get("If-None-Match") == ETAG and self.path == "/stray":
+            self._answer(304, b"hello", ETag=ETAG, **{"Content-Length": "5"})
         elif self.headers.get("If-None-Match") == ETAG:
             self._answer(304, b"", ETag=ETAG)
         elif self.path == "/close":
