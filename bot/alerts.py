@@ -14,7 +14,7 @@ from bot.match import Hit
 from bot.partnermap import actor_name, kind_name
 from bot.partnerships import Partnerships
 from bot.signals import Signal
-from bot.text import WHITESPACE_RE
+from bot.text import ELLIPSIS, WHITESPACE_RE, clip
 
 MAX_MESSAGE_UTF16 = 4096  # Telegram's limit, counted on the text after markup is parsed
 MAX_TITLE_CHARS = 300
@@ -23,7 +23,6 @@ EXCERPT_RADIUS = 140  # characters of context kept on each side of a summary hit
 MAX_EVIDENCE = 6
 MAX_OUTLETS_SHOWN = 12
 ALERT_ICON = "🔔"
-ELLIPSIS = "…"
 TAG_RE = re.compile(r"<[^>]*>")
 # A space of any kind, a control character or DEL: refused in a link (urlsplit would
 # quietly drop some of them and link to another address than the one shown).
@@ -53,7 +52,7 @@ def format_alert(content: AlertContent, hits: Sequence[Hit], names: Mapping[str,
     header = f"{ALERT_ICON} " + " · ".join(
         f"<b>{escape(names.get(w, w))}</b>" for w in watchlists
     )
-    title = escape(_clip(content.title or t(lang, "alert.no_title"), MAX_TITLE_CHARS))
+    title = escape(clip(content.title or t(lang, "alert.no_title"), MAX_TITLE_CHARS))
     href = safe_href(content.link)
     title_line = f'<a href="{attribute(href)}">{title}</a>' if href else f"<b>{title}</b>"
     source_line = _source_line(content, lang)
@@ -86,13 +85,13 @@ def format_signal_alert(content: AlertContent, signals: Sequence[Signal],
             kind=kind_name(s.kind, partnerships, lang))) + "</b>"
         for s in signals[:MAX_SIGNALS_SHOWN]
     ]
-    title = escape(_clip(content.title or t(lang, "alert.no_title"), MAX_TITLE_CHARS))
+    title = escape(clip(content.title or t(lang, "alert.no_title"), MAX_TITLE_CHARS))
     href = safe_href(content.link)
     lines = [*heads, f'<a href="{attribute(href)}">{title}</a>' if href else f"<b>{title}</b>"]
     lines += [_source_line(content, lang), *_outlets_line(content, lang)]
     essential = len(lines)
     for evidence in dict.fromkeys(s.evidence for s in signals[:MAX_SIGNALS_SHOWN]):
-        lines.append(f"<blockquote>{escape(_clip(evidence, MAX_EVIDENCE_CHARS))}</blockquote>")
+        lines.append(f"<blockquote>{escape(clip(evidence, MAX_EVIDENCE_CHARS))}</blockquote>")
     message = "\n".join(lines)
     while visible_length(message) > MAX_MESSAGE_UTF16 and len(lines) > essential:
         lines.pop()
@@ -102,7 +101,7 @@ def format_signal_alert(content: AlertContent, signals: Sequence[Signal],
 
 def _source_line(content: AlertContent, lang: str) -> str:
     """The outlet, in italics, and the time."""
-    line = f"<i>{escape(_clip(content.source, MAX_SOURCE_CHARS))}</i>"
+    line = f"<i>{escape(clip(content.source, MAX_SOURCE_CHARS))}</i>"
     if content.published:
         line += f" · {escape(format_time(content.published, lang))}"
     return line
@@ -113,7 +112,7 @@ def _outlets_line(content: AlertContent, lang: str) -> list[str]:
     others = content.outlets[1:]
     if not others:
         return []
-    shown = ", ".join(escape(_clip(o, MAX_SOURCE_CHARS)) for o in others[:MAX_OUTLETS_SHOWN])
+    shown = ", ".join(escape(clip(o, MAX_SOURCE_CHARS)) for o in others[:MAX_OUTLETS_SHOWN])
     more = "…" if len(others) > MAX_OUTLETS_SHOWN else ""
     return [f"{escape(t(lang, 'alert.also'))} {shown}{more} "
             f"({escape(t(lang, 'alert.outlets', count=len(content.outlets)))})"]
@@ -168,7 +167,3 @@ def visible_length(message: str) -> int:
     """Length of ``message`` as Telegram counts it: UTF-16 code units of the visible text."""
     text = html.unescape(TAG_RE.sub("", message))
     return len(text.encode("utf-16-le")) // 2
-
-
-def _clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + ELLIPSIS

@@ -10,6 +10,7 @@ from datetime import date
 from typing import TYPE_CHECKING
 
 from bot.i18n import DEFAULT_LANGUAGE, LANGUAGES, MONTHS
+from bot.text import clip
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -53,7 +54,6 @@ BAR_GROUP_WIDTH = 0.8  # share of a day taken by one day's group of bars
 MAX_DATE_TICKS = 10
 MAX_LEGEND_CHARS = 32
 MAX_AXIS_LABEL_CHARS = 28
-ELLIPSIS = "…"
 Y_HEADROOM = 1.08  # the tallest value sits a little below the top
 
 Y_LABELS = {"fr": "alertes par jour", "en": "hits per day"}
@@ -170,13 +170,13 @@ def matrix_png(
                 ax.text(c, r - NOTE_OFFSET if note else r, str(value), ha="center",
                         va="center", fontsize=count_size, fontweight="bold", color=colour)
                 if note:
-                    ax.text(c, r + NOTE_OFFSET, _shorten(note, MAX_NOTE_CHARS), ha="center",
+                    ax.text(c, r + NOTE_OFFSET, clip(note, MAX_NOTE_CHARS), ha="center",
                             va="center", fontsize=note_size, color=colour)
 
         ax.set_xticks(range(len(columns)))
-        ax.set_xticklabels([_shorten(name, MAX_AXIS_LABEL_CHARS) for name in columns])
+        ax.set_xticklabels([clip(name, MAX_AXIS_LABEL_CHARS) for name in columns])
         ax.set_yticks(range(len(rows)))
-        ax.set_yticklabels([_shorten(name, MAX_AXIS_LABEL_CHARS) for name in rows])
+        ax.set_yticklabels([clip(name, MAX_AXIS_LABEL_CHARS) for name in rows])
         widest = max(len(tick.get_text()) for tick in ax.get_xticklabels())
         if widest * TICK_CHAR_PX > MATRIX_AXES_WIDTH_PX / len(columns):
             for tick in ax.get_xticklabels():
@@ -284,7 +284,7 @@ def _draw_lines(
             marker=MARKERS[index % len(MARKERS)],
             markersize=marker_size,
             linewidth=line_width,
-            label=_shorten(names.get(key, key), MAX_LEGEND_CHARS),
+            label=clip(names.get(key, key), MAX_LEGEND_CHARS),
         )
 
 
@@ -300,7 +300,7 @@ def _draw_bars(
             color=PALETTE[index % len(PALETTE)],
             hatch=HATCHES[(index // len(PALETTE)) % len(HATCHES)],
             edgecolor=BACKGROUND, linewidth=0.5,
-            label=_shorten(names.get(key, key), MAX_LEGEND_CHARS),
+            label=clip(names.get(key, key), MAX_LEGEND_CHARS),
         )
 
 
@@ -333,7 +333,3 @@ def _count_axis(ax: Axes, peak: int) -> None:
 
     ax.yaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=2))
     ax.set_ylim(0, max(peak * Y_HEADROOM, 1))
-
-
-def _shorten(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + ELLIPSIS

@@ -14,7 +14,13 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from bot import __version__, clidata
-from bot.config import DEFAULT_CONFIG_PATH, LOG_FORMATS, Config, load_config
+from bot.config import (
+    DEFAULT_CONFIG_PATH,
+    DEFAULT_PARTNERSHIPS,
+    LOG_FORMATS,
+    Config,
+    load_config,
+)
 from bot.configview import describe
 from bot.credentials import Token, load_token
 from bot.errors import BotError, ConfigError, StoreError
@@ -241,7 +247,10 @@ def _check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                   f"token={'set' if token else 'not set (alerts go to standard output)'}\n")
     if config:
         errors.extend(_check_database(config, out))
-        errors.extend(_check_partnerships(config, watchlists, out))
+        if watchlist_errors:  # its actors name watchlists: checked once they are valid
+            out.write("partnerships: not checked until the watchlists are valid\n")
+        else:
+            errors.extend(_check_partnerships(config, watchlists, out))
     for error in errors:
         err.write(f"error: {error}\n")
     terms = sum(len(w.terms) for w in watchlists)
@@ -284,7 +293,7 @@ def _eval_partners(args: argparse.Namespace, out: TextIO) -> int:
     config = load_config(args.config, os.environ) if args.config.exists() else None
     directory = args.watchlists or (config.watchlists_dir if config else Path("watchlists"))
     path = (config.partnerships_file if config and config.partnerships_file
-            else directory / "partnerships" / "partnerships.toml")
+            else directory / DEFAULT_PARTNERSHIPS)
     detector = SignalDetector(load_partnerships(path, load_watchlists(directory)))
     result = evaluate_signals(detector, load_labelled_signals(args.file
                                                                or DEFAULT_PARTNERSHIP_SET))

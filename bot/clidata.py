@@ -18,7 +18,7 @@ from bot.store import FeedState, Store
 
 EXPORT_FORMATS = ("csv", "jsonl", "atom")
 OPML_TITLE = "Sahel Watch feeds"
-EXIT_OK, EXIT_ERROR = 0, 1
+EXIT_OK = 0
 
 
 def add_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -153,9 +153,7 @@ def _export(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if args.watchlist and args.watchlist not in watchlists:
         raise ConfigError(config.watchlists_dir, f"no watchlist {args.watchlist!r} (known: "
                           f"{', '.join(sorted(watchlists))})")
-    if not config.storage_path.exists():
-        raise ConfigError(config.storage_path, "no database yet: run the bot first")
-    store = Store.open(config.storage_path)
+    store = _existing_store(config)
     try:
         rows = exported_hits(store, watchlist=args.watchlist, since=since)
         with contextlib.closing(rows):
@@ -178,6 +176,13 @@ def _export(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return EXIT_OK
 
 
+def _existing_store(config: Config) -> Store:
+    """The bot's database; never a new empty one made by a mistyped path."""
+    if not config.storage_path.exists():
+        raise ConfigError(config.storage_path, "no database yet: run the bot first")
+    return Store.open(config.storage_path)
+
+
 def _rematch(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from bot.match import Matcher
     from bot.progress import Progress
@@ -193,7 +198,7 @@ def _rematch(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                           f"(known: {', '.join(sorted(known))})")
     now = datetime.now(UTC)
     since = _since(args.since, now)
-    store = Store.open(config.storage_path)
+    store = _existing_store(config)
     try:
         total = count_items(store, since=since)
         with Progress(total, "rematch", err) as progress:
@@ -220,9 +225,7 @@ def _partners(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                                      load_watchlists(config.watchlists_dir))
     now = datetime.now(ZoneInfo(config.timezone))
     since = _since(args.since, now) or now
-    if not config.storage_path.exists():
-        raise ConfigError(config.storage_path, "no database yet: run the bot first")
-    store = Store.open(config.storage_path)
+    store = _existing_store(config)
     try:
         partner_map = partner_map_from(store, partnerships, since, now, config.history)
     finally:

@@ -29,7 +29,7 @@ from bot.errors import BotError
 from bot.i18n import LANGUAGES, format_time, pick_language, t
 from bot.match import Matcher
 from bot.parse import ParsedFeed
-from bot.partnermap import actor_name, caption, kind_name
+from bot.partnermap import CAPTION_LIMIT, actor_name, caption, kind_name
 from bot.partners import STORED_RESOLUTION, find_actor
 from bot.partnerships import Partnerships
 from bot.periods import format_duration, parse_duration
@@ -286,7 +286,7 @@ class Commands:
                           f"\n{names.get(w, w)}: {n}" for w, n in totals.items() if n)
         caption = t(lang, "stats.caption", period=format_duration(days * 86400),
                     total=sum(totals.values()), details=details)
-        await message.reply_photo(png, caption=caption[:1000])
+        await message.reply_photo(png, caption=caption[:CAPTION_LIMIT])
 
     async def cmd_partners(self, message: Message, args: list[str], lang: str, user: int,
                            username: str | None) -> None:
@@ -304,6 +304,9 @@ class Commands:
         period = self._period(argument or None, DEFAULT_PARTNERS_PERIOD)
         if period is None:
             actor = find_actor(partnerships, argument)
+            if actor is None and _is_duration(argument):  # a period, but longer than allowed
+                await self._reply(message, escape(t(lang, "cmd.bad_period", value=argument)))
+                return
             if actor is None:
                 known = ", ".join(a.names[lang] for a in partnerships.actors)
                 await self._reply(message, escape(t(lang, "partners.usage", known=known)))
@@ -314,7 +317,7 @@ class Commands:
         partner_map = partner_map_from(self.deps.store, partnerships, since, now,
                                        self.deps.config.history)
         png = partner_matrix_png(partner_map, partnerships, lang)
-        await message.reply_photo(png, caption=caption(partner_map, partnerships, lang)[:1000])
+        await message.reply_photo(png, caption=caption(partner_map, partnerships, lang))
 
     def _actor_signals(self, partnerships: Partnerships, actor: str, now: datetime,
                        lang: str) -> str:
@@ -630,6 +633,15 @@ class Commands:
 
     def _when(self, moment: datetime, lang: str) -> str:
         return format_time(moment.astimezone(self.timezone), lang)
+
+
+def _is_duration(value: str) -> bool:
+    """True when ``value`` reads as a duration (such as 120d), whatever its length."""
+    try:
+        parse_duration(value)
+    except ValueError:
+        return False
+    return True
 
 
 def _pace(feed: FeedHealth, lang: str) -> str:

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from bot.store import NEVER, Store, from_iso, iso
+from bot.text import NOT_XML_RE, clip
 from bot.watchlists import Watchlist
 
 # The CLI writes CSV in this encoding: the byte-order mark makes Excel read UTF-8 (accents).
@@ -41,12 +42,9 @@ ATOM_LIMIT = 50  # stories per watchlist file
 ATOM_SUMMARY_CHARS = 1000  # of the article's own summary, after the matched terms
 ATOM_SUFFIX = ".xml"
 ATOM_FILE_MODE = 0o644  # read by whatever web server publishes the folder
-# Characters XML 1.0 cannot carry at all, even escaped.
-XML_ILLEGAL_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 # The feed's own <updated>, the first in the document: a file whose entries did not change
 # is not rewritten just because it would carry a newer time.
 FEED_UPDATED_RE = re.compile(r"<updated>[^<]*</updated>")
-ELLIPSIS = "…"
 
 # One row per hit, newest hit first; the rows of one (item, watchlist) are adjacent, so they
 # are folded into one ExportRow as they stream. The index on created_at (or on watchlist,
@@ -260,14 +258,13 @@ def _summary(row: ExportRow, terms: Sequence[str]) -> str:
     outlets = f"{row.outlets} outlet" + ("s" if row.outlets != 1 else "")
     head = f"Matched: {', '.join(terms)}. Source: {row.feed} ({outlets})."
     text = row.summary.strip()
-    if len(text) > ATOM_SUMMARY_CHARS:
-        text = text[: ATOM_SUMMARY_CHARS - 1].rstrip() + ELLIPSIS
+    text = clip(text, ATOM_SUMMARY_CHARS)
     return f"{head}\n\n{text}" if text else head
 
 
 def _clean(text: str) -> str:
     """Text XML can carry: ElementTree escapes &, < and quotes, not control characters."""
-    return XML_ILLEGAL_RE.sub("", text)
+    return NOT_XML_RE.sub("", text)
 
 
 def _text(parent: ET.Element, tag: str, text: str, **attributes: str) -> ET.Element:

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from bot.periods import format_duration
-from bot.store import CycleRecord
+
+if TYPE_CHECKING:  # the verdict is pure: it reads a record, never the database
+    from bot.store import CycleRecord
 
 # A cycle runs every polling tick; this many ticks without one means the bot is stuck.
 MISSED_TICKS = 4

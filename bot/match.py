@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import compress
@@ -12,7 +11,7 @@ from operator import attrgetter
 from rapidfuzz.distance import OSA
 from rapidfuzz.fuzz import ratio
 
-from bot.text import TOKEN_RE, WordForms, phrase_tokens, word_forms
+from bot.text import TOKEN_RE, WordForms, composed, phrase_tokens, word_forms
 from bot.watchlists import Term, Watchlist
 
 # A single word shorter than this (after folding) never matches with a typo: short names
@@ -173,7 +172,7 @@ class Matcher:
 
     def analyse(self, title: str, summary: str = "") -> Analysis:
         """The hits of ``match``, with the words it split both fields into."""
-        title, summary = _composed(title), _composed(summary)
+        title, summary = composed(title), composed(summary)
         title_words, summary_words = self.words(title), self.words(summary)
         return Analysis(self._hits(title, summary, title_words, summary_words),
                         title_words, summary_words)
@@ -253,13 +252,6 @@ def _without_case(text: str) -> bool:
         first = next((m.group() for m in LETTER_RE.finditer(text, found.end() if found else 0)
                       if m.group().isalpha()), "")
     return first.islower()
-
-
-def _composed(text: str) -> str:
-    """``text`` in NFC, so that a decomposed "Goïta" splits into the same words."""
-    if text.isascii() or unicodedata.is_normalized("NFC", text):
-        return text
-    return unicodedata.normalize("NFC", text)
 
 
 def _context_allows(entry: _Entry, fields: Sequence[Sequence[_Word]],

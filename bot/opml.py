@@ -20,6 +20,8 @@ import tomlkit
 from bot.atomicfile import write_atomic
 from bot.config import LANGUAGES, config_from_document, load_config
 from bot.errors import ConfigError
+from bot.stories import DEFAULT_PORTS
+from bot.text import NOT_XML_RE, clip
 from bot.tomlfile import HEADER_RE, parse_toml
 
 MAX_OPML_BYTES = 5_000_000  # a list of thousands of feeds is well under this
@@ -29,7 +31,6 @@ MAX_SHOWN_CHARS = 80  # of a bad value quoted in a problem
 OPML_VERSION = "2.0"
 OUTLINE_TYPE = "rss"  # what OPML 2.0 readers expect for RSS and Atom feeds alike
 HTTP_SCHEMES = ("http", "https")
-DEFAULT_PORTS = {"http": 80, "https": 443}
 FEED_SCHEME = "feed:"  # old readers wrote feed://host/path or feed:https://host/path
 FEEDS_KEY = "feeds"
 CRLF = "\r\n"
@@ -43,8 +44,6 @@ LANGUAGE_NAMES = {
     "en": "en", "eng": "en", "english": "en", "anglais": "en",
 }
 LANGUAGE_SEPARATORS_RE = re.compile(r"[-_]")
-# Characters XML 1.0 cannot carry at all, even as character references.
-NOT_XML_RE = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 SPACES_RE = re.compile(r"\s+")
 
 
@@ -249,20 +248,20 @@ def _feed(outline: _Outline, head_lang: str | None) -> OpmlFeed | None:
     if raw_url is None or not raw_url.strip():
         if outline.has_children:
             return None
-        raise _Refused(f"{called} has no xmlUrl; skipped", outline.line)
+        raise _Refused(f"{called} has no xmlUrl", outline.line)
     url = _http_url(raw_url)
     if url is None:
         shown = raw_url.strip()[:MAX_SHOWN_CHARS]
-        raise _Refused(f"{called} has xmlUrl {shown!r}, not an http or https address; "
-                       "skipped", outline.line)
+        raise _Refused(f"{called} has xmlUrl {shown!r}, not an http or https address",
+                       outline.line)
     raw_lang = outline.lang or head_lang
     lang = language_code(raw_lang)
     if raw_lang and lang is None:
         shown = raw_lang[:MAX_SHOWN_CHARS]
         raise _Refused(f"{called} is in language {shown!r}; the bot reads only "
-                       f"{' and '.join(LANGUAGES)}; skipped", outline.line)
+                       f"{' and '.join(LANGUAGES)}", outline.line)
     name = label or urlsplit(url).hostname or url
-    return OpmlFeed(name=_shortened(name), url=url, lang=lang, line=outline.line)
+    return OpmlFeed(name=clip(name, MAX_NAME_CHARS), url=url, lang=lang, line=outline.line)
 
 
 def language_code(value: str | None) -> str | None:
@@ -295,10 +294,6 @@ def _clean_text(value: str) -> str:
     """``value`` on one line: control characters dropped, runs of spaces made one."""
     kept = "".join(c for c in value if unicodedata.category(c) != "Cc" or c.isspace())
     return SPACES_RE.sub(" ", kept).strip()
-
-
-def _shortened(name: str) -> str:
-    return name if len(name) <= MAX_NAME_CHARS else name[: MAX_NAME_CHARS - 1].rstrip() + "…"
 
 
 # Writing

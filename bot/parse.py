@@ -12,7 +12,7 @@ from typing import Any
 import feedparser
 
 from bot.errors import ParseError
-from bot.text import html_to_text, plain_text
+from bot.text import clip, html_to_text, plain_text
 
 # Bounds on what one feed may put into the pipeline; larger values are cut, not refused.
 MAX_ITEMS_PER_FEED = 1000
@@ -20,7 +20,6 @@ MAX_TITLE_CHARS = 500
 MAX_SUMMARY_CHARS = 4000
 MAX_LINK_CHARS = 2000
 MAX_GUID_CHARS = 500
-ELLIPSIS = "…"
 # A DOCTYPE with an internal subset, in any byte encoding close enough to ASCII.
 DOCTYPE_SUBSET_RE = re.compile(rb"<!DOCTYPE[^\[>]*\[.*?\]\s*>", re.DOTALL | re.IGNORECASE)
 DOCTYPE_SCAN_BYTES = 64 * 1024
@@ -65,7 +64,7 @@ def parse_feed(body: bytes, url: str, content_type: str | None = None) -> Parsed
         raise ParseError(f"not an RSS or Atom feed{f' ({reason})' if reason else ''}")
     warning = str(result.get("bozo_exception")) if result.get("bozo") else None
     items = tuple(_item(entry) for entry in entries[:MAX_ITEMS_PER_FEED])
-    feed_title = _clip(html_to_text(result.get("feed", {}).get("title", "") or ""),
+    feed_title = clip(html_to_text(result.get("feed", {}).get("title", "") or ""),
                        MAX_TITLE_CHARS)
     return ParsedFeed(title=feed_title, items=items, warning=warning,
                       truncated=max(0, len(entries) - MAX_ITEMS_PER_FEED))
@@ -84,12 +83,12 @@ def _without_entity_declarations(body: bytes) -> bytes:
 
 
 def _item(entry: Any) -> ParsedItem:
-    title = _clip(_visible(entry.get("title"), entry.get("title_detail")), MAX_TITLE_CHARS)
+    title = clip(_visible(entry.get("title"), entry.get("title_detail")), MAX_TITLE_CHARS)
     summary_value, summary_detail = entry.get("summary"), entry.get("summary_detail")
     if not summary_value and entry.get("content"):
         summary_detail = entry["content"][0]
         summary_value = summary_detail.get("value")
-    summary = _clip(_visible(summary_value, summary_detail, MAX_SUMMARY_CHARS * 8),
+    summary = clip(_visible(summary_value, summary_detail, MAX_SUMMARY_CHARS * 8),
                     MAX_SUMMARY_CHARS)
     link = _text(entry.get("link")).strip()[:MAX_LINK_CHARS] or None
     guid = _text(entry.get("id")).strip()[:MAX_GUID_CHARS] or None
@@ -118,7 +117,3 @@ def _published(entry: Any) -> datetime | None:
 
 def _text(value: object) -> str:
     return value if isinstance(value, str) else ""
-
-
-def _clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + ELLIPSIS

@@ -12,6 +12,7 @@ from typing import TextIO
 
 from bot.i18n import DEFAULT_LANGUAGE, LANGUAGES, MONTHS, t
 from bot.partnerships import Partnerships
+from bot.text import clip
 
 log = logging.getLogger(__name__)
 
@@ -23,7 +24,6 @@ CSV_COLUMNS = ("supplier", "supplier_name", "recipient", "recipient_name", "coun
 MAX_CAPTION_CHANGES = 3  # changes named in a caption, biggest first
 MAX_CAPTION_NEW_PAIRS = 4  # new pairs named in a caption; the rest are counted
 CAPTION_LIMIT = 1024  # Telegram's limit for a photo caption, in characters
-ELLIPSIS = "…"
 MINUS = "\u2212"  # a typographic minus: "(−3)" reads better than "(-3)"
 
 
@@ -183,7 +183,7 @@ def caption(m: PartnerMap, partnerships: Partnerships, lang: str) -> str:
             names.append(t(lang, "partners.more", count=hidden))
         lines.append(t(lang, "partners.caption_new", pairs=", ".join(names)))
     text = "\n".join(lines)
-    return text if len(text) <= CAPTION_LIMIT else text[: CAPTION_LIMIT - 1] + ELLIPSIS
+    return clip(text, CAPTION_LIMIT)
 
 
 def write_csv(m: PartnerMap, partnerships: Partnerships, out: TextIO) -> int:

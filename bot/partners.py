@@ -10,13 +10,12 @@ from apscheduler.triggers.cron import CronTrigger
 from bot.alerts import escape
 from bot.config import WEEKDAYS
 from bot.i18n import t
-from bot.partnermap import PartnerMap, build_map, caption
+from bot.partnermap import CAPTION_LIMIT, PartnerMap, build_map, caption, previous_period
 from bot.partnerships import Actor, Partnerships
 from bot.store import Store
 from bot.text import fold
 
 STORED_RESOLUTION = timedelta(seconds=1)
-MAX_CAPTION = 1000  # characters of text under a picture (Telegram allows 1,024)
 
 
 def partner_map_from(store: Store, partnerships: Partnerships, since: datetime,
@@ -27,7 +26,7 @@ def partner_map_from(store: Store, partnerships: Partnerships, since: datetime,
     Signals are kept ``history`` seconds: when the previous period reaches further back,
     there is no comparison and no pair is called new (its past is forgotten, not empty).
     """
-    previous_start = since - (until - since)
+    previous_start, _ = previous_period(since, until)
     if previous_start < until - timedelta(seconds=history):
         current = store.signal_records(since, until + STORED_RESOLUTION)
         return build_map(current, [], {(r.supplier, r.recipient) for r in current},
@@ -43,7 +42,7 @@ def digest_caption(partner_map: PartnerMap, partnerships: Partnerships, lang: st
     """The weekly digest's caption (Telegram HTML): the map's caption and the new pairs."""
     title = t(lang, "partners.digest_title")
     text = caption(partner_map, partnerships, lang)  # it names the new pairs too
-    return f"<b>{escape(title)}</b>\n{escape(text[:MAX_CAPTION - len(title) - 1])}"
+    return f"<b>{escape(title)}</b>\n{escape(text[:CAPTION_LIMIT - len(title) - 1])}"
 
 
 def partner_digest_trigger(day: int, hour: int, minute: int, zone: ZoneInfo) -> CronTrigger:

@@ -8,12 +8,12 @@ from pathlib import Path
 from typing import Any
 
 from bot.errors import ConfigError
+from bot.i18n import LANGUAGES
 from bot.text import phrase_tokens
 from bot.tomlfile import TomlDocument, load_toml
 from bot.watchlists import CHAT_RE, PRIORITIES, WATCHLIST_ID_RE, Term, Watchlist
 
 ROLES = ("supplier", "recipient")
-LANGUAGES = ("fr", "en")
 TOP_KEYS = {"routing", "actor", "kind"}
 ROUTING_KEYS = {"chat", "topic", "priority"}
 ACTOR_KEYS = {"id", "role", "names", "aliases", "watchlists", "exclude"}

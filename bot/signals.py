@@ -22,7 +22,6 @@ and one-letter slips are handled as for the watchlists.
 from __future__ import annotations
 
 import re
-import unicodedata
 from bisect import bisect_left
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
@@ -30,7 +29,7 @@ from itertools import pairwise
 
 from bot.match import Matcher
 from bot.partnerships import ROLES, Partnerships, alias_term
-from bot.text import TOKEN_RE, WordForms, phrase_tokens
+from bot.text import TOKEN_RE, WordForms, composed, phrase_tokens
 from bot.watchlists import Term, Watchlist
 
 # A cue links a pair when it lies between the two actors or at most this many words from
@@ -202,7 +201,7 @@ class SignalDetector:
             return []
         signals: dict[tuple[str, str, str], Signal] = {}
         for field, text in (("title", title), ("summary", summary)):
-            text = _composed(text)
+            text = composed(text)
             for sentence in split_sentences(text):
                 if sentence.rstrip(" \"'»”’)").endswith("?"):
                     continue  # a question asks, it does not report
@@ -295,12 +294,6 @@ def _cue(phrase: str) -> Term:
 
 def _watchlist(group: str, target: str, terms: Sequence[Term]) -> Watchlist:
     return Watchlist(id=f"{group}:{target}", name=target, description="", terms=tuple(terms))
-
-
-def _composed(text: str) -> str:
-    if text.isascii() or unicodedata.is_normalized("NFC", text):
-        return text
-    return unicodedata.normalize("NFC", text)
 
 
 def _gap(a: _Span, b: _Span) -> int:

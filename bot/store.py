@@ -769,7 +769,7 @@ class Store:
                 updated += changed
             for story_id in signalled if render_signals else ():
                 view = self.signal_view(story_id)
-                if view is not None and view.signals and render_signals is not None:
+                if view is not None and render_signals is not None:
                     added, changed = self._upsert_alerts(story_id, render_signals(view), now,
                                                          ALERT_SIGNALS)
                     created += added
@@ -811,13 +811,16 @@ class Store:
              for s in signals])
 
     def signal_view(self, story_id: int) -> SignalStoryView | None:
-        """The story as its partnership alert shows it: first item, outlets, signals."""
-        view = self.story_view(story_id)
-        if view is None:
-            return None
+        """The story as its partnership alert shows it: first item, outlets, signals; None
+        for a story without signals (most), before anything else is read."""
         rows = self.db.execute(
             """SELECT supplier, recipient, kind, evidence, field FROM signals
                WHERE story_id = ? ORDER BY id""", [story_id]).fetchall()
+        if not rows:
+            return None
+        view = self.story_view(story_id)
+        if view is None:
+            return None
         found: dict[tuple[str, str, str], Signal] = {}
         for row in rows:  # in the order they were first seen, each with its first evidence
             found.setdefault((row[0], row[1], row[2]), Signal(*row))

@@ -27,6 +27,9 @@ TOKEN_RE = re.compile(r"[^\W\d_]+|\d+")
 WHITESPACE_RE = re.compile(r"\s+")
 MARKUP_HINT_RE = re.compile(r"[<&]")
 TAG_LIKE_RE = re.compile(r"<[^>]*>?")
+ELLIPSIS = "…"
+# Characters XML 1.0 cannot carry at all, even as character references.
+NOT_XML_RE = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
 class _VisibleText(HTMLParser):
@@ -149,3 +152,15 @@ def phrase_tokens(phrase: str, *, case: bool = False) -> tuple[str, ...]:
     """The tokens a watchlist phrase must match, folded unless ``case`` is set."""
     tokens = tokenize(unicodedata.normalize("NFC", phrase))
     return tokens.cased if case else tokens.folded
+
+
+def composed(text: str) -> str:
+    """``text`` in NFC, so that a decomposed "Goïta" splits into the same words."""
+    if text.isascii() or unicodedata.is_normalized("NFC", text):
+        return text
+    return unicodedata.normalize("NFC", text)
+
+
+def clip(text: str, limit: int) -> str:
+    """``text`` cut to at most ``limit`` characters, an ellipsis marking the cut."""
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + ELLIPSIS

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -96,3 +97,17 @@ def test_module_entry_point_and_bad_config() -> None:
     assert result.returncode == 1
     assert "error: /nonexistent.toml: file not found" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_broken_watchlist_is_reported_once_not_again_through_the_partnerships(
+        tmp_path: Path) -> None:
+    lists = tmp_path / "watchlists"
+    shutil.copytree(WATCHLISTS, lists)
+    tb2 = lists / "tb2.toml"
+    tb2.write_text(tb2.read_text(encoding="utf-8") + "colour = 1\n", encoding="utf-8")
+    config = tmp_path / "config.toml"
+    config.write_text(f'watchlists_dir = "{lists}"\n', encoding="utf-8")
+    code, out, err = run("--config", str(config), "check")
+    assert code == 1
+    assert err.count("error:") == 1 and "tb2.toml" in err and "unknown key 'colour'" in err
+    assert "partnerships: not checked until the watchlists are valid" in out

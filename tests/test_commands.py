@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import io
 import shutil
-import signal
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -16,10 +13,11 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from tests.conftest import ROOT, WATCHLISTS, write_config
+from tests.conftest import WATCHLISTS, write_config
 from tests.support.botapi import BotApiStandIn, SentMessage
+from tests.support.botprocess import bot_running
 from tests.support.feedserver import FeedServer, rss_feed
-from tests.test_e2e import CHAT, TOKEN, bot_env
+from tests.test_e2e import CHAT, TOKEN
 
 ADMIN = 1001
 NOW = datetime.now(UTC).replace(microsecond=0)
@@ -72,18 +70,10 @@ def bot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Bot]:
             telegram=f'chat = "{CHAT}"\napi_base_url = "{api.base_url}"\nadmins = [{ADMIN}]')
         feeds.route_status("/broken", 500)
         log = tmp / "bot.log"
-        with log.open("w") as stream:
-            process = subprocess.Popen(
-                [sys.executable, "-m", "bot", "--config", str(config), "run"], cwd=ROOT,
-                env=bot_env(TOKEN), stdout=subprocess.DEVNULL, stderr=stream)
-        try:
+        with bot_running(config, log, TOKEN):
             api.wait_for_sent(len(ITEMS) - 1, timeout=60)  # the alerts of the first poll
             api.wait_for_calls("deleteWebhook", 1, timeout=30)
             yield Bot(api, feeds, watchlists, log, tmp / "state" / "bot.db")
-        finally:
-            process.send_signal(signal.SIGTERM)
-            process.wait(timeout=30)
-    assert process.returncode == 0, log.read_text(encoding="utf-8")[-3000:]
 
 
 class Users:

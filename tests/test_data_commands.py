@@ -118,6 +118,17 @@ def test_a_broken_opml_file_is_a_clear_error(polled: Path, tmp_path: Path) -> No
     assert err.startswith(f"error: {broken}:")
 
 
+@pytest.mark.parametrize("command", [["rematch"], ["export"], ["partners"]])
+def test_commands_on_stored_data_never_make_an_empty_database(tmp_path: Path,
+                                                              command: list[str]) -> None:
+    # A path that names no database (mistyped, or the bot never ran) is said, not filled.
+    config = write_config(tmp_path, [],
+                          partnerships=WATCHLISTS / "partnerships" / "partnerships.toml")
+    code, _, err = run("--config", str(config), *command)
+    assert code != 0 and "bot.db: no database yet: run the bot first" in err
+    assert not (tmp_path / "state" / "bot.db").exists()
+
+
 def test_rematch_after_a_watchlist_edit(tmp_path: Path, feed_server: FeedServer) -> None:
     watchlists = tmp_path / "watchlists"
     shutil.copytree(WATCHLISTS, watchlists)

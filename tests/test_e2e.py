@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import signal
 import subprocess
@@ -16,6 +15,7 @@ import pytest
 
 from tests.conftest import ROOT, SECRET_TOKENS, WATCHLISTS, write_config
 from tests.support.botapi import BotApiStandIn
+from tests.support.botprocess import bot_env
 from tests.support.feedserver import FeedServer, atom_feed, rss_feed
 
 TOKEN = SECRET_TOKENS[0]
@@ -61,15 +61,6 @@ def run_bot(config: Path, *args: str, token: str | None = None,
     (config.parent / f"run-{runs}.log").write_text(result.stdout + result.stderr,
                                                    encoding="utf-8")
     return result
-
-
-def bot_env(token: str | None) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TELEGRAM_")}
-    env["PYTHONUNBUFFERED"] = "1"
-    env["NO_PROXY"] = "127.0.0.1,localhost"
-    if token:
-        env["TELEGRAM_BOT_TOKEN"] = token
-    return env
 
 
 @pytest.fixture

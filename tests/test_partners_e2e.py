@@ -5,9 +5,6 @@ from __future__ import annotations
 import asyncio
 import io
 import shutil
-import signal
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -21,10 +18,11 @@ from PIL import Image
 from bot.app import BotApp
 from bot.config import load_config
 from bot.credentials import Token
-from tests.conftest import ROOT, WATCHLISTS, write_config
+from tests.conftest import WATCHLISTS, write_config
 from tests.support.botapi import BotApiStandIn, SentMessage
+from tests.support.botprocess import bot_running
 from tests.support.feedserver import FeedServer, rss_feed
-from tests.test_e2e import CHAT, TOKEN, bot_env
+from tests.test_e2e import CHAT, TOKEN
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 
@@ -73,20 +71,12 @@ def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
             partnerships=watchlists / "partnerships" / "partnerships.toml",
             telegram=f'chat = "{CHAT}"\napi_base_url = "{api.base_url}"')
         log = tmp / "bot.log"
-        with log.open("w") as stream:
-            process = subprocess.Popen(
-                [sys.executable, "-m", "bot", "--config", str(config), "run"], cwd=ROOT,
-                env=bot_env(TOKEN), stdout=subprocess.DEVNULL, stderr=stream)
-        try:
+        with bot_running(config, log, TOKEN):
             api.wait_for_calls("deleteWebhook", 1, timeout=30)
             deadline = time.monotonic() + 60
             while time.monotonic() < deadline and len(_signal_alerts(api)) < 2:
                 time.sleep(0.05)
             yield Running(api, log, feeds)
-        finally:
-            process.send_signal(signal.SIGTERM)
-            process.wait(timeout=30)
-    assert process.returncode == 0, log.read_text(encoding="utf-8")[-3000:]
 
 
 def _signal_alerts(api: BotApiStandIn) -> list[SentMessage]:
@@ -135,18 +125,28 @@ def test_partners_answers_with_a_real_png_map(running: Running) -> None:
     assert "Turkey → Mali" in photo.caption  # type: ignore[attr-defined]
 
 
-def test_partners_for_one_actor_lists_the_evidence(running: Running) -> None:
-    before = len(running.api.sent)
-    running.api.push_message("/partners Turquie", user_id=7002, language_code="fr")
+def _ask(api: BotApiStandIn, text: str, user: int) -> SentMessage:
+    before = len(api.sent)
+    api.push_message(text, user_id=user, language_code="fr")
     deadline = time.monotonic() + 15
-    reply = None
-    while time.monotonic() < deadline and reply is None:
-        reply = next((m for m in running.api.sent[before:] if m.chat_id == 7002), None)
+    while time.monotonic() < deadline:
+        reply = next((m for m in api.sent[before:] if m.chat_id == user), None)
+        if reply is not None:
+            return reply
         time.sleep(0.02)
-    assert reply is not None
+    raise AssertionError(f"no reply to {text!r}")
+
+
+def test_partners_for_one_actor_lists_the_evidence(running: Running) -> None:
+    reply = _ask(running.api, "/partners Turquie", 7002)
     assert "Turquie → Mali : formation" in reply.text
     assert "«Bamako : des instructeurs turcs forment les FAMa" in reply.text
     assert "https://news.example/p1" in reply.text
+
+
+def test_a_period_too_long_is_said_so_not_taken_for_an_actor(running: Running) -> None:
+    reply = _ask(running.api, "/partners 120d", 7003)
+    assert reply.plain_text.startswith("Période invalide : « 120d »")
 
 
 def test_the_weekly_digest_is_scheduled_and_posts_the_map(

@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import shutil
-import signal
-import subprocess
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 from bot.reload import WatchlistReloader
-from tests.conftest import ROOT, WATCHLISTS, write_config
+from tests.conftest import WATCHLISTS, write_config
 from tests.support.botapi import BotApiStandIn
+from tests.support.botprocess import bot_running
 from tests.support.feedserver import FeedServer, rss_feed
-from tests.test_e2e import CHAT, TOKEN, bot_env
+from tests.test_e2e import CHAT, TOKEN
 
 ADMIN = 1001
 
@@ -59,11 +57,7 @@ def test_running_bot_takes_up_edits_and_refuses_bad_ones(tmp_path: Path) -> None
             tmp_path, [{"name": "Actu", "url": feeds.url("/rss"), "lang": "fr",
                         "interval": "1s"}], watchlists=watchlists,
             telegram=f'chat = "{CHAT}"\napi_base_url = "{api.base_url}"\nadmins = [{ADMIN}]')
-        with log_path.open("w") as log:
-            process = subprocess.Popen(
-                [sys.executable, "-m", "bot", "--config", str(config), "run"], cwd=ROOT,
-                env=bot_env(TOKEN), stdout=subprocess.DEVNULL, stderr=log)
-        try:
+        with bot_running(config, log_path, TOKEN):
             def logged(text: str) -> Callable[[], bool]:
                 return lambda: text in log_path.read_text(encoding="utf-8")
 
@@ -102,7 +96,3 @@ def test_running_bot_takes_up_edits_and_refuses_bad_ones(tmp_path: Path) -> None
             sent = api.wait_for_sent(4)
             assert "<b>Assimi Goïta</b>" in sent[-1].text
             assert "<b>Malick Diaw</b>" not in sent[-1].text
-        finally:
-            process.send_signal(signal.SIGTERM)
-            process.wait(timeout=30)
-    assert process.returncode == 0
