@@ -22,13 +22,13 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bench.match import ranked_vocabularies, zipf_weights  # noqa: E402
-from bot.commands import DEFAULT_PERIOD, MAX_PERIOD, RECENT_MAX, CommandDeps, Commands  # noqa: E402
-from bot.config import DEFAULT_RETENTION, Config  # noqa: E402
 from bot.errors import BotError  # noqa: E402
-from bot.match import Matcher  # noqa: E402
-from bot.parse import ParsedFeed  # noqa: E402
-from bot.store import Store  # noqa: E402
-from bot.watchlists import Watchlist, load_watchlists  # noqa: E402
+from bot.ingest.parse import ParsedFeed  # noqa: E402
+from bot.matching.matcher import Matcher  # noqa: E402
+from bot.matching.watchlists import Watchlist, load_watchlists  # noqa: E402
+from bot.settings.config import DEFAULT_RETENTION, Config  # noqa: E402
+from bot.storage.store import Store  # noqa: E402
+from bot.telegram.commands import DEFAULT_PERIOD, MAX_PERIOD, RECENT_MAX, CommandDeps, Commands  # noqa: E402
 
 WATCHLISTS_DIR = ROOT / "watchlists"
 SEED = 20_241_126

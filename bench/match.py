@@ -20,9 +20,9 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bot.match import Matcher  # noqa: E402
-from bot.text import fold  # noqa: E402
-from bot.watchlists import Term, Watchlist, load_watchlists  # noqa: E402
+from bot.matching.matcher import Matcher  # noqa: E402
+from bot.matching.text import fold  # noqa: E402
+from bot.matching.watchlists import Term, Watchlist, load_watchlists  # noqa: E402
 
 WATCHLISTS_DIR = ROOT / "watchlists"
 SEED = 20_241_125

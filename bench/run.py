@@ -195,8 +195,8 @@ def naive_baseline(port: int, feeds: int) -> dict[str, float]:
     """One feed at a time, parse, loop over every term: what the ratios are against."""
     import urllib.request
 
-    from bot.parse import parse_feed
-    from bot.watchlists import load_watchlists
+    from bot.ingest.parse import parse_feed
+    from bot.matching.watchlists import load_watchlists
 
     terms = [t.text.lower() for w in load_watchlists(ROOT / "watchlists") for t in w.terms]
     cpu0, wall0 = _cpu(), time.perf_counter()
@@ -213,9 +213,9 @@ def naive_baseline(port: int, feeds: int) -> dict[str, float]:
 async def cycles(directory: Path, port: int, feeds: int, meter: Meter, generation: Any,
                  validators: Any, rows: list[tuple[str, dict[str, float]]]) -> None:
     """The four cycles, each measured; the last one reports to a local Bot API over HTTP."""
-    from bot.app import BotApp
-    from bot.config import load_config
-    from bot.credentials import Token
+    from bot.runtime.app import BotApp
+    from bot.settings.config import load_config
+    from bot.settings.credentials import Token
     from tests.support.botapi import BotApiStandIn
 
     async def cycle(app: BotApp, name: str) -> dict[str, float]:

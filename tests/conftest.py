@@ -7,13 +7,14 @@ import logging
 import os
 import socket
 from collections.abc import Iterator
-from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
 from hypothesis import settings
 
+from tests.support.botapi import BotApiStandIn
+from tests.support.botprocess import TOKEN
+from tests.support.common import SECRET_TOKENS
 from tests.support.feedserver import FeedServer
 
 # In CI the property tests draw the same examples every run, so that a run fails only for
@@ -25,10 +26,6 @@ if os.environ.get("CI"):
 # As the command line does: python-telegram-bot's durations as timedelta, no warnings.
 os.environ.setdefault("PTB_TIMEDELTA", "1")
 
-NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
-ROOT = Path(__file__).resolve().parent.parent
-WATCHLISTS = ROOT / "watchlists"
-SHARED = ROOT.parent / "shared"
 
 
 def _is_local(address: Any) -> bool:
@@ -63,9 +60,6 @@ def no_network(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(socket.socket, "connect_ex", guarded_connect_ex)
 
 
-# Every token a test hands the bot; none may appear in any log the suite keeps.
-SECRET_TOKENS = ("123456:TEST-token-for-the-stand-in", "999:WRONG-secret-token")
-
 
 @pytest.fixture(scope="session", autouse=True)
 def no_token_in_any_log(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
@@ -87,28 +81,13 @@ def feed_server() -> Iterator[FeedServer]:
         yield server
 
 
-# Tests send a few alerts at a time; pacing has its own tests.
-DELIVERY_DEFAULTS = {"per_chat_per_minute": "6000"}
-POLLING_DEFAULTS = {"tick": '"1s"', "backoff_base": '"1m"', "total_timeout": '"10s"',
-                    "read_timeout": '"5s"', "parse_workers": "1"}
 
 
-def write_config(directory: Path, feeds: list[dict[str, str]], *, telegram: str = "",
-                 polling: dict[str, str] | None = None, delivery: dict[str, str] | None = None,
-                 watchlists: Path = WATCHLISTS, partnerships: Path | None = None) -> Path:
-    """A config.toml in ``directory`` with ``feeds``; values in the dicts are TOML literals.
-    Partnership signals are off unless ``partnerships`` names a partnership file."""
-    lines = [f'watchlists_dir = "{watchlists}"',
-             f'partnerships_file = "{partnerships or ""}"', "", "[storage]",
-             f'path = "{directory / "state" / "bot.db"}"', "", "[telegram]", telegram]
-    for table, values in (("polling", {**POLLING_DEFAULTS, **(polling or {})}),
-                          ("delivery", {**DELIVERY_DEFAULTS, **(delivery or {})})):
-        lines += ["", f"[{table}]"] + [f"{key} = {value}" for key, value in values.items()]
-    for feed in feeds:
-        lines += ["", "[[feeds]]"] + [f'{key} = "{value}"' for key, value in feed.items()]
-    path = directory / "config.toml"
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return path
+@pytest.fixture
+def api() -> Iterator[BotApiStandIn]:
+    """A local stand-in for the Telegram Bot API that accepts the test token."""
+    with BotApiStandIn(token=TOKEN) as stand_in:
+        yield stand_in
 
 
 @pytest.fixture

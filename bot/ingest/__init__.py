@@ -1,0 +1,1 @@
+"""Feeds in: bounded conditional HTTP, its network backend, parsing and workers, cadence, OPML."""

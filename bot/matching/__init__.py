@@ -1,0 +1,1 @@
+"""Text normalisation, the matcher, watchlist files, live edits, reloads and evaluation."""

@@ -1,0 +1,1 @@
+"""Running it in production: logs, metrics, health, exports, progress, the garbage collector."""

@@ -1,0 +1,1 @@
+"""Partnership signals: the partnership file, detection, the map, digest, chart, evaluation."""

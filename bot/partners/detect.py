@@ -1,0 +1,463 @@
+"""Partnership signals in an item: a supplier and a recipient linked by a relation cue (pure).
+
+An item is read sentence by sentence (a question is skipped: it asks, it does not report)
+and, inside a sentence, clause by clause: semicolons, contrasts ("tandis que", "while") and
+parentheses each start a new clause. A signal needs a supplier and a recipient in the same
+clause and a cue of a relation kind between them or within a few words of one of them.
+
+A cue speaks of the supplier and the recipient nearest to it (and of those listed with
+them: "au Mali, au Burkina et au Niger"), not of a farther one. It is silenced by a denial
+or a rivalry in its clause ("dément", "denies", "se disputent"), by a negation or a word of
+doubt just before it ("aucune", "did not", "pourrait", "if", "accused of"), or when it ties
+two suppliers to each other ("leur alliance", "entre Moscou et Ankara"). A recipient is no
+party where it is the source ("selon l'armée malienne") or ruled out ("pas au Niger").
+When cues of several kinds link a pair, the one in the same comma-separated part as the
+actors wins, then the kind of highest precedence, a strong cue over a weak one, and the
+cue nearest to the recipient.
+
+Actors and cues are found with the watchlists' Matcher, so accents, case, elision (l', d')
+and one-letter slips are handled as for the watchlists.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_left
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, replace
+from itertools import pairwise
+
+from bot.matching.matcher import Matcher
+from bot.matching.text import TOKEN_RE, WordForms, composed, phrase_tokens
+from bot.matching.watchlists import Term, Watchlist
+from bot.partners.catalog import ROLES, Partnerships, alias_term
+
+# A cue links a pair when it lies between the two actors or at most this many words from
+# the nearer one ("Turkey delivered drones to Mali": 0; "Les FAMa ... formées par la Turquie").
+CUE_WINDOW = 6
+# Two actors more than this many words apart in one clause are rarely about each other.
+MAX_PAIR_GAP = 30
+# A cue of one word this long or longer may carry a slip ("deliverd", "livraisons"); shorter
+# words and phrases have real neighbours ("troupes" and "groupes", "commandés" and
+# "commandos", "a commandé" and "a commander").
+CUE_FUZZY_MIN_LENGTH = 9
+# A negation this many words or fewer before a cue silences it ("aucune livraison",
+# "did not deliver any drones", "n'a jamais formé").
+NEGATION_WINDOW = 3
+# A word of doubt this many words or fewer before a cue silences it ("pourrait bientôt
+# livrer", "is considering sending instructors").
+DOUBT_WINDOW = 6
+
+NEGATIONS = frozenset({
+    "pas", "jamais", "aucun", "aucune", "aucuns", "aucunes", "nul", "nulle", "ni", "sans",
+    "not", "never", "no", "none", "nor", "without", "neither",
+})
+# French "ne"/"n'" negates the verb after it, unless "que" follows ("ne ... que": only).
+CLITIC_NEGATIONS = frozenset({"n", "ne"})
+RESTRICTIVES = frozenset({"que", "qu"})
+RESTRICTIVE_WINDOW = 4
+# "not only", "non seulement": the negation does not bear on what follows.
+NEGATION_BREAKERS = frozenset({"only", "seulement", "uniquement", "merely", "just"})
+DOUBTS = frozenset({
+    "pourrait", "pourraient", "pourrais", "envisage", "envisagent", "envisagerait",
+    "envisageraient", "eventuel", "eventuelle", "eventuels", "eventuelles", "eventuellement",
+    "hypothetique", "hypothese", "rumeur", "rumeurs", "speculations", "si",
+    "could", "might", "considering", "considers", "mulls", "mulling", "weighs", "weighing",
+    "whether", "if", "hypothetical", "potential", "potentially", "rumoured", "rumored",
+    "rumours", "rumors", "speculation", "possible", "possibly",
+    # an accusation is a claim against a supplier, not a partnership it reports
+    "accuse", "accusent", "accusant", "accusee", "accuses", "accusees", "accused",
+    "accusing", "accusation", "accusations",
+})
+# "même si", "even if": a concession, not a hypothesis.
+CONCESSIONS = frozenset({"meme", "even"})
+# "may" the modal, not "May" the month: only in lower case.
+CASED_DOUBTS = frozenset({"may"})
+# Words and phrases that deny what their clause reports, or an intention, wherever they stand
+# in the clause.
+DENIALS = (
+    "dément", "démentent", "démenti", "démentie", "démentis", "nie", "nient", "niant",
+    "réfute", "réfutent", "infirme", "sans fondement", "infox", "fausses informations",
+    "fausse information", "denies", "denied", "deny", "denying", "denial", "refutes",
+    "refuted", "rejects reports", "rejected reports", "rejects claims", "rejected claims",
+    "dismisses reports", "dismissed reports", "dismissed claims", "false reports",
+    "fake news", "baseless", "unfounded", "aucun projet", "pas l'intention", "no plans",
+    "no intention",
+)
+
+# Two suppliers competing for a recipient are not its partners.
+RIVALRIES = (
+    "rivalité", "rivalités", "rivaux", "se disputent", "concurrence", "concurrents",
+    "rivalry", "rivalries", "rivals", "compete", "competes", "competing", "competition",
+    "vie for", "vying",
+)
+# Between two mentions, only these words make them one group ("Turkey and Russia", "au
+# Mali, au Burkina et au Niger").
+CONJUNCTIONS = frozenset({"et", "ou", "ni", "and", "or", "nor"})
+PREPOSITIONS = frozenset({
+    "au", "aux", "a", "la", "le", "les", "l", "du", "de", "des", "d", "the", "to", "of",
+})
+COORDINATION = CONJUNCTIONS | PREPOSITIONS
+
+# Words that turn a relation back on the suppliers named together: "leur alliance", "their
+# deal", "renforcent leur ..." (within RECIPROCAL_WINDOW words of the cue), "entre Moscou
+# et Ankara".
+RECIPROCALS = frozenset({
+    "leur", "leurs", "mutuel", "mutuelle", "mutuels", "mutuelles", "bilateral", "bilaterale",
+    "bilateraux", "bilaterales", "their", "mutual",
+})
+BETWEEN = frozenset({"entre", "between"})
+RECIPROCAL_WINDOW = 2
+# "pas au Niger", "not Chad": a recipient this many words or fewer after a negation is
+# ruled out, not named as a party.
+MENTION_NEGATION_WINDOW = 2
+MENTION_NEGATIONS = frozenset({"pas", "non", "not"})
+# A recipient named this many words or fewer after one of these is the source of the news.
+SOURCE_WINDOW = 3
+SOURCES = frozenset({"selon"})
+SOURCE_PAIRS = frozenset({("d", "apres"), ("according", "to"), ("cited", "by")})
+
+ABBREVIATIONS = frozenset({
+    "m", "mm", "mme", "mmes", "mlle", "dr", "pr", "me", "mgr", "st", "ste", "gen", "gén",
+    "col", "cdt", "cmdt", "lt", "lieut", "capt", "cpt", "sgt", "adj", "etc", "cf", "ex",
+    "env", "av", "apr", "vol", "no", "n°", "art", "p", "pp", "jr", "sr", "mr", "mrs", "ms",
+    "prof", "gov", "sen", "rep", "brig", "maj", "co", "inc", "ltd", "corp", "vs", "approx",
+    "jan", "feb", "aug", "sept", "oct", "nov", "dec", "janv", "févr", "avr", "juil", "déc",
+    "min", "dir", "gal",
+})
+SENTENCE_END_RE = re.compile(r"[.!?…]+[\"'»”’)\]]*(?=\s+\S)")
+LAST_WORD_RE = re.compile(r"(\S+)$")
+OPENERS = "\"'«“‘([¿¡"
+SEMICOLON_RE = re.compile(r";")
+# A clause that sets one actor against another starts at these words.
+CONTRAST_RE = re.compile(
+    r"(?i)(?<![\w’'])(tandis qu|alors qu|pendant qu|whereas\b|while\b|même temps qu)")
+PARENS_RE = re.compile(r"\([^()]*\)")
+
+ACTOR, ACTOR_EXCLUDE, KIND, WEAK, KIND_EXCLUDE, VETO = "a", "ax", "k", "kw", "kx", "v"
+PREFILTER = "p"
+SUPPLIER, RECIPIENT = ROLES
+
+
+@dataclass(frozen=True)
+class Signal:
+    """A supplier and a recipient reported together in a partnership of one kind."""
+
+    supplier: str
+    recipient: str
+    kind: str
+    evidence: str
+    field: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Span:
+    """An actor mention or a cue in one clause, by word index and character offset."""
+
+    target: str
+    first: int
+    last: int
+    start: int
+    end: int
+    strong: bool = True  # a weak cue tells its kind only when no strong one links the pair
+
+
+class SignalDetector:
+    """Finds partnership signals in items; built once per partnership file, reused for all."""
+
+    def __init__(self, partnerships: Partnerships) -> None:
+        self.partnerships = partnerships
+        self._roles = {a.id: a.role for a in partnerships.actors}
+        self._rank = {k.id: (k.precedence, -i) for i, k in enumerate(partnerships.kinds)}
+        lists: list[Watchlist] = []
+        for actor in partnerships.actors:
+            lists.append(_watchlist(ACTOR, actor.id, actor.terms))
+            if actor.exclude:
+                lists.append(_watchlist(ACTOR_EXCLUDE, actor.id,
+                                        [_exact(p) for p in actor.exclude]))
+        for kind in partnerships.kinds:
+            lists.append(_watchlist(KIND, kind.id, [_cue(c) for c in kind.cues]))
+            if kind.weak:
+                lists.append(_watchlist(WEAK, kind.id, [_cue(c) for c in kind.weak]))
+            if kind.exclude:
+                lists.append(_watchlist(KIND_EXCLUDE, kind.id,
+                                        [_exact(p) for p in kind.exclude]))
+        lists.append(_watchlist(VETO, "veto", [_cue(v) for v in (*DENIALS, *RIVALRIES)]))
+        self._matcher = Matcher(lists)
+        # A quick first look over the whole item: without a supplier and a recipient
+        # somewhere in it, no clause can link them (most news items stop here). Its terms
+        # drop their context and exclusions, so it finds every mention the clauses could.
+        self._sides = Matcher([
+            _watchlist(PREFILTER, role, [replace(term, context=(), exclude=())
+                                         for actor in partnerships.actors
+                                         if actor.role == role for term in actor.terms])
+            for role in (SUPPLIER, RECIPIENT)])
+
+    def detect(self, title: str, summary: str) -> list[Signal]:
+        """The signals of an item's plain-text title and summary, title first, at most one
+        per (supplier, recipient, kind), each with the first sentence that shows it."""
+        sides = {hit.watchlist for hit in self._sides.match(title, summary)}
+        if len(sides) < len((SUPPLIER, RECIPIENT)):
+            return []
+        signals: dict[tuple[str, str, str], Signal] = {}
+        for field, text in (("title", title), ("summary", summary)):
+            text = composed(text)
+            for sentence in split_sentences(text):
+                if sentence.rstrip(" \"'»”’)").endswith("?"):
+                    continue  # a question asks, it does not report
+                for clause in split_clauses(sentence):
+                    for supplier, recipient, kind in self._links(clause):
+                        key = (supplier, recipient, kind)
+                        if key not in signals:
+                            signals[key] = Signal(supplier, recipient, kind, sentence.strip(),
+                                                  field)
+        return list(signals.values())
+
+    def _links(self, clause: str) -> Iterator[tuple[str, str, str]]:
+        """(supplier, recipient, kind) for each pair the clause links, one kind per pair."""
+        hits = self._matcher.match(clause)
+        if not hits:
+            return
+        starts = {m.start(): i for i, m in enumerate(TOKEN_RE.finditer(clause))}
+        spans: dict[str, list[_Span]] = {ACTOR: [], ACTOR_EXCLUDE: [], KIND: [], WEAK: [],
+                                         KIND_EXCLUDE: [], VETO: []}
+        for hit in hits:
+            group, _, target = hit.watchlist.partition(":")
+            first = starts[hit.start]
+            last = first + len(TOKEN_RE.findall(hit.text)) - 1
+            spans[group].append(_Span(target, first, last, hit.start, hit.end,
+                                      strong=group != WEAK))
+        if spans[VETO]:
+            return
+        mentions = [m for m in spans[ACTOR] if not any(
+            x.target == m.target and x.start <= m.start and m.end <= x.end
+            for x in spans[ACTOR_EXCLUDE])]
+        suppliers = [m for m in mentions if self._roles[m.target] == "supplier"]
+        if not suppliers:
+            return
+        words = self._matcher.words(clause)
+        recipients = [m for m in mentions if self._roles[m.target] == "recipient"
+                      and not _source(words, m.first) and not _negated(words, m.first)]
+        if not recipients:
+            return
+        silenced = {x.target for x in spans[KIND_EXCLUDE]}
+        cues = [c for c in _most_specific(spans[KIND] + spans[WEAK])
+                if c.target not in silenced
+                and not any(_overlap(c, r) for r in recipients)
+                and not _doubted(words, c.first)]
+        if not cues:
+            return
+        chunks = _chunks(clause)
+        supplier_groups = _groups(suppliers, words)
+        recipient_groups = _groups(recipients, words)
+        best: dict[tuple[str, str], tuple[tuple[int, ...], str]] = {}
+        for cue in cues:
+            near_s = _nearest_group(cue, suppliers, supplier_groups)
+            if _among_themselves(words, cue, near_s):
+                continue
+            near_r = {m.target for m in _nearest_group(cue, recipients, recipient_groups)}
+            supplier_ids = {m.target for m in near_s}
+            for s in suppliers:
+                if s.target not in supplier_ids:
+                    continue
+                for r in recipients:
+                    if r.target not in near_r or _gap(s, r) > MAX_PAIR_GAP:
+                        continue
+                    low, high = min(s.first, r.first), max(s.last, r.last)
+                    gap_r, gap_s = _gap(cue, r), _gap(cue, s)
+                    if not (low <= cue.first and cue.last <= high) \
+                            and min(gap_r, gap_s) > CUE_WINDOW:
+                        continue
+                    precedence, order = self._rank[cue.target]
+                    chunk = chunks(cue.start)
+                    affinity = (chunk == chunks(s.start)) + (chunk == chunks(r.start))
+                    score = (affinity, precedence, cue.strong, -gap_r, -gap_s, order)
+                    pair = (s.target, r.target)
+                    if pair not in best or score > best[pair][0]:
+                        best[pair] = (score, cue.target)
+        for (supplier, recipient), (_, kind) in best.items():
+            yield supplier, recipient, kind
+
+
+def _exact(phrase: str) -> Term:
+    """An exclusion matches as written (accents and case aside), never with a slip: one
+    slip from "nigérian" is "nigérien", the very word it must not hide."""
+    return replace(alias_term(phrase), fuzzy=False)
+
+
+def _cue(phrase: str) -> Term:
+    """A cue tolerates a slip only when it is one long word."""
+    tokens = phrase_tokens(phrase)
+    return replace(alias_term(phrase),
+                   fuzzy=len(tokens) == 1 and len(tokens[0]) >= CUE_FUZZY_MIN_LENGTH)
+
+
+def _watchlist(group: str, target: str, terms: Sequence[Term]) -> Watchlist:
+    return Watchlist(id=f"{group}:{target}", name=target, description="", terms=tuple(terms))
+
+
+def _gap(a: _Span, b: _Span) -> int:
+    """Words strictly between two spans (0 when adjacent or overlapping)."""
+    return max(0, max(a.first, b.first) - min(a.last, b.last) - 1)
+
+
+def _overlap(a: _Span, b: _Span) -> bool:
+    return a.start < b.end and b.start < a.end
+
+
+def _chunks(clause: str) -> Callable[[int], int]:
+    """Which comma-separated part of ``clause`` an offset falls in: a cue in the same part
+    as an actor ("La Russie, qui a formé l'armée malienne, livre ...") is about it."""
+    commas = [i for i, c in enumerate(clause) if c == ","]
+    return lambda offset: bisect_left(commas, offset)
+
+
+def _groups(mentions: Sequence[_Span], words: Sequence[WordForms]) -> dict[int, int]:
+    """Number the mentions (in text order) so that coordinated ones share a number: "au
+    Mali, au Burkina et au Niger", "Turkey and Russia". A run joined by commas alone is a
+    list only if a conjunction closes it ("After Niger, Chad asks ..." is not one)."""
+    ordered = sorted(mentions, key=lambda m: m.first)
+    runs: list[list[_Span]] = []
+    joints: list[list[set[str]]] = []  # the words between consecutive members of each run
+    for mention in ordered:
+        if runs:
+            between = {w.folded for w in words[runs[-1][-1].last + 1 : mention.first]}
+            if between <= COORDINATION and mention.first > runs[-1][-1].last:
+                runs[-1].append(mention)
+                joints[-1].append(between)
+                continue
+        runs.append([mention])
+        joints.append([])
+    groups: dict[int, int] = {}
+    number = 0
+    for run, gaps in zip(runs, joints, strict=True):
+        listed = any(gap & CONJUNCTIONS for gap in gaps)
+        for index, mention in enumerate(run):
+            if index and not listed and not (gaps[index - 1] - PREPOSITIONS):
+                number += 1  # only a comma (and prepositions) before it, and no "and" after
+            groups[id(mention)] = number
+        number += 1
+    return groups
+
+
+def _nearest_group(cue: _Span, mentions: Sequence[_Span],
+                   groups: dict[int, int]) -> list[_Span]:
+    """The mention nearest to ``cue`` and those coordinated with it: a cue tells about the
+    nearest supplier (or recipient), not about another one farther away."""
+    group = groups[id(min(mentions, key=lambda m: (_gap(cue, m), m.first)))]
+    return [m for m in mentions if groups[id(m)] == group]
+
+
+def _among_themselves(words: Sequence[WordForms], cue: _Span, group: Sequence[_Span]) -> bool:
+    """True when ``cue`` tells a relation between the coordinated suppliers of ``group``
+    ("La Chine et la Russie renforcent leur alliance", "accord entre Moscou et Ankara")."""
+    if len({m.target for m in group}) < 2:
+        return False
+    first = min(m.first for m in group)
+    before_group = {w.folded for w in words[max(0, first - 1) : first]}
+    around_cue = {w.folded for w in words[max(0, cue.first - RECIPROCAL_WINDOW) : cue.first]}
+    around_cue.update(w.folded for w in words[cue.last + 1 : cue.last + 1 + RECIPROCAL_WINDOW])
+    return bool(before_group & BETWEEN or around_cue & RECIPROCALS)
+
+
+def _most_specific(cues: list[_Span]) -> list[_Span]:
+    """Drop a cue lying inside a longer cue ("coopération" in "fin de la coopération")."""
+    return [c for c in cues if not any(
+        o is not c and o.start <= c.start and c.end <= o.end and o.end - o.start > c.end - c.start
+        for o in cues)]
+
+
+def _source(words: Sequence[WordForms], first: int) -> bool:
+    """True when the mention at ``first`` is who says it ("selon l'armée malienne",
+    "according to a Malian official"), not a party to what is said."""
+    before = [w.folded for w in words[max(0, first - SOURCE_WINDOW) : first]]
+    return any(w in SOURCES for w in before) or any(
+        pair in SOURCE_PAIRS for pair in pairwise(before))
+
+
+def _negated(words: Sequence[WordForms], first: int) -> bool:
+    """True for a mention ruled out where it stands: "au Bénin, pas au Niger", "not Chad"."""
+    before = [w.folded for w in words[max(0, first - MENTION_NEGATION_WINDOW) : first]]
+    return any(w in MENTION_NEGATIONS for w in before)
+
+
+def _doubted(words: Sequence[WordForms], first: int) -> bool:
+    """True when a negation or a word of doubt stands just before the word ``first``."""
+    for i in range(max(0, first - DOUBT_WINDOW), first):
+        word = words[i].folded
+        near = first - i <= NEGATION_WINDOW
+        if near and word in NEGATIONS:
+            following = words[i + 1].folded if i + 1 < len(words) else ""
+            if following not in NEGATION_BREAKERS:
+                return True
+        if near and word == "t" and i and words[i - 1].folded.endswith("n"):
+            return True  # didn't, hasn't, won't
+        if near and word in CLITIC_NEGATIONS and not any(
+            w.folded in RESTRICTIVES for w in words[first + 1 : first + 1 + RESTRICTIVE_WINDOW]
+        ):
+            return True  # "n'ont signé aucun accord", but not "n'a livré que deux drones"
+        if word in DOUBTS and not (i and words[i - 1].folded in CONCESSIONS):
+            return True
+        if words[i].cased in CASED_DOUBTS:
+            return True
+    return False
+
+
+def split_sentences(text: str) -> list[str]:
+    """``text`` cut into sentences at . ! ? …, not after abbreviations ("M.", "Gen.") or
+    initials ("U.S.", "A. Goïta"), nor before a lower-case word."""
+    sentences: list[str] = []
+    start = 0
+    for match in SENTENCE_END_RE.finditer(text):
+        end = match.end()
+        following = text[end:].lstrip()[:1]
+        if not (following.isupper() or following.isdigit() or following in OPENERS):
+            continue
+        if match.group().startswith(".") and match.group().rstrip(".\"'»”’)]") == "" \
+                and _abbreviation(text[start : match.start()]):
+            continue
+        sentences.append(text[start:end])
+        start = end
+    sentences.append(text[start:])
+    return [s for s in sentences if s.strip()]
+
+
+def _abbreviation(before: str) -> bool:
+    """True when the period after ``before`` ends an abbreviation or an initial."""
+    found = LAST_WORD_RE.search(before)
+    if not found:
+        return False
+    word = found.group(1).lstrip(OPENERS)
+    last = word.rsplit(".", 1)[-1]
+    if len(last) == 1 and last.isalpha() and last.isupper():
+        return True  # an initial: "M.", "U.S.", "A. Goïta"
+    return word.casefold() in ABBREVIATIONS
+
+
+def split_clauses(sentence: str) -> list[str]:
+    """The clauses of one sentence, each the sentence's length with the rest blanked, so
+    that offsets stay those of the sentence. A parenthesis is a clause of its own."""
+    inner = [m.span() for m in PARENS_RE.finditer(sentence)]
+    bounds = {0, len(sentence)}
+    bounds.update(m.start() for m in SEMICOLON_RE.finditer(sentence))
+    for match in CONTRAST_RE.finditer(sentence):
+        bounds.add(match.start())
+        if not sentence[: match.start()].strip(" \"'«“—–-"):
+            # "While Turkey trains X, Russia ..." : the opening clause ends at its comma.
+            comma = sentence.find(",", match.end())
+            if comma > 0:
+                bounds.add(comma)
+    cuts = sorted(bounds)
+    clauses = []
+    for low, high in pairwise(cuts):
+        clauses.append(_blank(sentence, [(0, low), (high, len(sentence)), *inner]))
+    clauses.extend(_blank(sentence, [(0, a), (b, len(sentence))]) for a, b in inner)
+    return [c for c in clauses if c.strip()]
+
+
+def _blank(text: str, ranges: Sequence[tuple[int, int]]) -> str:
+    """``text`` with each range replaced by spaces."""
+    chars = list(text)
+    for low, high in ranges:
+        chars[low:high] = " " * (high - low)
+    return "".join(chars)

@@ -1,0 +1,151 @@
+"""Partnership signals against a labelled set: precision and recall overall and per kind."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bot.matching.evaluate import Score, _read_jsonl
+from bot.matching.text import html_to_text
+from bot.partners.detect import SignalDetector
+
+DEFAULT_PARTNERSHIP_SET = Path("tests/data/partnerships.jsonl")
+SIGNAL_KEYS = ("supplier", "recipient", "kind")
+TEXT_SHOWN = 160  # characters of an item shown beside each error
+
+Triple = tuple[str, str, str]  # (supplier, recipient, kind)
+
+
+@dataclass(frozen=True)
+class LabelledSignals:
+    """An item with the partnership signals it truly reports."""
+
+    id: str
+    title: str
+    summary: str
+    expected: frozenset[Triple]
+    lang: str = ""
+    hard: bool = False
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class SignalMiss:
+    """One wrong answer: a signal missed, or a false alarm with the sentence that raised it."""
+
+    item: LabelledSignals
+    signal: Triple
+    kind: str  # "missed" or "false alarm"
+    evidence: str = ""
+
+
+@dataclass
+class SignalEvaluation:
+    """The result of running the detector over a labelled set."""
+
+    overall: Score = field(default_factory=Score)
+    per_kind: dict[str, Score] = field(default_factory=dict)
+    pairs: Score = field(default_factory=Score)  # supplier and recipient right, any kind
+    per_group: dict[str, Score] = field(default_factory=dict)  # "fr", "en", "hard" ...
+    misses: list[SignalMiss] = field(default_factory=list)
+    items: int = 0
+
+
+def load_labelled_signals(path: Path) -> list[LabelledSignals]:
+    """Read a JSON-lines set of {"id", "lang", "title", "summary", "signals": [{"supplier",
+    "recipient", "kind"}], "hard", "note"}; ConfigError with file and line on a bad line."""
+    return _read_jsonl(path, "labelled signal item", _labelled)
+
+
+def _labelled(record: dict[str, Any]) -> LabelledSignals:
+    signals = record["signals"]
+    if not isinstance(signals, list):
+        raise TypeError("signals must be a list of {supplier, recipient, kind}")
+    expected = set()
+    for signal in signals:
+        if not isinstance(signal, dict) or not all(
+            isinstance(signal.get(key), str) and signal[key] for key in SIGNAL_KEYS
+        ):
+            raise TypeError(f"each signal needs supplier, recipient and kind: {signal!r}")
+        expected.add((signal["supplier"], signal["recipient"], signal["kind"]))
+    hard = record.get("hard", False)
+    if not isinstance(hard, bool):
+        raise TypeError("hard must be true or false")
+    return LabelledSignals(
+        id=str(record["id"]), title=str(record.get("title") or ""),
+        summary=str(record.get("summary") or ""), expected=frozenset(expected),
+        lang=str(record.get("lang", "")), hard=hard, note=str(record.get("note", "")),
+    )
+
+
+def evaluate_signals(detector: SignalDetector,
+                     items: Iterable[LabelledSignals]) -> SignalEvaluation:
+    """Detect signals in every item and score them against the labels."""
+    result = SignalEvaluation()
+    result.per_kind = {kind.id: Score() for kind in detector.partnerships.kinds}
+    for item in items:
+        result.items += 1
+        found = {(s.supplier, s.recipient, s.kind): s.evidence
+                 for s in detector.detect(html_to_text(item.title), html_to_text(item.summary))}
+        groups = [g for g in (item.lang, "hard" if item.hard else "") if g]
+        scores = [result.overall, *(result.per_group.setdefault(g, Score()) for g in groups)]
+        for triple in sorted(item.expected | found.keys()):
+            per_kind = result.per_kind.setdefault(triple[2], Score())
+            for score in (*scores, per_kind):
+                _count(score, triple in item.expected, triple in found)
+            if triple not in item.expected:
+                result.misses.append(SignalMiss(item, triple, "false alarm", found[triple]))
+            elif triple not in found:
+                result.misses.append(SignalMiss(item, triple, "missed"))
+        expected_pairs = {t[:2] for t in item.expected}
+        found_pairs = {t[:2] for t in found}
+        for pair in expected_pairs | found_pairs:
+            _count(result.pairs, pair in expected_pairs, pair in found_pairs)
+    return result
+
+
+def _count(score: Score, expected: bool, found: bool) -> None:
+    if expected and found:
+        score.tp += 1
+    elif found:
+        score.fp += 1
+    else:
+        score.fn += 1
+
+
+def format_signal_report(result: SignalEvaluation) -> str:
+    """A table of the measures per kind, overall, per language and for hard items, then
+    every miss and false alarm with its item."""
+    rows = [_header("kind")]
+    rows += [_row(kind, score) for kind, score in result.per_kind.items()]
+    rows.append(_row("overall", result.overall))
+    rows.append(_row("pairs", result.pairs))
+    rows.append("")
+    rows.append(_header("items"))
+    rows += [_row(group, score) for group, score in _ordered(result.per_group)]
+    missed = sum(1 for m in result.misses if m.kind == "missed")
+    rows.append(f"\n{result.items} items, {missed} signals missed, "
+                f"{len(result.misses) - missed} false alarms")
+    for miss in result.misses:
+        supplier, recipient, kind = miss.signal
+        note = f" ({miss.item.note})" if miss.item.note else ""
+        text = f"«{miss.evidence}»" if miss.evidence else f"{miss.item.title} | {miss.item.summary}"
+        rows.append(f"- {miss.kind} {supplier} → {recipient} {kind} [{miss.item.id}]{note}: "
+                    f"{text[:TEXT_SHOWN]}")
+    return "\n".join(rows) + "\n"
+
+
+def _ordered(groups: Mapping[str, Score]) -> list[tuple[str, Score]]:
+    return sorted(groups.items(), key=lambda g: (g[0] == "hard", g[0]))
+
+
+def _header(first: str) -> str:
+    return (f"{first:<12} {'precision':>9} {'recall':>7} {'F1':>6} {'TP':>5} {'FP':>4} "
+            f"{'FN':>4}")
+
+
+def _row(name: str, score: Score) -> str:
+    return (f"{name:<12} {score.precision:>9.3f} {score.recall:>7.3f} {score.f1:>6.3f} "
+            f"{score.tp:>5} {score.fp:>4} {score.fn:>4}")

@@ -1,0 +1,1 @@
+"""One poll as named stages: fetch, parse, read, group, save, render."""

@@ -1,0 +1,1 @@
+"""The running bot: the parts wired together, the scheduler's jobs, start and stop."""

@@ -1,0 +1,169 @@
+"""Hits to Telegram-HTML alert messages: everything escaped, within Telegram's limits (pure)."""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from urllib.parse import urlsplit
+
+from bot.matching.matcher import Hit
+from bot.matching.text import ELLIPSIS, WHITESPACE_RE, clip
+from bot.partners.catalog import Partnerships
+from bot.partners.detect import Signal
+from bot.partners.matrix import actor_name, kind_name
+from bot.telegram.i18n import format_time, t
+
+MAX_MESSAGE_UTF16 = 4096  # Telegram's limit, counted on the text after markup is parsed
+MAX_TITLE_CHARS = 300
+MAX_SOURCE_CHARS = 120
+EXCERPT_RADIUS = 140  # characters of context kept on each side of a summary hit
+MAX_EVIDENCE = 6
+MAX_OUTLETS_SHOWN = 12
+ALERT_ICON = "🔔"
+TAG_RE = re.compile(r"<[^>]*>")
+# A space of any kind, a control character or DEL: refused in a link (urlsplit would
+# quietly drop some of them and link to another address than the one shown).
+UNCLEAN_LINK_RE = re.compile(r"[\s\x00-\x1f\x7f]")
+SIGNAL_ICON = "🤝"
+MAX_SIGNALS_SHOWN = 3  # partnerships named at the head of one alert
+MAX_EVIDENCE_CHARS = 400  # one evidence sentence, clipped
+
+
+@dataclass(frozen=True)
+class AlertContent:
+    """What an alert says about one item."""
+
+    title: str
+    link: str | None
+    summary: str
+    source: str
+    published: datetime | None  # already in the reader's time zone
+    outlets: tuple[str, ...] = ()  # every outlet that carried the story, the source first
+    summary_hits: tuple[Hit, ...] = ()  # hits inside ``summary``, for the excerpt
+
+
+def format_alert(content: AlertContent, hits: Sequence[Hit], names: Mapping[str, str],
+                 lang: str) -> str:
+    """The HTML message for one item: watchlists, linked title, source, time, evidence."""
+    watchlists = list(dict.fromkeys(hit.watchlist for hit in hits))
+    header = f"{ALERT_ICON} " + " · ".join(
+        f"<b>{escape(names.get(w, w))}</b>" for w in watchlists
+    )
+    title = escape(clip(content.title or t(lang, "alert.no_title"), MAX_TITLE_CHARS))
+    href = safe_href(content.link)
+    title_line = f'<a href="{attribute(href)}">{title}</a>' if href else f"<b>{title}</b>"
+    source_line = _source_line(content, lang)
+    evidence = ", ".join(
+        f"«{escape(hit.text)}» ({escape(t(lang, 'alert.field.' + hit.field))}"
+        + (f", {hit.score}%" if hit.score < 100 else "") + ")"
+        for hit in hits[:MAX_EVIDENCE]
+    )
+    lines = [header, title_line, source_line, *_outlets_line(content, lang)]
+    lines.append(f"{escape(t(lang, 'alert.matched'))} {evidence}")
+    summary_hits = content.summary_hits or [h for h in hits if h.field == "summary"]
+    excerpt = _excerpt(content.summary, summary_hits)
+    if excerpt:
+        lines.append(f"<blockquote>{excerpt}</blockquote>")
+    message = "\n".join(lines)
+    while visible_length(message) > MAX_MESSAGE_UTF16 and len(lines) > 3:
+        lines.pop()  # drop the excerpt, then the evidence, before anything essential
+        message = "\n".join(lines)
+    return message
+
+
+def format_signal_alert(content: AlertContent, signals: Sequence[Signal],
+                        partnerships: Partnerships, lang: str) -> str:
+    """The HTML message for a story reporting partnerships: who → whom and what, the
+    linked title, source and time, and the sentences that say so."""
+    heads = [
+        f"{SIGNAL_ICON} <b>" + escape(t(
+            lang, "signal.header", supplier=actor_name(s.supplier, partnerships, lang),
+            recipient=actor_name(s.recipient, partnerships, lang),
+            kind=kind_name(s.kind, partnerships, lang))) + "</b>"
+        for s in signals[:MAX_SIGNALS_SHOWN]
+    ]
+    title = escape(clip(content.title or t(lang, "alert.no_title"), MAX_TITLE_CHARS))
+    href = safe_href(content.link)
+    lines = [*heads, f'<a href="{attribute(href)}">{title}</a>' if href else f"<b>{title}</b>"]
+    lines += [_source_line(content, lang), *_outlets_line(content, lang)]
+    essential = len(lines)
+    for evidence in dict.fromkeys(s.evidence for s in signals[:MAX_SIGNALS_SHOWN]):
+        lines.append(f"<blockquote>{escape(clip(evidence, MAX_EVIDENCE_CHARS))}</blockquote>")
+    message = "\n".join(lines)
+    while visible_length(message) > MAX_MESSAGE_UTF16 and len(lines) > essential:
+        lines.pop()
+        message = "\n".join(lines)
+    return message
+
+
+def _source_line(content: AlertContent, lang: str) -> str:
+    """The outlet, in italics, and the time."""
+    line = f"<i>{escape(clip(content.source, MAX_SOURCE_CHARS))}</i>"
+    if content.published:
+        line += f" · {escape(format_time(content.published, lang))}"
+    return line
+
+
+def _outlets_line(content: AlertContent, lang: str) -> list[str]:
+    """The other outlets that carried the story, if any, as one line."""
+    others = content.outlets[1:]
+    if not others:
+        return []
+    shown = ", ".join(escape(clip(o, MAX_SOURCE_CHARS)) for o in others[:MAX_OUTLETS_SHOWN])
+    more = "…" if len(others) > MAX_OUTLETS_SHOWN else ""
+    return [f"{escape(t(lang, 'alert.also'))} {shown}{more} "
+            f"({escape(t(lang, 'alert.outlets', count=len(content.outlets)))})"]
+
+
+def _excerpt(summary: str, hits: Sequence[Hit]) -> str:
+    """A window of the summary around the first hit, the matched words in bold (escaped)."""
+    if not hits:
+        return ""
+    hit = min(hits, key=lambda h: h.start)
+    if hit.end > len(summary) or summary[hit.start : hit.end] != hit.text:
+        return ""  # positions from another version of the text: no excerpt rather than a wrong one
+    start = max(0, hit.start - EXCERPT_RADIUS)
+    end = min(len(summary), hit.end + EXCERPT_RADIUS)
+    before = summary[start : hit.start]
+    after = summary[hit.end : end]
+    if start > 0:
+        before = ELLIPSIS + before.split(" ", 1)[-1]
+    if end < len(summary):
+        after = after.rsplit(" ", 1)[0] + ELLIPSIS
+    return f"{escape(before)}<b>{escape(summary[hit.start : hit.end])}</b>{escape(after)}"
+
+
+def escape(text: str) -> str:
+    """Text made safe for Telegram HTML (&, < and >), white space collapsed."""
+    return html.escape(WHITESPACE_RE.sub(" ", text), quote=False)
+
+
+def attribute(value: str) -> str:
+    """A value made safe inside a double-quoted HTML attribute (an href)."""
+    return html.escape(WHITESPACE_RE.sub(" ", value), quote=True)
+
+
+def safe_href(link: str | None) -> str | None:
+    """``link`` if it is an absolute http(s) address, else None (no javascript: or data:)."""
+    if not link:
+        return None
+    link = link.strip()
+    # urlsplit quietly drops tabs and newlines; a link that needs cleaning is not linked.
+    if UNCLEAN_LINK_RE.search(link):
+        return None
+    try:
+        parts = urlsplit(link)
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+        return None
+    return link
+
+
+def visible_length(message: str) -> int:
+    """Length of ``message`` as Telegram counts it: UTF-16 code units of the visible text."""
+    text = html.unescape(TAG_RE.sub("", message))
+    return len(text.encode("utf-16-le")) // 2

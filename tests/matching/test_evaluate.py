@@ -1,0 +1,140 @@
+"""Matching quality on the labelled sets holds the bar; the eval command reports it."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.matching.evaluate import (
+    Score,
+    evaluate,
+    evaluate_stories,
+    format_report,
+    format_story_report,
+    load_labelled,
+    load_story_items,
+)
+from bot.matching.matcher import Matcher
+from bot.matching.watchlists import load_watchlists
+from tests.support.common import ROOT, WATCHLISTS
+
+DATA = ROOT / "tests" / "data"
+LABELLED_SETS = ["matching.jsonl", "matching-holdout.jsonl"]
+MIN_OVERALL_PRECISION = 0.98
+MIN_OVERALL_RECALL = 0.95
+MIN_PER_WATCHLIST = 0.93
+
+
+@pytest.fixture(scope="module")
+def matcher() -> Matcher:
+    return Matcher(load_watchlists(WATCHLISTS))
+
+
+def test_labelled_set_is_large_balanced_and_bilingual() -> None:
+    items = load_labelled(DATA / "matching.jsonl")
+    assert len(items) >= 300
+    assert len({item.id for item in items}) == len(items)
+    languages = {lang: sum(1 for i in items if i.lang == lang) for lang in ("fr", "en")}
+    assert min(languages.values()) >= 0.4 * len(items)
+    positives = sum(1 for i in items if i.expected)
+    assert 0.4 <= positives / len(items) <= 0.6
+    for watchlist in ("canik-academy", "wagner", "fama", "tb2", "goita"):
+        assert sum(1 for i in items if watchlist in i.expected) >= 25
+
+
+@pytest.mark.parametrize("name", LABELLED_SETS)
+def test_matching_quality_holds_the_bar(matcher: Matcher, name: str) -> None:
+    path = DATA / name
+    if not path.exists():
+        pytest.skip(f"{path} not written yet")
+    evaluation = evaluate(matcher, load_labelled(path))
+    report = format_report(evaluation)
+    assert evaluation.overall.precision >= MIN_OVERALL_PRECISION, report
+    assert evaluation.overall.recall >= MIN_OVERALL_RECALL, report
+    for watchlist, score in evaluation.per_watchlist.items():
+        assert score.precision >= MIN_PER_WATCHLIST, f"{watchlist}\n{report}"
+        assert score.recall >= MIN_PER_WATCHLIST, f"{watchlist}\n{report}"
+
+
+def test_scores() -> None:
+    score = Score(tp=8, fp=2, fn=0)
+    assert (score.precision, score.recall) == (0.8, 1.0)
+    assert round(score.f1, 3) == 0.889
+    assert Score().precision == 1.0 and Score().recall == 1.0
+
+
+def test_eval_command_lists_every_miss_with_its_reason(tmp_path: Path) -> None:
+    rows = [
+        {"id": "a", "title": "Le colonel Goïta à Kati", "summary": "", "expected": ["goita"]},
+        {"id": "b", "title": "Goya au Prado", "summary": "", "expected": ["goita"],
+         "note": "mislabelled on purpose"},
+        {"id": "c", "title": "Les FAMa à Gao", "summary": "", "expected": []},
+    ]
+    data = tmp_path / "set.jsonl"
+    data.write_text("\n".join(json.dumps(r) for r in rows), encoding="utf-8")
+    result = subprocess.run([sys.executable, "-m", "bot", "eval", str(data), "--watchlists",
+                             str(WATCHLISTS)], capture_output=True, text=True, cwd=ROOT,
+                            timeout=60)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert out.splitlines()[0].split() == ["watchlist", "precision", "recall", "F1", "TP", "FP",
+                                           "FN"]
+    assert "- missed goita [b] no term matched (mislabelled on purpose): Goya au Prado" in out
+    assert ("- false alarm fama [c] «FAMa» matched term «FAMa» in the title (score 100)"
+            in out)
+    overall = next(line for line in out.splitlines() if line.startswith("overall"))
+    assert overall.split()[1:3] == ["0.500", "0.500"]
+
+
+def test_bad_labelled_line_names_file_and_line(tmp_path: Path) -> None:
+    data = tmp_path / "set.jsonl"
+    data.write_text('{"id": "a", "title": "x", "expected": []}\n{"id": "b"}\n', encoding="utf-8")
+    result = subprocess.run([sys.executable, "-m", "bot", "eval", str(data)],
+                            capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert result.returncode == 1
+    assert f"{data}:2: bad labelled item" in result.stderr
+
+
+def test_match_benchmark_runs_and_prints_its_table() -> None:
+    result = subprocess.run([sys.executable, str(ROOT / "bench" / "match.py"), "--quick",
+                             "--items", "200"], capture_output=True, text=True, cwd=ROOT,
+                            timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert "| shipped watchlists (5) |" in result.stdout
+    assert "regex OR" in result.stdout
+
+
+def test_commands_benchmark_runs_and_prints_its_table() -> None:
+    result = subprocess.run([sys.executable, str(ROOT / "bench" / "commands.py"), "--items",
+                             "3000", "--runs", "2"], capture_output=True, text=True, cwd=ROOT,
+                            timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert "3,000 items over 90 days" in result.stdout
+    assert "| /recent 50, page 5 |" in result.stdout
+    assert "| /search Ménaka (accented: " in result.stdout
+
+
+MIN_STORY_PRECISION = 0.97
+MIN_STORY_RECALL = 0.9
+
+
+def test_story_grouping_holds_the_bar() -> None:
+    items = load_story_items(DATA / "stories.jsonl")
+    assert len(items) >= 100
+    evaluation = evaluate_stories(items)
+    report = format_story_report(evaluation)
+    assert evaluation.same_language.precision >= MIN_STORY_PRECISION, report
+    assert evaluation.same_language.recall >= MIN_STORY_RECALL, report
+
+
+def test_eval_stories_command_prints_pairwise_figures() -> None:
+    result = subprocess.run([sys.executable, "-m", "bot", "eval", "--stories"],
+                            capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[1].split()[:3] == ["pairs", "precision", "recall"]
+    assert lines[2].startswith("same language") and lines[3].startswith("cross-language")

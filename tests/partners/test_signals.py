@@ -1,0 +1,304 @@
+"""Partnership signals: the rules, table-driven in French and English, and the labelled set."""
+
+from __future__ import annotations
+
+import json
+import unicodedata
+from pathlib import Path
+
+import pytest
+
+from bot.errors import ConfigError
+from bot.matching.watchlists import load_watchlists
+from bot.partners.catalog import Partnerships, load_partnerships
+from bot.partners.detect import Signal, SignalDetector, split_clauses, split_sentences
+from bot.partners.evaluate import (
+    DEFAULT_PARTNERSHIP_SET,
+    LabelledSignals,
+    evaluate_signals,
+    format_signal_report,
+    load_labelled_signals,
+)
+from tests.support.common import ROOT, WATCHLISTS
+
+LABELLED = ROOT / DEFAULT_PARTNERSHIP_SET
+MIN_PRECISION = 0.9
+MIN_RECALL = 0.85
+Triple = tuple[str, str, str]
+
+
+@pytest.fixture(scope="module")
+def partnerships() -> Partnerships:
+    return load_partnerships(WATCHLISTS / "partnerships" / "partnerships.toml",
+                             load_watchlists(WATCHLISTS))
+
+
+@pytest.fixture(scope="module")
+def detector(partnerships: Partnerships) -> SignalDetector:
+    return SignalDetector(partnerships)
+
+
+def found(detector: SignalDetector, title: str, summary: str = "") -> set[Triple]:
+    return {(s.supplier, s.recipient, s.kind) for s in detector.detect(title, summary)}
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # each kind, plainly
+        ("Des instructeurs turcs forment les soldats maliens", ("turkey", "mali", "training")),
+        ("US special forces train Chadian commandos", ("usa", "chad", "training")),
+        ("La Russie livre des hélicoptères au Burkina Faso", ("russia", "burkina", "arms")),
+        ("China delivers armoured vehicles to Niger", ("china", "niger", "arms")),
+        ("Des paramilitaires russes assurent la sécurité du général Tiani",
+         ("russia", "niger", "protection")),
+        ("Russian guards protect Niger's leader", ("russia", "niger", "protection")),
+        ("Bamako et Pékin signent un accord de coopération militaire",
+         ("china", "mali", "agreement")),
+        ("Turkish defence minister visits Ouagadougou", ("turkey", "burkina", "agreement")),
+        ("Le Tchad met fin à la coopération de défense avec la France",
+         ("france", "chad", "end")),
+        ("Niger expels French troops", ("france", "niger", "end")),
+        # actors named only through aliases and reused watchlists
+        ("Canik Academy forme les FAMa à Kati", ("turkey", "mali", "training")),
+        ("SADAT instructors arrive in Niamey", ("turkey", "niger", "training")),
+        ("Le Mali réceptionne des Bayraktar TB2", ("turkey", "mali", "arms")),
+        ("Goïta reçoit une délégation de Baykar", ("turkey", "mali", "agreement")),
+        ("Africa Corps deploys reinforcements around Koulouba", ("russia", "mali", "protection")),
+        ("L'AES signe un partenariat avec Moscou", ("russia", "aes", "agreement")),
+        # typos, missing accents, elision, decomposed accents
+        ("Des drones turcs livres a l'armee malienne", ("turkey", "mali", "arms")),
+        ("Turkish drones deliverd to Malian army", ("turkey", "mali", "arms")),
+        ("Les mercenaires de Wagnr protègent les mines d'or du Mali",
+         ("russia", "mali", "protection")),
+        ("Des instructeurs d'Ankara à Ouagadougu", ("turkey", "burkina", "training")),
+        (unicodedata.normalize("NFD", "Goïta reçoit l'émissaire émirien"),
+         ("uae", "mali", "agreement")),
+        # the end of a partnership wins over what ends
+        ("Les derniers soldats français ont quitté le Niger", ("france", "niger", "end")),
+        ("Wagner leaves Mali after three years alongside the army", ("russia", "mali", "end")),
+        ("Russian instructors withdraw from Burkina Faso", ("russia", "burkina", "end")),
+        # a cue far from the supplier, still between the two
+        ("La Turquie, qui multiplie depuis dix ans les ouvertures d'ambassades et les écoles "
+         "sur le continent, est devenue pour le Mali un fournisseur de drones",
+         ("turkey", "mali", "arms")),
+        # the recipient's own troops or deployments do not make a deployment
+        ("Burkina's army deploys Turkish drones against jihadists", ("turkey", "burkina", "arms")),
+        ("Chadian soldiers trained by Emirati instructors", ("uae", "chad", "training")),
+        # a reported fact in the conditional is still reported
+        ("Les Émirats auraient livré des armes aux FAMa", ("uae", "mali", "arms")),
+    ],
+)
+def test_signals_found(detector: SignalDetector, text: str, expected: Triple) -> None:
+    assert found(detector, text) == {expected}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # denials
+        "Ankara dément toute livraison de drones à Bamako",
+        "Moscou nie la présence d'instructeurs russes au Burkina Faso",
+        "Ankara denies sending drones to Bamako",
+        "Kremlin rejects reports of Russian troops in Burkina Faso",
+        # negations
+        "La Turquie n'a jamais formé de soldats burkinabè",
+        "Bamako et Ankara n'ont signé aucun accord de défense",
+        "Turkey has not delivered any drones to Mali",
+        "Mali's Goïta has no plans to host French troops again",
+        "Washington forme des garde-côtes au Bénin, pas au Niger",
+        # hypotheses, rumours, questions, accusations
+        "La Chine pourrait livrer des drones au Burkina Faso",
+        "Si la Russie envoyait des troupes au Tchad, Paris réagirait",
+        "China could supply drones to Burkina Faso",
+        "If Russia sent troops to Chad, Paris would respond",
+        "Rumours of Chinese arms deliveries to Chad",
+        "L'armée malienne a-t-elle reçu des drones Akinci ?",
+        "Mali accuses France of supplying weapons to terrorists",
+        # two suppliers together, or competing
+        "La Russie et la Turquie signent un accord sur les drones",
+        "Chine et Russie renforcent leur alliance, le Mali observe",
+        "Moscow and Ankara are competing for arms contracts in Mali",
+        # a recipient acting on its own
+        "Les FAMa forment leurs propres pilotes de drones",
+        "Mali's army trains its own drone pilots without foreign instructors",
+        # names that are not the actor
+        "Mali, a former French colony, trains its own soldiers",
+        "France 24 : le Niger forme des soldats",
+        "Des instructeurs français forment des soldats nigérians",
+        # cues about something else
+        "Le Mali et la Turquie renforcent leurs liens commerciaux",
+        "Moscow delivers wheat to Burkina Faso",
+        "Chinese trains for the Dakar-Bamako railway",
+        # actors in contrasted clauses, or a source of the news
+        "La Turquie livre des drones à l'Ukraine, tandis que l'armée malienne forme ses recrues",
+        "Turkey ships drones to Ukraine while Mali's army trains new recruits",
+        "Les fusils de fabrication française ont été saisis, selon la gendarmerie nigérienne",
+    ],
+)
+def test_no_signal(detector: SignalDetector, text: str) -> None:
+    assert found(detector, text) == set()
+
+
+@pytest.mark.parametrize(
+    ("title", "summary"),
+    [
+        ("La Turquie inaugure une usine de drones",
+         "Le site fabriquera des Akinci pour l'export. Au Mali, l'armée a repris une localité."),
+        ("Turkey opens new drone factory",
+         "It will build Akinci drones for export. In Mali, the army retook a town."),
+    ],
+)
+def test_two_countries_in_unrelated_sentences(detector: SignalDetector, title: str,
+                                              summary: str) -> None:
+    assert found(detector, title, summary) == set()
+
+
+def test_signal_keeps_the_sentence_as_written_and_its_field(detector: SignalDetector) -> None:
+    signals = detector.detect(
+        "Sahel : nouvelles alliances",
+        "Le marché reste calme. Des instructeurs turcs forment les FAMa à Kati ; la Russie "
+        "livre des blindés au Burkina. Fin de la visite.")
+    assert signals == [
+        Signal("turkey", "mali", "training", "Des instructeurs turcs forment les FAMa à Kati ; "
+               "la Russie livre des blindés au Burkina.", "summary"),
+        Signal("russia", "burkina", "arms", "Des instructeurs turcs forment les FAMa à Kati ; "
+               "la Russie livre des blindés au Burkina.", "summary"),
+    ]
+
+
+def test_one_signal_per_triple_title_first(detector: SignalDetector) -> None:
+    signals = detector.detect("La Russie livre des drones au Mali",
+                              "Moscou a livré des drones au Mali. Bamako salue le partenariat "
+                              "avec Moscou.")
+    assert [(s.kind, s.field, s.evidence) for s in signals] == [
+        ("arms", "title", "La Russie livre des drones au Mali"),
+        ("agreement", "summary", "Bamako salue le partenariat avec Moscou.")]
+
+
+def test_enumerated_recipients_and_relative_clauses(detector: SignalDetector) -> None:
+    assert found(detector, "La Russie livre des armes au Mali, au Burkina Faso et au Niger") == {
+        ("russia", "mali", "arms"), ("russia", "burkina", "arms"), ("russia", "niger", "arms")}
+    assert found(detector, "La Russie, qui a formé l'armée malienne, livre désormais des "
+                           "drones au Burkina") == {
+        ("russia", "mali", "training"), ("russia", "burkina", "arms")}
+    assert found(detector, "Le Tchad rompt avec Paris et se rapproche de Moscou") == {
+        ("france", "chad", "end")}
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("M. Erdogan a reçu le capitaine Traoré. Ils ont signé trois accords.",
+         ["M. Erdogan a reçu le capitaine Traoré.", "Ils ont signé trois accords."]),
+        ("Gen. Tiani met U.S. envoy Molly Phee. Talks went well!",
+         ["Gen. Tiani met U.S. envoy Molly Phee.", "Talks went well!"]),
+        ("« Pourquoi ? » a-t-il demandé. Personne n'a répondu…",
+         ["« Pourquoi ? » a-t-il demandé.", "Personne n'a répondu…"]),
+        ("Summit in St. Petersburg. A. Goïta attended.",
+         ["Summit in St. Petersburg.", "A. Goïta attended."]),
+        ("Drones livrés (3 en 2024). 2025 sera calme.",
+         ["Drones livrés (3 en 2024).", "2025 sera calme."]),
+        ("", []),
+    ],
+)
+def test_sentences(text: str, expected: list[str]) -> None:
+    assert [s.strip() for s in split_sentences(text)] == expected
+
+
+def test_clauses_keep_offsets_and_split_at_semicolons_contrasts_and_parentheses() -> None:
+    sentence = "Ankara livre des drones ; Moscou forme (selon Bamako) des soldats tandis que X"
+    clauses = split_clauses(sentence)
+    assert all(len(c) == len(sentence) for c in clauses)
+    assert [" ".join(c.split()) for c in clauses] == [
+        "Ankara livre des drones", "; Moscou forme des soldats", "tandis que X",
+        "(selon Bamako)"]
+    opening = split_clauses("While Turkey trains Mali's army, Russia sells drones to Niger")
+    assert [" ".join(c.split()) for c in opening] == [
+        "While Turkey trains Mali's army", ", Russia sells drones to Niger"]
+
+
+def test_the_labelled_set_is_large_bilingual_and_mostly_hard(
+        partnerships: Partnerships) -> None:
+    items = load_labelled_signals(LABELLED)
+    assert len(items) >= 160
+    assert len({item.id for item in items}) == len(items)
+    for lang in ("fr", "en"):
+        assert sum(1 for i in items if i.lang == lang) >= 0.4 * len(items)
+    assert sum(1 for i in items if i.hard) >= 0.5 * len(items)
+    roles = {a.id: a.role for a in partnerships.actors}
+    kinds = {k.id for k in partnerships.kinds}
+    for item in items:
+        assert item.note, item.id
+        for supplier, recipient, kind in item.expected:
+            assert roles[supplier] == "supplier" and roles[recipient] == "recipient", item.id
+            assert kind in kinds, item.id
+    for kind in kinds:
+        assert sum(1 for i in items for t in i.expected if t[2] == kind) >= 10, kind
+
+
+def test_detection_holds_the_bar_on_the_labelled_set(detector: SignalDetector) -> None:
+    result = evaluate_signals(detector, load_labelled_signals(LABELLED))
+    report = format_signal_report(result)
+    assert result.overall.precision >= MIN_PRECISION, report
+    assert result.overall.recall >= MIN_RECALL, report
+
+
+def test_report_lists_every_miss_and_false_alarm(detector: SignalDetector) -> None:
+    items = [
+        LabelledSignals("a", "La Russie livre des drones au Mali", "",
+                        frozenset({("russia", "mali", "arms")}), "fr"),
+        LabelledSignals("b", "Turkey trains Malian troops", "",
+                        frozenset({("turkey", "mali", "agreement")}), "en", hard=True,
+                        note="wrong kind on purpose"),
+        LabelledSignals("c", "Le Niger forme ses soldats", "",
+                        frozenset({("china", "niger", "training")}), "fr"),
+    ]
+    result = evaluate_signals(detector, items)
+    assert (result.overall.tp, result.overall.fp, result.overall.fn) == (1, 1, 2)
+    assert (result.pairs.tp, result.pairs.fp, result.pairs.fn) == (2, 0, 1)
+    assert result.per_kind["training"].fp == 1 and result.per_kind["agreement"].fn == 1
+    report = format_signal_report(result)
+    lines = report.splitlines()
+    assert lines[0].split() == ["kind", "precision", "recall", "F1", "TP", "FP", "FN"]
+    assert next(line for line in lines if line.startswith("overall")).split()[1:3] == [
+        "0.500", "0.333"]
+    assert ("- false alarm turkey → mali training [b] (wrong kind on purpose): "
+            "«Turkey trains Malian troops»") in lines
+    assert "- missed turkey → mali agreement [b] (wrong kind on purpose): " \
+           "Turkey trains Malian troops | " in lines
+    assert "- missed china → niger training [c]: Le Niger forme ses soldats | " in lines
+    assert "3 items, 2 signals missed, 1 false alarms" in report
+    assert any(line.startswith("hard") for line in lines)
+
+
+@pytest.mark.parametrize(
+    ("lines", "bad_line", "message"),
+    [
+        (['{"id": "a", "title": "x", "signals": []}', "{not json"], 2, "bad labelled signal"),
+        (['{"id": "a", "title": "x"}'], 1, "KeyError('signals')"),
+        (['', '{"id": "a", "signals": [{"supplier": "turkey", "recipient": "mali"}]}'], 2,
+         "each signal needs supplier, recipient and kind"),
+        (['{"id": "a", "signals": [], "hard": "yes"}'], 1, "hard must be true or false"),
+        (['{"id": "a", "signals": {"supplier": "turkey"}}'], 1, "signals must be a list"),
+    ],
+)
+def test_bad_labelled_line_names_file_and_line(tmp_path: Path, lines: list[str], bad_line: int,
+                                               message: str) -> None:
+    path = tmp_path / "set.jsonl"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_labelled_signals(path)
+    assert caught.value.line == bad_line and caught.value.path == str(path)
+    assert message in caught.value.message
+
+
+def test_labelled_items_are_read_with_their_fields(tmp_path: Path) -> None:
+    path = tmp_path / "set.jsonl"
+    record = {"id": 7, "lang": "fr", "title": "T", "summary": None, "hard": True, "note": "n",
+              "signals": [{"supplier": "turkey", "recipient": "mali", "kind": "arms"}]}
+    path.write_text(json.dumps(record) + "\n", encoding="utf-8")
+    assert load_labelled_signals(path) == [LabelledSignals(
+        "7", "T", "", frozenset({("turkey", "mali", "arms")}), "fr", True, "n")]
+    with pytest.raises(ConfigError, match="cannot read"):
+        load_labelled_signals(tmp_path / "missing.jsonl")
