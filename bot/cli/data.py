@@ -14,7 +14,8 @@ from zoneinfo import ZoneInfo
 from bot.errors import ConfigError
 from bot.settings.config import LANGUAGES, Config, load_config
 from bot.settings.durations import parse_duration
-from bot.storage.store import FeedState, Store
+from bot.storage.records import FeedState
+from bot.storage.store import Store
 
 EXPORT_FORMATS = ("csv", "jsonl", "atom")
 OPML_TITLE = "Sahel Watch feeds"
@@ -140,7 +141,6 @@ def _export(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         CSV_ENCODING,
         JSONL_ENCODING,
         atom_feed,
-        exported_hits,
         feed_tag,
         write_csv,
         write_jsonl,
@@ -155,7 +155,7 @@ def _export(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                           f"{', '.join(sorted(watchlists))})")
     store = _existing_store(config)
     try:
-        rows = exported_hits(store, watchlist=args.watchlist, since=since)
+        rows = store.exported_hits(watchlist=args.watchlist, since=since)
         with contextlib.closing(rows):
             if args.format == "atom":
                 name = watchlists[args.watchlist].name if args.watchlist else "Sahel Watch"

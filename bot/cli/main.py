@@ -159,7 +159,7 @@ def _configure_logging(args: argparse.Namespace, config: Config | None, token: T
 def _health(args: argparse.Namespace, out: TextIO) -> int:
     from bot.ops.health import assess, max_age_for
     from bot.settings.durations import parse_duration
-    from bot.storage.store import last_cycle
+    from bot.storage.upkeep import last_cycle
 
     config = load_config(args.config, os.environ)
     try:

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import logging
-import sqlite3
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Protocol
 
 from bot.errors import BotError
 from bot.matching.matcher import Hit, Matcher
-from bot.storage.store import EARLIEST, Store, iso
+from bot.storage.records import HitChanges, HitKey, Relisted, StoredHit, StoredText
+from bot.storage.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -19,9 +19,6 @@ log = logging.getLogger(__name__)
 # memory holds one batch whatever the size of the database. Well under SQLite's limit of
 # bound parameters, since a batch's ids go into one IN (...).
 BATCH_SIZE = 500
-
-HitKey = tuple[str, str]  # (watchlist, term): the matcher gives an item at most one hit per key
-
 
 @dataclass(frozen=True)
 class RematchReport:
@@ -61,28 +58,9 @@ class _Tally:
                              dict(sorted(self.stories_unhit.items())))
 
 
-@dataclass(frozen=True)
-class _StoredHit:
-    id: int
-    hit: Hit
-
-
-@dataclass
-class _Changes:
-    """One batch's writes."""
-
-    insert: list[tuple[Any, ...]] = field(default_factory=list)
-    delete: list[tuple[int]] = field(default_factory=list)
-    update: list[tuple[Any, ...]] = field(default_factory=list)
-    listed: dict[tuple[int, str], None] = field(default_factory=dict)  # pairs with a hit
-    unlisted: dict[tuple[int, str], None] = field(default_factory=dict)  # pairs that lost one
-
-
 def count_items(store: Store, *, since: datetime | None = None) -> int:
     """How many items :func:`rematch` would read with ``since`` (the total of its progress)."""
-    row = _conn(store).execute("SELECT count(*) FROM items WHERE fetched_at >= ?",
-                               [_after(since)]).fetchone()
-    return int(row[0])
+    return store.count_items(since)
 
 
 def rematch(store: Store, matcher: Matcher, *, since: datetime | None = None,
@@ -110,27 +88,19 @@ def rematch(store: Store, matcher: Matcher, *, since: datetime | None = None,
     # Each term of the rematched watchlists, and whether it needs context to count.
     terms = {(w.id, t.text): bool(t.context) for w in matcher.watchlists if w.id in scope
              for t in w.terms}
-    conn = _conn(store)
     tally = _Tally()
-    after, last_id = _after(since), 0
+    last_id = 0
     while True:
-        conn.execute("BEGIN IMMEDIATE")  # nothing may change the batch's hits meanwhile
-        try:
-            items = conn.execute(
-                """SELECT id, story_id, title, summary, fetched_at FROM items
-                   WHERE id > ? AND fetched_at >= ? ORDER BY id LIMIT ?""",
-                [last_id, after, batch_size]).fetchall()
+        # Immediate: nothing may change the batch's hits between reading and writing them.
+        with store.transaction(immediate=True):
+            items = store.item_texts(last_id, since, batch_size)
             if items:
-                changes = _changes(items, _stored_hits(conn, items, scope), matcher, scope,
-                                   terms, tally)
-                _write(conn, changes, tally)
-            conn.commit()
-        except BaseException:
-            conn.rollback()
-            raise
+                stored = store.stored_hits([item.id for item in items], scope)
+                changes = _changes(items, stored, matcher, scope, terms, tally)
+                _tally(store.apply_hit_changes(changes), changes, tally)
         if not items:
             break
-        last_id = int(items[-1][0])
+        last_id = items[-1].id
         tally.items += len(items)
         if progress is not None:
             progress.advance(len(items))
@@ -156,15 +126,6 @@ def format_report(report: RematchReport) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _conn(store: Store) -> sqlite3.Connection:
-    conn: sqlite3.Connection = store.db.conn
-    return conn
-
-
-def _after(since: datetime | None) -> str:
-    return iso(since) if since is not None else EARLIEST
-
-
 def _scope(matcher: Matcher, watchlists: Collection[str] | None) -> frozenset[str]:
     enabled = {w.id for w in matcher.watchlists}
     if watchlists is None:
@@ -176,28 +137,11 @@ def _scope(matcher: Matcher, watchlists: Collection[str] | None) -> frozenset[st
     return frozenset(watchlists)
 
 
-def _stored_hits(conn: sqlite3.Connection, items: Sequence[Sequence[Any]],
-                 scope: frozenset[str]) -> dict[int, dict[HitKey, list[_StoredHit]]]:
-    """The batch's stored hits in ``scope``: per item, per (watchlist, term), oldest first."""
-    ids = [row[0] for row in items]
-    rows = conn.execute(
-        f"""SELECT id, item_id, watchlist, term, matched_text, field, score, start_offset,
-              end_offset FROM hits WHERE item_id IN ({", ".join("?" * len(ids))})
-            ORDER BY id""", ids)
-    stored: dict[int, dict[HitKey, list[_StoredHit]]] = {}
-    for hit_id, item_id, watchlist, term, text, where, score, start, end in rows:
-        if watchlist in scope:
-            hit = Hit(watchlist, term, text, where, score, start, end)
-            stored.setdefault(item_id, {}).setdefault((watchlist, term), []).append(
-                _StoredHit(hit_id, hit))
-    return stored
-
-
-def _changes(items: Sequence[Sequence[Any]],
-             stored: Mapping[int, Mapping[HitKey, list[_StoredHit]]], matcher: Matcher,
-             scope: frozenset[str], terms: Mapping[HitKey, bool], tally: _Tally) -> _Changes:
+def _changes(items: Sequence[StoredText],
+             stored: Mapping[int, Mapping[HitKey, list[StoredHit]]], matcher: Matcher,
+             scope: frozenset[str], terms: Mapping[HitKey, bool], tally: _Tally) -> HitChanges:
     """What the batch's hits must become, item by item."""
-    changes = _Changes()
+    changes = HitChanges()
     for item_id, story_id, title, summary, fetched_at in items:
         found = {(h.watchlist, h.term): h for h in matcher.match(title, summary)
                  if h.watchlist in scope}
@@ -234,40 +178,20 @@ def _unsure(hit: Hit, terms: Mapping[HitKey, bool]) -> bool:
     return needs_context is not None and (hit.field != "title" or needs_context)
 
 
-def _write(conn: sqlite3.Connection, changes: _Changes, tally: _Tally) -> None:
-    """Apply one batch's changes to hits, then to the stories each watchlist lists."""
-    conn.executemany(
-        """INSERT INTO hits (item_id, watchlist, term, matched_text, field, score, created_at,
-             start_offset, end_offset) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""", changes.insert)
-    conn.executemany("DELETE FROM hits WHERE id = ?", changes.delete)
-    conn.executemany(
-        """UPDATE hits SET matched_text = ?, field = ?, score = ?, start_offset = ?,
-             end_offset = ? WHERE id = ?""", changes.update)
+def _tally(relisted: Relisted, changes: HitChanges, tally: _Tally) -> None:
+    """Count one batch's changes to hits and to the stories each watchlist lists."""
     tally.added += len(changes.insert)
     tally.removed += len(changes.delete)
     tally.updated += len(changes.update)
-    for story_id, watchlist in changes.listed:
-        cursor = conn.execute(
-            """INSERT OR IGNORE INTO story_watchlists (story_id, watchlist, first_seen_at)
-               SELECT id, ?, first_seen_at FROM stories WHERE id = ?""", [watchlist, story_id])
-        if cursor.rowcount > 0:
-            if (story_id, watchlist) in tally.unlisted:
-                tally.unlisted.discard((story_id, watchlist))
-                _count(tally.stories_unhit, watchlist, -1)
-            else:
-                _count(tally.stories_hit, watchlist, 1)
-    for story_id, watchlist in changes.unlisted:
-        if (story_id, watchlist) in changes.listed:
-            continue
-        # Another item of the story, in this batch or not, may still carry the watchlist.
-        cursor = conn.execute(
-            """DELETE FROM story_watchlists WHERE story_id = ? AND watchlist = ?
-               AND NOT EXISTS (SELECT 1 FROM items JOIN hits ON hits.item_id = items.id
-                               WHERE items.story_id = ? AND hits.watchlist = ?)""",
-            [story_id, watchlist, story_id, watchlist])
-        if cursor.rowcount > 0:
-            tally.unlisted.add((story_id, watchlist))
-            _count(tally.stories_unhit, watchlist, 1)
+    for story_id, watchlist in relisted.listed:
+        if (story_id, watchlist) in tally.unlisted:
+            tally.unlisted.discard((story_id, watchlist))
+            _count(tally.stories_unhit, watchlist, -1)
+        else:
+            _count(tally.stories_hit, watchlist, 1)
+    for pair in relisted.unlisted:
+        tally.unlisted.add(pair)
+        _count(tally.stories_unhit, pair[1], 1)
 
 
 def _count(counts: dict[str, int], watchlist: str, step: int) -> None:

@@ -8,17 +8,17 @@ import os
 import re
 import tempfile
 import xml.etree.ElementTree as ET
-from collections.abc import Generator, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from contextlib import closing
 from dataclasses import dataclass
 from datetime import datetime
-from itertools import groupby
 from pathlib import Path
 from typing import Any, TextIO
 
 from bot.matching.text import NOT_XML_RE, clip
 from bot.matching.watchlists import Watchlist
-from bot.storage.store import NEVER, Store, from_iso, iso
+from bot.storage.records import ExportRow, iso
+from bot.storage.store import Store
 
 # The CLI writes CSV in this encoding: the byte-order mark makes Excel read UTF-8 (accents).
 CSV_ENCODING = "utf-8-sig"
@@ -45,78 +45,6 @@ ATOM_FILE_MODE = 0o644  # read by whatever web server publishes the folder
 # The feed's own <updated>, the first in the document: a file whose entries did not change
 # is not rewritten just because it would carry a newer time.
 FEED_UPDATED_RE = re.compile(r"<updated>[^<]*</updated>")
-
-# One row per hit, newest hit first; the rows of one (item, watchlist) are adjacent, so they
-# are folded into one ExportRow as they stream. The index on created_at (or on watchlist,
-# created_at) gives the order; SQLite sorts only the hits of the same second by the rest.
-EXPORT_SQL = """
-    SELECT hits.created_at, hits.watchlist, hits.term, hits.matched_text, hits.field,
-      hits.score, items.id, items.title, items.link, items.summary, items.published_at,
-      feeds.name, items.lang, items.story_id,
-      (SELECT count(DISTINCT told.feed_id) FROM items AS told
-       WHERE told.story_id = items.story_id)
-    FROM hits CROSS JOIN items ON items.id = hits.item_id
-    JOIN feeds ON feeds.id = items.feed_id
-    WHERE {where}
-    ORDER BY hits.created_at DESC, hits.item_id DESC, hits.watchlist, hits.id"""
-
-
-@dataclass(frozen=True)
-class ExportRow:
-    """One item's hits on one watchlist."""
-
-    hit_at: datetime  # when the bot stored the item and found the hits
-    watchlist: str
-    terms: tuple[str, ...]  # watchlist terms found, first found first, each once
-    matched: tuple[str, ...]  # the texts in the article that matched them
-    fields: tuple[str, ...]  # where: title, summary
-    score: int  # the best of the hits (100 is exact)
-    item_id: int
-    title: str
-    link: str | None
-    summary: str
-    published: datetime | None  # as the feed gave it
-    feed: str
-    lang: str  # the language of the feed that carried the item
-    story_id: int | None
-    outlets: int  # feeds that carried the story so far
-
-
-def exported_hits(store: Store, *, watchlist: str | None = None,
-                  since: datetime | None = None) -> Generator[ExportRow, None, None]:
-    """Every (item, watchlist) with hits, newest hit first, optionally for one watchlist
-    and from ``since`` on; rows stream from the database. Close the generator when
-    stopping early, so the read ends."""
-    where: list[str] = []
-    params: list[Any] = []
-    if watchlist is not None:
-        where.append("hits.watchlist = ?")
-        params.append(watchlist)
-    if since is not None:
-        where.append("hits.created_at >= ?")
-        params.append(iso(since))
-    cursor = store.db.conn.execute(EXPORT_SQL.format(where=" AND ".join(where) or "1"), params)
-    try:
-        for _, hits in groupby(cursor, key=lambda r: (r[0], r[6], r[1])):
-            yield _row(list(hits))
-    finally:
-        cursor.close()
-
-
-def _row(hits: Sequence[Sequence[Any]]) -> ExportRow:
-    first = hits[0]
-    return ExportRow(
-        hit_at=from_iso(first[0]) or NEVER, watchlist=first[1],
-        terms=_distinct(h[2] for h in hits), matched=_distinct(h[3] for h in hits),
-        fields=_distinct(h[4] for h in hits), score=max(int(h[5]) for h in hits),
-        item_id=int(first[6]), title=first[7], link=first[8], summary=first[9],
-        published=from_iso(first[10]), feed=first[11], lang=first[12],
-        story_id=None if first[13] is None else int(first[13]), outlets=int(first[14]))
-
-
-def _distinct(values: Iterable[str]) -> tuple[str, ...]:
-    return tuple(dict.fromkeys(values))
-
 
 # CSV and JSON lines ------------------------------------------------------------------------
 
@@ -196,7 +124,7 @@ def atom_feed(rows: Iterable[ExportRow], *, title: str, feed_id: str, self_url: 
     """An Atom 1.0 document with one entry per story, newest first: the story's most recent
     hit item, with a category per watchlist (labelled from ``labels``, id to name).
 
-    ``rows`` come newest first, as :func:`exported_hits` yields them; with ``limit`` the
+    ``rows`` come newest first, as :meth:`Store.exported_hits` yields them; with ``limit`` the
     reading stops at the first row of a story beyond the ``limit``-th.
     """
     entries: dict[str, _Entry] = {}
@@ -281,7 +209,7 @@ def write_atom_files(store: Store, directory: Path, watchlists: Iterable[Watchli
     directory.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
     for watchlist in watchlists:
-        with closing(exported_hits(store, watchlist=watchlist.id)) as rows:
+        with closing(store.exported_hits(watchlist=watchlist.id)) as rows:
             document = atom_feed(rows, title=f"{GENERATOR}: {watchlist.name}",
                                  feed_id=feed_tag(watchlist.id), self_url=None, updated=now,
                                  limit=limit, labels={watchlist.id: watchlist.name})

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from bot.settings.durations import format_duration
 
 if TYPE_CHECKING:  # the verdict is pure: it reads a record, never the database
-    from bot.storage.store import CycleRecord
+    from bot.storage.records import CycleRecord
 
 # A cycle runs every polling tick; this many ticks without one means the bot is stuck.
 MISSED_TICKS = 4

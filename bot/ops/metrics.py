@@ -7,13 +7,11 @@ import threading
 from collections.abc import Mapping
 from datetime import datetime
 from types import TracebackType
-from typing import TYPE_CHECKING
 from wsgiref.simple_server import WSGIServer
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
 
-if TYPE_CHECKING:  # the poller may take a recorder: no import cycle at run time
-    from bot.pipeline.poll import CycleReport
+from bot.pipeline.report import CycleReport
 
 PREFIX = "sahelwatch"
 # The statuses a FeedOutcome can carry; label values use underscores, as Prometheus does.

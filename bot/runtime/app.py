@@ -4,16 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import multiprocessing
-import os
 import signal
 import sqlite3
 import sys
 import time
 from collections.abc import Awaitable, Callable
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from contextlib import AsyncExitStack
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import TextIO
 from zoneinfo import ZoneInfo
@@ -24,27 +21,30 @@ from telegram import Update
 from telegram.error import InvalidToken, TelegramError
 from telegram.ext import Application
 
-from bot.errors import BotError, ConfigError, ParseError
+from bot.errors import BotError, ConfigError
 from bot.ingest.fetch import Fetcher, refuse_private_address
 from bot.ingest.parse import ParsedFeed
-from bot.ingest.parseworker import parse_feed_timed, start_worker
+from bot.ingest.workers import ParsePool
 from bot.matching.matcher import Matcher
 from bot.matching.reload import WatchlistReloader
 from bot.matching.watchlists import Watchlist, load_watchlists
 from bot.ops.collector import fewer_collections
 from bot.ops.export import write_atom_files
 from bot.ops.metrics import Metrics, NoMetrics, Recorder
-from bot.partners.catalog import load_partnerships
+from bot.partners.catalog import Partnerships, load_partnerships
 from bot.partners.detect import SignalDetector
 from bot.partners.digest import digest_caption, partner_digest_trigger, partner_map_from
 from bot.partners.matrix import PartnerMap
-from bot.pipeline.poll import AlertSettings, CycleReport, PartnerSettings, Poller
+from bot.pipeline.poll import Poller
+from bot.pipeline.report import CycleReport
 from bot.settings.config import Config
 from bot.settings.credentials import TOKEN_ENV, Token
-from bot.storage.store import CycleRecord, Store
+from bot.storage.records import CycleRecord
+from bot.storage.store import Store
 from bot.stories.index import StoryIndex
 from bot.telegram.alerts import escape
 from bot.telegram.commands import CommandDeps, Commands
+from bot.telegram.compose import AlertComposer
 from bot.telegram.deliver import ConsoleSender, Deliverer, Pacer, Sender, SendError, TelegramSender
 from bot.telegram.i18n import t
 
@@ -56,45 +56,11 @@ TELEGRAM_START_ATTEMPTS = 3
 PRUNE_EVERY = 3600.0
 WEEK = timedelta(days=7)
 TELEGRAM_START_BACKOFF = 2.0
-PARSER_MODULE = "bot.ingest.parseworker"  # loaded once in the fork server, not per worker
 
 
 def utc_now() -> datetime:
     """The real clock."""
     return datetime.now(UTC)
-
-
-class ParsePool:
-    """Runs feedparser in worker processes, so parsing uses every core and never the loop."""
-
-    def __init__(self, workers: int) -> None:
-        self.workers = workers
-        self.cpu_seconds = 0.0  # spent parsing, in the workers, since the start
-        self._pool = self._new_pool()
-
-    def _new_pool(self) -> ProcessPoolExecutor:
-        context = multiprocessing.get_context("forkserver")
-        # The fork server loads the parser once; workers forked from it share those pages.
-        context.set_forkserver_preload([PARSER_MODULE])
-        return ProcessPoolExecutor(max_workers=self.workers, mp_context=context,
-                                   initializer=start_worker, initargs=(os.getpid(),))
-
-    async def __call__(self, body: bytes, url: str, content_type: str | None) -> ParsedFeed:
-        loop = asyncio.get_running_loop()
-        try:
-            parsed, spent = await loop.run_in_executor(self._pool, parse_feed_timed, body, url,
-                                                       content_type)
-        except BrokenProcessPool:
-            # A worker died (killed, out of memory); start afresh for the other feeds.
-            self._pool.shutdown(wait=False, cancel_futures=True)
-            self._pool = self._new_pool()
-            raise ParseError("parser process died while reading this feed") from None
-        self.cpu_seconds += spent
-        return parsed
-
-    def close(self) -> None:
-        """Stop the workers."""
-        self._pool.shutdown(wait=True, cancel_futures=True)
 
 
 def api_urls(config: Config) -> dict[str, str]:
@@ -153,17 +119,18 @@ class BotApp:
         self._stack.push_async_callback(self.fetcher.aclose)
         pool = self.parse_pool = ParsePool(config.polling.parse_workers)
         self._stack.callback(pool.close)
-        names: dict[str, str] = {}
         self.application: Application | None = None  # type: ignore[type-arg]
         sender: Sender
         if self.token:
             sender = await self._telegram_sender()
         else:
             sender = ConsoleSender(self.out)
+        self.muted = self.store.mutes(self.clock())
+        self.partnerships: Partnerships | None = None
         self.poller = Poller(
             store=self.store, fetcher=self.fetcher, parse=pool, matcher=Matcher(watchlists),
-            alerts=AlertSettings(chat=sender.chat, language=config.telegram.language,
-                                 timezone=self.timezone, names=names, priorities={}),
+            composer=AlertComposer(sender.chat, config.telegram.language, self.timezone,
+                                   muted=self.muted),
             config=config.polling, clock=self.clock,
             stories=self._story_index(), metrics=self.metrics,
         )
@@ -174,14 +141,12 @@ class BotApp:
                                    admins=config.telegram.admins, metrics=self.metrics)
         self._sent_before = 0
         self._atom_due = True  # the first cycle writes them, then cycles with new hits
-        self.poller.alerts.muted.update(self.store.mutes(self.clock()))
         self.watchlists: tuple[Watchlist, ...] = ()
         self.commands = Commands(CommandDeps(
             store=self.store, config=config, watchlists=lambda: self.watchlists,
             matcher=lambda: self.poller.matcher, reload_watchlists=self.reload_watchlists,
-            muted=self.poller.alerts.muted, check_feed=self.check_feed, clock=self.clock,
-            partnerships=lambda: self.poller.partners.partnerships
-            if self.poller.partners else None,
+            muted=self.muted, check_feed=self.check_feed, clock=self.clock,
+            partnerships=lambda: self.partnerships,
         ))
         self._use_watchlists(watchlists)
         log.info("bot ready feeds=%d watchlists=%d sender=%s db=%s", len(config.feeds),
@@ -283,12 +248,12 @@ class BotApp:
         self.watchlists = watchlists
         self.poller.matcher = Matcher(watchlists)
         self._use_partnerships(watchlists)
-        alerts = self.poller.alerts
-        alerts.names.clear()
-        alerts.names.update({w.id: w.name for w in watchlists})
-        alerts.priorities = {w.id: w.priority for w in watchlists}
-        alerts.routes = {w.id: (w.chat or alerts.chat, w.topic) for w in watchlists
-                         if w.chat or w.topic}
+        chat = self.poller.composer.chat
+        self.poller.composer = replace(
+            self.poller.composer, names={w.id: w.name for w in watchlists},
+            priorities={w.id: w.priority for w in watchlists},
+            routes={w.id: (w.chat or chat, w.topic) for w in watchlists if w.chat or w.topic},
+            partnerships=self.partnerships)
 
     def _use_partnerships(self, watchlists: tuple[Watchlist, ...]) -> None:
         """Detect partnership signals with the partnership file, if there is one; an invalid
@@ -301,7 +266,8 @@ class BotApp:
         except ConfigError as exc:
             log.error("partnership file refused error=%s", exc)
             return
-        self.poller.partners = PartnerSettings(partnerships, SignalDetector(partnerships))
+        self.partnerships = partnerships
+        self.poller.detector = SignalDetector(partnerships)
 
     def reload_watchlists(self) -> bool:
         """Take up edits of the watchlists folder; refuse, log and report an invalid edit."""
@@ -410,8 +376,12 @@ class BotApp:
 
     async def prune(self) -> None:
         """Forget old article texts and old stories, as the storage settings say."""
-        removed = self.store.prune(self.clock(), retention=self.config.retention,
+        now = self.clock()
+        removed = self.store.prune(now, retention=self.config.retention,
                                    history=self.config.history)
+        forgotten = self.poller.forget_old_stories(now)
+        if forgotten:
+            log.info("story index pruned items=%d kept=%d", forgotten, len(self.poller.stories))
         if any(removed.values()):
             log.info("pruned texts=%d items=%d stories=%d alerts=%d", removed["texts"],
                      removed["items"], removed["stories"], removed["alerts"])
@@ -429,7 +399,7 @@ class BotApp:
     def schedule_partner_digest(self, scheduler: AsyncIOScheduler) -> None:
         """The weekly partnership digest in the channel, on the configured day and time."""
         weekly = self.config.reports.partners_weekly
-        if weekly is None or self.poller.partners is None:
+        if weekly is None or self.partnerships is None:
             return
         day, hour, minute = weekly
         scheduler.add_job(self._guarded(self.partner_digest), partner_digest_trigger(
@@ -438,17 +408,17 @@ class BotApp:
 
     async def partner_digest(self) -> None:
         """Post the week's supplier × recipient map and its new pairs to the channel."""
-        partners = self.poller.partners
-        if partners is None:
+        partnerships = self.partnerships
+        if partnerships is None:
             return
         from bot.partners.chart import partner_matrix_png  # matplotlib loads only when asked
 
         lang = self.config.telegram.language
         now = self.clock().astimezone(self.timezone)  # the week's dates as readers count them
         partner_map = self.partner_map(now - WEEK, now)
-        png = partner_matrix_png(partner_map, partners.partnerships, lang)
-        text = digest_caption(partner_map, partners.partnerships, lang)
-        routing = partners.partnerships.routing
+        png = partner_matrix_png(partner_map, partnerships, lang)
+        text = digest_caption(partner_map, partnerships, lang)
+        routing = partnerships.routing
         chat = routing.chat or self.deliverer.sender.chat
         try:
             await self.deliverer.sender.send_photo(chat, png, text, thread_id=routing.topic)
@@ -460,10 +430,9 @@ class BotApp:
 
     def partner_map(self, since: datetime, until: datetime) -> PartnerMap:
         """The supplier × recipient map of [since, until), against the period before it."""
-        partners = self.poller.partners
-        if partners is None:
+        if self.partnerships is None:
             raise ConfigError(self.config.path, "no partnership file (partnerships_file)")
-        return partner_map_from(self.store, partners.partnerships, since, until,
+        return partner_map_from(self.store, self.partnerships, since, until,
                                 self.config.history)
 
     async def daily_report(self) -> None:

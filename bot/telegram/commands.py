@@ -34,7 +34,8 @@ from bot.partners.digest import STORED_RESOLUTION, find_actor
 from bot.partners.matrix import CAPTION_LIMIT, actor_name, caption, kind_name
 from bot.settings.config import Config, FeedConfig
 from bot.settings.durations import format_duration, parse_duration
-from bot.storage.store import FeedHealth, Store, StorySummary
+from bot.storage.records import FeedHealth, StorySummary
+from bot.storage.store import Store
 from bot.telegram.alerts import MAX_MESSAGE_UTF16, attribute, escape, safe_href, visible_length
 from bot.telegram.i18n import LANGUAGES, format_time, pick_language, t
 

@@ -26,7 +26,8 @@ from telegram.error import (
 from bot.errors import BotError
 from bot.ops.metrics import NoMetrics, Recorder
 from bot.settings.config import DeliveryConfig
-from bot.storage.store import Alert, Store
+from bot.storage.records import Alert
+from bot.storage.store import Store
 from bot.telegram.alerts import MAX_MESSAGE_UTF16, escape, visible_length
 from bot.telegram.i18n import t
 

@@ -14,8 +14,10 @@ from bot.matching.matcher import Hit, Matcher
 from bot.matching.rematch import RematchReport, count_items, format_report, rematch
 from bot.matching.watchlists import load_watchlists
 from bot.settings.config import FeedConfig
-from bot.storage.store import NewItem, Pace, RenderedAlert, Store, StoryView, iso
+from bot.storage.records import NewItem, Pace, RenderedAlert, StoryView, iso
+from bot.storage.store import Store
 from tests.support.common import NOW, WATCHLISTS
+from tests.support.store import save_poll, unseen
 
 FEEDS = [FeedConfig("Le Sahel", "https://fr.example/rss", "fr", 600),
          FeedConfig("Sahel Wire", "https://en.example/rss", "en", 600)]
@@ -94,9 +96,9 @@ def poll(store: Store, matcher: Matcher, name: str, story: int | None = None) ->
     feed = sorted(store.feeds(), key=lambda f: f.id)[feed_index]
     item = ParsedItem(guid=None, link=f"https://news.example/{name}", title=title,
                       summary=summary, published=when)
-    fresh, retitled = store.unseen(feed, [item])
+    fresh, retitled = unseen(store, feed, [item])
     new = [NewItem(i, tuple(matcher.match(i.title, i.summary)), story) for i in fresh]
-    saved = store.save_poll(feed, when, new, retitled, render=render, etag=None,
+    saved = save_poll(store, feed, when, new, retitled, render=render, etag=None,
                             last_modified=None, body_hash=None, title=None,
                             pace=Pace(when + timedelta(minutes=10), 600.0, 0))
     [(_, story_id, _)] = saved.items

@@ -21,15 +21,16 @@ from bot.ops.export import (
     CSV_ENCODING,
     ExportRow,
     atom_feed,
-    exported_hits,
     feed_tag,
     write_atom_files,
     write_csv,
     write_jsonl,
 )
 from bot.settings.config import FeedConfig
-from bot.storage.store import NewItem, Pace, RenderedAlert, Store, StoryView
+from bot.storage.records import NewItem, Pace, RenderedAlert, StoryView
+from bot.storage.store import Store
 from tests.support.common import NOW, WATCHLISTS
+from tests.support.store import save_poll, unseen
 
 RFI, JEUNE_AFRIQUE, REUTERS = 0, 1, 2
 FEEDS = [FeedConfig("RFI Afrique", "https://rfi.example/afrique/rss", "fr", 600),
@@ -51,8 +52,8 @@ def save(store: Store, feed_index: int, item: ParsedItem, hits: Sequence[Hit],
          now: datetime, story: int | None = None) -> int:
     """Store one poll of one item, as the poller does; returns the item's story."""
     feed = sorted(store.feeds(), key=lambda f: f.id)[feed_index]
-    fresh, retitled = store.unseen(feed, [item])
-    saved = store.save_poll(feed, now, [NewItem(i, tuple(hits), story) for i in fresh],
+    fresh, retitled = unseen(store, feed, [item])
+    saved = save_poll(store, feed, now, [NewItem(i, tuple(hits), story) for i in fresh],
                             retitled, render=render, etag=None, last_modified=None,
                             body_hash=None, title=None,
                             pace=Pace(now + timedelta(minutes=10), 600.0, 0))
@@ -118,7 +119,7 @@ def stories(store: Store) -> dict[str, int]:
 
 def rows(store: Store, *, watchlist: str | None = None,
          since: datetime | None = None) -> list[ExportRow]:
-    return list(exported_hits(store, watchlist=watchlist, since=since))
+    return list(store.exported_hits(watchlist=watchlist, since=since))
 
 
 def test_one_row_per_item_and_watchlist_newest_first(store: Store,
@@ -160,7 +161,7 @@ def test_watchlist_and_since_filters(store: Store, stories: dict[str, int],
 
 def test_rows_stream_and_stopping_early_ends_the_read(store: Store,
                                                       stories: dict[str, int]) -> None:
-    stream = exported_hits(store)
+    stream = store.exported_hits()
     assert next(stream).watchlist == "wagner"
     stream.close()
     # No statement left open: the database can be written and checkpointed at once.
@@ -172,7 +173,7 @@ def test_csv_parses_back_with_accents(store: Store, stories: dict[str, int],
                                       tmp_path: Path) -> None:
     path = tmp_path / "hits.csv"
     with path.open("w", encoding=CSV_ENCODING, newline="") as out:
-        assert write_csv(exported_hits(store), out) == 9
+        assert write_csv(store.exported_hits(), out) == 9
     data = path.read_bytes()
     assert data.startswith(b"\xef\xbb\xbf")  # the BOM Excel looks for
     assert b"\r\n" in data
@@ -228,7 +229,7 @@ def test_csv_quotes_newlines_commas_and_quotes() -> None:
 
 def test_jsonl_lines_parse(store: Store, stories: dict[str, int]) -> None:
     out = io.StringIO()
-    assert write_jsonl(exported_hits(store, watchlist="goita"), out) == 2
+    assert write_jsonl(store.exported_hits(watchlist="goita"), out) == 2
     text = out.getvalue()
     assert "Goïta" in text  # not \u00ef
     lines = text.split("\n")
@@ -253,7 +254,7 @@ def parse_atom(document: str) -> feedparser.FeedParserDict:
 
 
 def test_atom_has_one_entry_per_story(store: Store, stories: dict[str, int]) -> None:
-    document = atom_feed(exported_hits(store), title="Veille Sahel — toutes les listes",
+    document = atom_feed(store.exported_hits(), title="Veille Sahel — toutes les listes",
                          feed_id=feed_tag(), self_url="https://veille.example/atom/all.xml",
                          updated=NOW, labels={"fama": "FAMa"})
     parsed = parse_atom(document)
@@ -287,7 +288,7 @@ def test_atom_has_one_entry_per_story(store: Store, stories: dict[str, int]) -> 
 
 def test_atom_ids_are_stable_across_runs(store: Store, stories: dict[str, int]) -> None:
     def ids(now: datetime) -> list[str]:
-        document = atom_feed(exported_hits(store), title="t", feed_id=feed_tag(),
+        document = atom_feed(store.exported_hits(), title="t", feed_id=feed_tag(),
                              self_url=None, updated=now)
         return [e.id for e in parse_atom(document).entries]
 
@@ -302,7 +303,7 @@ def test_atom_ids_are_stable_across_runs(store: Store, stories: dict[str, int]) 
 
 def test_atom_limit_keeps_the_most_recent_stories(store: Store,
                                                   stories: dict[str, int]) -> None:
-    document = atom_feed(exported_hits(store), title="t", feed_id=feed_tag(), self_url=None,
+    document = atom_feed(store.exported_hits(), title="t", feed_id=feed_tag(), self_url=None,
                          updated=NOW, limit=2)
     assert [e.id for e in parse_atom(document).entries] == [
         f"tag:sahel-watch,2026:story-{stories['hostile']}",
@@ -310,7 +311,7 @@ def test_atom_limit_keeps_the_most_recent_stories(store: Store,
 
 
 def test_xml_hostile_text_survives(store: Store, stories: dict[str, int]) -> None:
-    document = atom_feed(exported_hits(store, watchlist="wagner"), title="Wagner & <co>\x01",
+    document = atom_feed(store.exported_hits(watchlist="wagner"), title="Wagner & <co>\x01",
                          feed_id=feed_tag("wagner"), self_url=None, updated=NOW)
     document.encode("utf-8")  # no lone surrogate
     assert "\x07" not in document and "\ufffe" not in document

@@ -18,7 +18,8 @@ from bot.ops.health import assess
 from bot.ops.logs import configure_logging
 from bot.settings.config import SETTINGS, load_config
 from bot.settings.view import describe, redact_url
-from bot.storage.store import CycleRecord, Store
+from bot.storage.records import CycleRecord
+from bot.storage.store import Store
 from tests.support.common import NOW, ROOT, write_config
 from tests.support.feedserver import FeedServer, rss_feed
 

@@ -19,19 +19,21 @@ from bot.ingest.parse import ParsedItem
 from bot.matching.matcher import Hit
 from bot.runtime.app import BotApp
 from bot.settings.config import FeedConfig, load_config
-from bot.storage.store import NewItem, Pace, Store, _migrations
-from tests.storage.test_store import MIGRATIONS, render
+from bot.storage import schema
+from bot.storage.records import NewItem, Pace
+from bot.storage.store import Store
 from tests.support.common import NOW, write_config
 from tests.support.feedserver import FeedServer, rss_feed
+from tests.support.store import MIGRATION_NAMES, render, save_poll
 
 HIT = Hit("goita", "Goïta", "Goïta", "title", 100, 0, 5)
 
 
-@pytest.mark.parametrize("stop_before", MIGRATIONS[1:])
+@pytest.mark.parametrize("stop_before", MIGRATION_NAMES[1:])
 def test_every_earlier_schema_upgrades_in_place(tmp_path: Path, stop_before: str) -> None:
     path = tmp_path / "old.db"
     db = Database(path)
-    _migrations().apply(db, stop_before=stop_before)
+    schema.MIGRATIONS.apply(db, stop_before=stop_before)
     db.execute("INSERT INTO feeds (url, name, lang, interval_seconds) VALUES ('u', 'A', 'fr', 60)")
     db.execute("""INSERT INTO items (feed_id, title, summary, lang, fetched_at)
                   VALUES (1, 'Assimi Goïta à Kati', 'Visite', 'fr', ?)""", [NOW.isoformat()])
@@ -49,7 +51,7 @@ def test_every_earlier_schema_upgrades_in_place(tmp_path: Path, stop_before: str
     db.conn.commit()
     db.close()
     store = Store.open(path)
-    assert store.schema_version() == MIGRATIONS
+    assert store.schema_version() == MIGRATION_NAMES
     assert [s.title for s in store.recent_stories(5)] == ["Assimi Goïta à Kati"]
     assert [r.title for r in store.search("goita", 5)] == ["Assimi Goïta à Kati"]
 
@@ -120,7 +122,7 @@ def test_pruning_forgets_old_texts_then_old_stories(tmp_path: Path) -> None:
     for n, age in enumerate((100, 40, 1)):
         when = NOW - timedelta(days=age)
         item = ParsedItem(None, f"https://n.example/{n}", f"Goïta {n}", "long summary", when)
-        store.save_poll(feed, when, [NewItem(item, (HIT,))], [], render=render, etag=None,
+        save_poll(store, feed, when, [NewItem(item, (HIT,))], [], render=render, etag=None,
                         last_modified=None, body_hash=None, title=None, pace=Pace(when, 600.0, 0))
     store.db.execute("UPDATE alerts SET status = 'sent'")
     store.db.conn.commit()

@@ -11,14 +11,14 @@ from bot.errors import StoreError
 from bot.ingest.parse import ParsedItem
 from bot.matching.matcher import Hit
 from bot.settings.config import FeedConfig
-from bot.storage.store import SEARCH_CANDIDATES, NewItem, Pace, RenderedAlert, Store, StoryView
+from bot.storage.listings import SEARCH_CANDIDATES
+from bot.storage.records import NewItem, Pace, RenderedAlert
+from bot.storage.store import Store
 from tests.support.common import NOW
+from tests.support.store import MIGRATION_NAMES, render, save_poll, unseen
 
 FEEDS = [FeedConfig("A", "https://a.example/rss", "fr", 600),
          FeedConfig("B", "https://b.example/rss", "en", 900)]
-MIGRATIONS = ["0001_initial", "0002_stories", "0003_commands", "0004_command_indexes",
-              "0005_cadence", "0006_fts_on_text_changes", "0007_fts_in_bulk", "0008_cycles",
-              "0009_signals"]
 HIT = Hit("goita", "Goïta", "Goïta", "title", 100, 0, 5)
 
 
@@ -34,17 +34,12 @@ def store(tmp_path: Path) -> Store:
     return store
 
 
-def render(view: StoryView) -> RenderedAlert:
-    return RenderedAlert(f"<b>{view.title}</b> ({len(view.outlets)})", silent=False,
-                         targets=(("@c", None),))
-
-
 def save(store: Store, feed_index: int, items: list[ParsedItem], *, hit: bool = True,
          story: int | None = None, now: datetime = NOW) -> int:
     feed = sorted(store.feeds(), key=lambda f: f.id)[feed_index]
-    fresh, retitled = store.unseen(feed, items)
+    fresh, retitled = unseen(store, feed, items)
     new = [NewItem(i, (HIT,) if hit else (), story) for i in fresh]
-    saved = store.save_poll(feed, now, new, retitled, render=render, etag='"e"',
+    saved = save_poll(store, feed, now, new, retitled, render=render, etag='"e"',
                             last_modified=None, body_hash="h", title="T",
                             pace=Pace(now + timedelta(minutes=10), 600.0, 0))
     return saved.alerts_new
@@ -55,9 +50,9 @@ def test_open_creates_wal_database_with_schema(tmp_path: Path) -> None:
     store = Store.open(path)
     assert path.exists()
     assert store.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    assert store.schema_version() == MIGRATIONS
+    assert store.schema_version() == MIGRATION_NAMES
     store.close()
-    assert Store.open(path).schema_version() == MIGRATIONS
+    assert Store.open(path).schema_version() == MIGRATION_NAMES
 
 
 def test_corrupt_file_is_a_clear_error(tmp_path: Path) -> None:
@@ -134,7 +129,7 @@ def test_story_listings_per_watchlist_ties_and_bounded_counts(store: Store) -> N
     feed = sorted(store.feeds(), key=lambda f: f.id)[0]
 
     def poll(now: datetime, *news: NewItem) -> list[int]:
-        saved = store.save_poll(feed, now, list(news), [], render=render, etag=None,
+        saved = save_poll(store, feed, now, list(news), [], render=render, etag=None,
                                 last_modified=None, body_hash=None, title=None,
                                 pace=Pace(now, 600.0, 0))
         return [story for _, story, _ in saved.items]
@@ -196,12 +191,12 @@ def test_search_ranks_only_the_newest_matches(store: Store) -> None:
 
 def test_an_article_two_feeds_found_new_at_once_is_stored_once(store: Store) -> None:
     feed_a, feed_b = sorted(store.feeds(), key=lambda f: f.id)
-    fresh_a, _ = store.unseen(feed_a, [item(1)])
-    fresh_b, _ = store.unseen(feed_b, [item(1)])  # the same wire copy, before A is saved
+    fresh_a = list(store.unseen(feed_a, [item(1)]).fresh)
+    fresh_b, _ = unseen(store, feed_b, [item(1)])  # the same wire copy, before A is saved
     assert fresh_a == fresh_b == [item(1)]
     pace = Pace(NOW + timedelta(minutes=10), 600.0, 0)
     for feed, fresh in ((feed_a, fresh_a), (feed_b, fresh_b)):
-        store.save_poll(feed, NOW, [NewItem(i, (HIT,), None) for i in fresh], [],
+        save_poll(store, feed, NOW, [NewItem(i, (HIT,), None) for i in fresh], [],
                         render=render, etag=None, last_modified=None, body_hash="h",
                         title="T", pace=pace)
     assert store.counts()["items"] == 1
@@ -257,11 +252,11 @@ def test_items_without_hits_make_stories_but_no_alerts(store: Store) -> None:
 def test_upgrade_from_the_first_schema_keeps_data(tmp_path: Path) -> None:
     from sqlite_utils import Database
 
-    from bot.storage.store import _migrations
+    from bot.storage import schema
 
     path = tmp_path / "old.db"
     db = Database(path)
-    _migrations().apply(db, stop_before="0002_stories")
+    schema.MIGRATIONS.apply(db, stop_before="0002_stories")
     db.execute("INSERT INTO feeds (url, name, lang, interval_seconds) VALUES ('u', 'A', 'fr', 60)")
     db.execute("""INSERT INTO items (feed_id, title, summary, lang, fetched_at)
                   VALUES (1, 'Goïta', '', 'fr', '2026-11-25T10:00:00+00:00')""")
@@ -271,7 +266,7 @@ def test_upgrade_from_the_first_schema_keeps_data(tmp_path: Path) -> None:
     db.conn.commit()
     db.close()
     store = Store.open(path)
-    assert store.schema_version() == MIGRATIONS
+    assert store.schema_version() == MIGRATION_NAMES
     row = store.db.execute("SELECT story_id, sent_html FROM alerts").fetchone()
     assert tuple(row) == (1, "<b>x</b>")
     assert store.story_view(1) is not None
@@ -279,7 +274,7 @@ def test_upgrade_from_the_first_schema_keeps_data(tmp_path: Path) -> None:
 
 def test_a_storys_signal_alert_keeps_first_seen_order_and_follows_retitles(store: Store) -> None:
     from bot.partners.detect import Signal
-    from bot.storage.store import Retitled, SignalStoryView
+    from bot.storage.records import Retitled, SignalStoryView
 
     def signal(kind: str) -> Signal:
         return Signal("turkey", "mali", kind, f"Evidence of {kind}.", "title")
@@ -292,7 +287,7 @@ def test_a_storys_signal_alert_keeps_first_seen_order_and_follows_retitles(store
     pace = Pace(NOW + timedelta(minutes=10), 600.0, 0)
 
     def poll(new: list[NewItem], retitled: list[Retitled]) -> None:
-        store.save_poll(feed, NOW, new, retitled, render=render, etag=None, last_modified=None,
+        save_poll(store, feed, NOW, new, retitled, render=render, etag=None, last_modified=None,
                         body_hash="h", title="T", pace=pace, render_signals=render_signals)
 
     first = item(1, guid="https://news.example/g")
@@ -318,7 +313,7 @@ def test_the_map_claims_no_new_pair_beyond_the_kept_history(store: Store) -> Non
     partnerships = load_partnerships(WATCHLISTS / "partnerships" / "partnerships.toml",
                                      load_watchlists(WATCHLISTS))
     feed = sorted(store.feeds(), key=lambda f: f.id)[0]
-    store.save_poll(feed, NOW, [NewItem(item(1), (), None, (Signal(
+    save_poll(store, feed, NOW, [NewItem(item(1), (), None, (Signal(
         "turkey", "mali", "training", "Des instructeurs turcs forment les FAMa.", "title"),))],
         [], render=render, etag=None, last_modified=None, body_hash="h", title="T",
         pace=Pace(NOW + timedelta(minutes=10), 600.0, 0))

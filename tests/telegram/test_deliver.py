@@ -13,11 +13,13 @@ from telegram import Bot
 from bot.ingest.parse import ParsedItem
 from bot.matching.matcher import Hit
 from bot.settings.config import DeliveryConfig, FeedConfig
-from bot.storage.store import Alert, NewItem, Pace, RenderedAlert, Store, StoryView
+from bot.storage.records import Alert, NewItem, Pace, RenderedAlert, StoryView
+from bot.storage.store import Store
 from bot.telegram.alerts import MAX_MESSAGE_UTF16, visible_length
 from bot.telegram.deliver import Deliverer, Pacer, TelegramSender, pack_digests
 from tests.support.botapi import BotApiStandIn
 from tests.support.common import NOW
+from tests.support.store import save_poll
 
 TOKEN = "123456:TEST-token-for-delivery"
 CHANNEL = "@sahel_test"
@@ -52,7 +54,7 @@ def fill(store: Store, count: int, now: datetime) -> None:
     feed = store.feeds()[0]
     items = [NewItem(ParsedItem(None, f"https://news.example/{n}", f"Alerte numéro {n}", "",
                                 now), (HIT,)) for n in range(count)]
-    store.save_poll(feed, now, items, [], render=render, etag=None, last_modified=None,
+    save_poll(store, feed, now, items, [], render=render, etag=None, last_modified=None,
                     body_hash=None, title=None, pace=Pace(now, 600.0, 0))
 
 
