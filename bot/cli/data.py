@@ -11,21 +11,25 @@ from pathlib import Path
 from typing import TextIO
 from zoneinfo import ZoneInfo
 
+from bot.cli.exits import EXIT_OK
+from bot.cli.options import Subcommands
 from bot.errors import ConfigError
-from bot.settings.config import LANGUAGES, Config, load_config
+from bot.settings.atomicfile import replacing
+from bot.settings.config import Config, load_config
 from bot.settings.durations import parse_duration
 from bot.storage.records import FeedState
 from bot.storage.store import Store
+from bot.telegram.i18n import LANGUAGES
 
 EXPORT_FORMATS = ("csv", "jsonl", "atom")
 OPML_TITLE = "Sahel Watch feeds"
-EXIT_OK = 0
 
 
-def add_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def add_parsers(commands: Subcommands) -> None:
     """The feeds, export and rematch subcommands."""
     feeds = commands.add_parser("feeds", help="move the feed list in and out as OPML")
-    actions = feeds.add_subparsers(dest="feeds_command", required=True, metavar="ACTION")
+    actions = Subcommands(feeds.add_subparsers(dest="feeds_command", required=True,
+                                               metavar="ACTION"), commands.common)
     read = actions.add_parser("import", help="add the feeds of an OPML file to config.toml")
     read.add_argument("file", type=Path, help="an OPML file (from any feed reader)")
     read.add_argument("--lang", choices=LANGUAGES, default="fr",
@@ -83,15 +87,11 @@ def _output(path: Path | None, out: TextIO, encoding: str = "utf-8") -> Iterator
     if path is None:
         yield out
         return
-    partial = path.with_name(f".{path.name}.partial")
     try:
-        with partial.open("w", encoding=encoding, newline="") as stream:
+        with replacing(path, encoding) as stream:
             yield stream
-        os.replace(partial, path)
     except OSError as exc:
         raise ConfigError(path, f"cannot write: {exc.strerror or exc}") from None
-    finally:
-        partial.unlink(missing_ok=True)
 
 
 def _import_feeds(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:

@@ -15,6 +15,8 @@ from typing import Any, TextIO
 
 from bot import __version__
 from bot.cli import data as clidata
+from bot.cli.exits import EXIT_ERROR, EXIT_OK, EXIT_PENDING
+from bot.cli.options import CONFIG_ENV, Subcommands, add_common_options
 from bot.errors import BotError, ConfigError, StoreError
 from bot.matching.evaluate import (
     DEFAULT_LABELLED_SET,
@@ -33,17 +35,14 @@ from bot.ops.logs import configure_logging
 from bot.settings.config import (
     DEFAULT_CONFIG_PATH,
     DEFAULT_PARTNERSHIPS,
-    LOG_FORMATS,
     Config,
     load_config,
 )
 from bot.settings.credentials import Token, load_token
 from bot.settings.view import describe
 
-EXIT_OK, EXIT_ERROR = 0, 1
 log = logging.getLogger(__name__)
 PTB_TIMEDELTA_ENV = "PTB_TIMEDELTA"
-CONFIG_ENV = "SAHEL_WATCH_CONFIG"
 
 
 def build_parser(environ: Mapping[str, str] | None = None) -> argparse.ArgumentParser:
@@ -54,15 +53,13 @@ def build_parser(environ: Mapping[str, str] | None = None) -> argparse.ArgumentP
         description="Watch French and English news feeds and alert a Telegram channel.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    parser.add_argument("--config", type=Path,
-                        default=Path(environ.get(CONFIG_ENV, DEFAULT_CONFIG_PATH)),
-                        help=f"configuration file (default: ${CONFIG_ENV} or config.toml)")
-    parser.add_argument("--log-level", metavar="LEVEL",
-                        help="log detail, optionally per module: INFO,bot.fetch=DEBUG "
-                             "(default: [logging] level)")
-    parser.add_argument("--log-format", choices=LOG_FORMATS,
-                        help="text (key=value) or json lines (default: [logging] format)")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    add_common_options(parser, {"config": Path(environ.get(CONFIG_ENV, DEFAULT_CONFIG_PATH)),
+                             "log_level": None, "log_format": None})
+    # The same options after the command (`run --config my.toml`), where given.
+    common = argparse.ArgumentParser(add_help=False)
+    add_common_options(common, None)
+    commands = Subcommands(parser.add_subparsers(dest="command", required=True,
+                                               metavar="COMMAND"), common)
 
     run = commands.add_parser("run", help="poll feeds and deliver alerts until stopped")
     run.add_argument("--once", action="store_true",
@@ -136,7 +133,8 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if token is None:
         err.write("no TELEGRAM_BOT_TOKEN set: alerts are printed here instead of sent\n")
     try:
-        return asyncio.run(run(config, token, once=args.once, out=out))
+        pending = asyncio.run(run(config, token, once=args.once, out=out))
+        return EXIT_PENDING if pending else EXIT_OK
     except BotError:
         raise
     except Exception:

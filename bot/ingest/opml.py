@@ -20,9 +20,10 @@ import tomlkit
 from bot.errors import ConfigError
 from bot.matching.text import NOT_XML_RE, clip
 from bot.settings.atomicfile import write_atomic
-from bot.settings.config import LANGUAGES, config_from_document, load_config
+from bot.settings.config import config_from_document, load_config
 from bot.settings.tomlfile import HEADER_RE, parse_toml
-from bot.stories.index import DEFAULT_PORTS
+from bot.stories.identity import DEFAULT_PORTS
+from bot.telegram.i18n import LANGUAGES
 
 MAX_OPML_BYTES = 5_000_000  # a list of thousands of feeds is well under this
 MAX_NAME_CHARS = 120  # longer names are cut: they are shown in every alert

@@ -62,7 +62,7 @@ class WatchEditError(BotError):
 
 
 @dataclass(frozen=True)
-class _Entry:
+class _TermPlace:
     """One term of a file: an item of the terms list, or a [[term]] table."""
 
     key: str  # TERMS_KEY or TABLE_KEY
@@ -139,16 +139,16 @@ def _read(path: Path) -> tuple[str, dict[str, Any]]:
     return text, document.data
 
 
-def _entries(data: dict[str, Any]) -> list[_Entry]:
+def _entries(data: dict[str, Any]) -> list[_TermPlace]:
     """Every term of a validated file, list items first, as watchlist_from_document reads them."""
-    entries = [_Entry(TERMS_KEY, index, value.strip())
+    entries = [_TermPlace(TERMS_KEY, index, value.strip())
                for index, value in enumerate(data.get(TERMS_KEY, []))]
-    entries += [_Entry(TABLE_KEY, index, str(table[TEXT_KEY]).strip())
+    entries += [_TermPlace(TABLE_KEY, index, str(table[TEXT_KEY]).strip())
                 for index, table in enumerate(data.get(TABLE_KEY, []))]
     return entries
 
 
-def _find(entries: list[_Entry], term: str, watchlist_id: str) -> _Entry:
+def _find(entries: list[_TermPlace], term: str, watchlist_id: str) -> _TermPlace:
     """The one entry ``term`` names: same words, accents and case aside; the exact
     spelling, then the same capitals, decide between case-sensitive variants (FAMa, FAMA)."""
     wanted = phrase_tokens(term)
@@ -231,7 +231,7 @@ def _with_terms_list(text: str, term: str) -> str:
     return "".join(lines[:start]) + block + "\n" + "".join(lines[start:])
 
 
-def _with_entry_removed(text: str, entry: _Entry) -> str:
+def _with_entry_removed(text: str, entry: _TermPlace) -> str:
     try:
         document = tomlkit.parse(text)
     except TOMLKitError as exc:

@@ -12,7 +12,8 @@ from typing import Any, TypeVar
 from bot.errors import ConfigError
 from bot.matching.matcher import Hit, Matcher
 from bot.matching.text import html_to_text
-from bot.stories.index import StoryIndex, canonical_url, guid_key
+from bot.stories.identity import canonical_url, guid_key
+from bot.stories.index import StoryIndex
 
 DEFAULT_LABELLED_SET = Path("tests/data/matching.jsonl")
 T = TypeVar("T")

@@ -43,7 +43,7 @@ class Hit:
 
 
 @dataclass(frozen=True)
-class _Entry:
+class _IndexedTerm:
     watchlist: Watchlist
     term: Term
     tokens: tuple[str, ...]  # case kept for case-sensitive terms, else folded
@@ -63,10 +63,10 @@ class _Word:
 
     folded: str
     cased: str
-    starts: tuple[tuple[_Entry, int], ...]  # terms that may begin here, with edits spent
+    starts: tuple[tuple[_IndexedTerm, int], ...]  # terms that may begin here, with edits spent
     # Case-sensitive terms with context that may begin here in a text written without case
     # ("les fama ont frappé" in an all lower-case post): the context stands in for the case.
-    caseless: tuple[tuple[_Entry, int], ...]
+    caseless: tuple[tuple[_IndexedTerm, int], ...]
     anchors: bool  # some term may begin here (in ``starts`` or ``caseless``)
 
 
@@ -92,10 +92,10 @@ class Matcher:
 
     def __init__(self, watchlists: Sequence[Watchlist]) -> None:
         self.watchlists = tuple(w for w in watchlists if w.enabled)
-        self._folded_first: dict[str, list[_Entry]] = {}
-        self._cased_first: dict[str, list[_Entry]] = {}
-        self._caseless_first: dict[str, list[_Entry]] = {}
-        self._fuzzy_first: dict[str, list[_Entry]] = {}
+        self._folded_first: dict[str, list[_IndexedTerm]] = {}
+        self._cased_first: dict[str, list[_IndexedTerm]] = {}
+        self._caseless_first: dict[str, list[_IndexedTerm]] = {}
+        self._fuzzy_first: dict[str, list[_IndexedTerm]] = {}
         self._deletion_index: dict[str, set[str]] = {}
         self._words: dict[str, _Word] = {}
         for watchlist in self.watchlists:
@@ -103,7 +103,7 @@ class Matcher:
                 self._add(self._compile(watchlist, term))
 
     @staticmethod
-    def _compile(watchlist: Watchlist, term: Term) -> _Entry:
+    def _compile(watchlist: Watchlist, term: Term) -> _IndexedTerm:
         tokens = phrase_tokens(term.text, case=term.case)
         phrase = len(tokens) > 1 and sum(map(len, tokens)) >= FUZZY_MIN_PHRASE
         shortest = FUZZY_MIN_WORD if phrase else FUZZY_MIN_LENGTH
@@ -111,7 +111,7 @@ class Matcher:
             term.fuzzy and not term.case and len(tok) >= shortest and tok.isalpha()
             for tok in tokens
         )
-        return _Entry(
+        return _IndexedTerm(
             watchlist=watchlist,
             term=term,
             tokens=tokens,
@@ -121,7 +121,7 @@ class Matcher:
             exclude=tuple(phrase_tokens(p) for p in term.exclude),
         )
 
-    def _add(self, entry: _Entry) -> None:
+    def _add(self, entry: _IndexedTerm) -> None:
         first = entry.tokens[0]
         index = self._cased_first if entry.term.case else self._folded_first
         index.setdefault(first, []).append(entry)
@@ -220,7 +220,7 @@ class Matcher:
         return _drop_nested(hits)
 
     @staticmethod
-    def _extend(entry: _Entry, words: Sequence[_Word], start: int, edits: int,
+    def _extend(entry: _IndexedTerm, words: Sequence[_Word], start: int, edits: int,
                 caseless: bool) -> tuple[int, int] | None:
         """Last word index and edits spent if ``entry`` matches from ``start``, else None."""
         size = len(entry.tokens)
@@ -254,7 +254,7 @@ def _without_case(text: str) -> bool:
     return first.islower()
 
 
-def _context_allows(entry: _Entry, fields: Sequence[Sequence[_Word]],
+def _context_allows(entry: _IndexedTerm, fields: Sequence[Sequence[_Word]],
                     item_words: set[str]) -> bool:
     """Exclusions veto the hit; context phrases, when a term has them, must be present."""
 
@@ -268,7 +268,7 @@ def _context_allows(entry: _Entry, fields: Sequence[Sequence[_Word]],
     return not entry.context or any(present(p) for p in entry.context)
 
 
-def _score(entry: _Entry, words: Sequence[_Word], first: int, last: int) -> int:
+def _score(entry: _IndexedTerm, words: Sequence[_Word], first: int, last: int) -> int:
     expected = " ".join(phrase_tokens(entry.term.text))
     found = " ".join(w.folded for w in words[first : last + 1])
     return int(ratio(expected, found))

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 import re
-import tempfile
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Mapping, Sequence
 from contextlib import closing
@@ -17,6 +15,7 @@ from typing import Any, TextIO
 
 from bot.matching.text import NOT_XML_RE, clip
 from bot.matching.watchlists import Watchlist
+from bot.settings.atomicfile import replace_file
 from bot.storage.records import ExportRow, iso
 from bot.storage.store import Store
 
@@ -110,7 +109,7 @@ def story_tag(row: ExportRow) -> str:
 
 
 @dataclass
-class _Entry:
+class _StoryEntry:
     """One story being gathered from its rows."""
 
     row: ExportRow  # its most recent hit item
@@ -127,14 +126,14 @@ def atom_feed(rows: Iterable[ExportRow], *, title: str, feed_id: str, self_url: 
     ``rows`` come newest first, as :meth:`Store.exported_hits` yields them; with ``limit`` the
     reading stops at the first row of a story beyond the ``limit``-th.
     """
-    entries: dict[str, _Entry] = {}
+    entries: dict[str, _StoryEntry] = {}
     for row in rows:
         key = story_tag(row)
         entry = entries.get(key)
         if entry is None:
             if limit is not None and len(entries) >= limit:
                 break
-            entry = entries[key] = _Entry(row, {}, {})
+            entry = entries[key] = _StoryEntry(row, {}, {})
         elif (row.hit_at, row.item_id) > (entry.row.hit_at, entry.row.item_id):
             entry.row = row
         entry.watchlists[row.watchlist] = None
@@ -158,7 +157,7 @@ def atom_feed(rows: Iterable[ExportRow], *, title: str, feed_id: str, self_url: 
             + ET.tostring(feed, encoding="unicode") + "\n")
 
 
-def _atom_entry(key: str, entry: _Entry, labels: Mapping[str, str]) -> ET.Element:
+def _atom_entry(key: str, entry: _StoryEntry, labels: Mapping[str, str]) -> ET.Element:
     row = entry.row
     element = ET.Element("entry", {XML_LANG: row.lang} if row.lang else {})
     _text(element, "id", key)
@@ -216,7 +215,7 @@ def write_atom_files(store: Store, directory: Path, watchlists: Iterable[Watchli
         path = directory / f"{watchlist.id}{ATOM_SUFFIX}"
         if _same_entries(path, document):
             continue
-        _replace(path, document.encode(ATOM_ENCODING))
+        replace_file(path, document.encode(ATOM_ENCODING), mode=ATOM_FILE_MODE)
         written.append(path)
     return written
 
@@ -227,20 +226,3 @@ def _same_entries(path: Path, document: str) -> bool:
     except (OSError, UnicodeDecodeError):
         return False
     return FEED_UPDATED_RE.sub("", old, count=1) == FEED_UPDATED_RE.sub("", document, count=1)
-
-
-def _replace(path: Path, data: bytes) -> None:
-    """Write ``data`` beside ``path`` and move it into place: readers see the old file or
-    the new one, never half of it."""
-    descriptor, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.",
-                                        suffix=".tmp")
-    try:
-        with os.fdopen(descriptor, "wb") as out:
-            out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
-        os.chmod(temp, ATOM_FILE_MODE)
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise

@@ -11,12 +11,11 @@ from wsgiref.simple_server import WSGIServer
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
 
-from bot.pipeline.report import CycleReport
+from bot.pipeline.report import FAILED, NEW, NOT_MODIFIED, UNCHANGED, CycleReport
 
 PREFIX = "sahelwatch"
 # The statuses a FeedOutcome can carry; label values use underscores, as Prometheus does.
-POLL_STATUSES = ("new", "not-modified", "unchanged", "failed")
-NOT_MODIFIED = "not-modified"
+POLL_STATUSES = (NEW, NOT_MODIFIED, UNCHANGED, FAILED)
 # A cycle of one local feed takes a tenth of a second; a hundred slow feeds, up to the
 # fetch timeouts, about two minutes.
 CYCLE_BUCKETS = (0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 20.0, 30.0, 60.0, 120.0)

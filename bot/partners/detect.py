@@ -215,19 +215,8 @@ class SignalDetector:
 
     def _links(self, clause: str) -> Iterator[tuple[str, str, str]]:
         """(supplier, recipient, kind) for each pair the clause links, one kind per pair."""
-        hits = self._matcher.match(clause)
-        if not hits:
-            return
-        starts = {m.start(): i for i, m in enumerate(TOKEN_RE.finditer(clause))}
-        spans: dict[str, list[_Span]] = {ACTOR: [], ACTOR_EXCLUDE: [], KIND: [], WEAK: [],
-                                         KIND_EXCLUDE: [], VETO: []}
-        for hit in hits:
-            group, _, target = hit.watchlist.partition(":")
-            first = starts[hit.start]
-            last = first + len(TOKEN_RE.findall(hit.text)) - 1
-            spans[group].append(_Span(target, first, last, hit.start, hit.end,
-                                      strong=group != WEAK))
-        if spans[VETO]:
+        spans = self._spans(clause)
+        if spans is None or spans[VETO]:
             return
         mentions = [m for m in spans[ACTOR] if not any(
             x.target == m.target and x.start <= m.start and m.end <= x.end
@@ -247,6 +236,30 @@ class SignalDetector:
                 and not _doubted(words, c.first)]
         if not cues:
             return
+        best = self._best_kinds(clause, words, cues, suppliers, recipients)
+        for (supplier, recipient), (_, kind) in best.items():
+            yield supplier, recipient, kind
+
+    def _spans(self, clause: str) -> dict[str, list[_Span]] | None:
+        """The clause's actors, cues, exclusions and vetoes as word spans; None for none."""
+        hits = self._matcher.match(clause)
+        if not hits:
+            return None
+        starts = {m.start(): i for i, m in enumerate(TOKEN_RE.finditer(clause))}
+        spans: dict[str, list[_Span]] = {ACTOR: [], ACTOR_EXCLUDE: [], KIND: [], WEAK: [],
+                                         KIND_EXCLUDE: [], VETO: []}
+        for hit in hits:
+            group, _, target = hit.watchlist.partition(":")
+            first = starts[hit.start]
+            last = first + len(TOKEN_RE.findall(hit.text)) - 1
+            spans[group].append(_Span(target, first, last, hit.start, hit.end,
+                                      strong=group != WEAK))
+        return spans
+
+    def _best_kinds(self, clause: str, words: Sequence[WordForms], cues: Sequence[_Span],
+                    suppliers: Sequence[_Span], recipients: Sequence[_Span],
+                    ) -> dict[tuple[str, str], tuple[tuple[int, ...], str]]:
+        """For each (supplier, recipient) the cues can link: the best cue's score and kind."""
         chunks = _chunks(clause)
         supplier_groups = _groups(suppliers, words)
         recipient_groups = _groups(recipients, words)
@@ -275,8 +288,7 @@ class SignalDetector:
                     pair = (s.target, r.target)
                     if pair not in best or score > best[pair][0]:
                         best[pair] = (score, cue.target)
-        for (supplier, recipient), (_, kind) in best.items():
-            yield supplier, recipient, kind
+        return best
 
 
 def _exact(phrase: str) -> Term:

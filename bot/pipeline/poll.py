@@ -34,7 +34,9 @@ from bot.storage.records import (
     Unseen,
 )
 from bot.storage.store import Store
-from bot.stories.index import Fingerprint, StoryIndex, content_hash
+from bot.stories.fingerprint import Fingerprint
+from bot.stories.identity import content_hash
+from bot.stories.index import StoryIndex
 from bot.telegram.compose import AlertComposer, shown_time
 
 log = logging.getLogger(__name__)

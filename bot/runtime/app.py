@@ -8,20 +8,16 @@ import signal
 import sqlite3
 import sys
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from contextlib import AsyncExitStack
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import TextIO
 from zoneinfo import ZoneInfo
 
-from apscheduler.schedulers.asyncio import AsyncIOScheduler
-from apscheduler.triggers.cron import CronTrigger
-from telegram import Update
-from telegram.error import InvalidToken, TelegramError
 from telegram.ext import Application
 
-from bot.errors import BotError, ConfigError
+from bot.errors import ConfigError
 from bot.ingest.fetch import Fetcher, refuse_private_address
 from bot.ingest.parse import ParsedFeed
 from bot.ingest.workers import ParsePool
@@ -33,12 +29,14 @@ from bot.ops.export import write_atom_files
 from bot.ops.metrics import Metrics, NoMetrics, Recorder
 from bot.partners.catalog import Partnerships, load_partnerships
 from bot.partners.detect import SignalDetector
-from bot.partners.digest import digest_caption, partner_digest_trigger, partner_map_from
+from bot.partners.digest import digest_caption, partner_map_from
 from bot.partners.matrix import PartnerMap
 from bot.pipeline.poll import Poller
 from bot.pipeline.report import CycleReport
+from bot.runtime.jobs import Jobs
+from bot.runtime.telegram import initialized_application, start_updates, stop_updates
 from bot.settings.config import Config
-from bot.settings.credentials import TOKEN_ENV, Token
+from bot.settings.credentials import Token
 from bot.storage.records import CycleRecord
 from bot.storage.store import Store
 from bot.stories.index import StoryIndex
@@ -51,22 +49,14 @@ from bot.telegram.i18n import t
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
-UPDATES_TIMEOUT = 30
-TELEGRAM_START_ATTEMPTS = 3
 PRUNE_EVERY = 3600.0
+DAILY_REPORT_JOB, PARTNER_DIGEST_JOB = "daily-report", "partner-digest"
 WEEK = timedelta(days=7)
-TELEGRAM_START_BACKOFF = 2.0
 
 
 def utc_now() -> datetime:
     """The real clock."""
     return datetime.now(UTC)
-
-
-def api_urls(config: Config) -> dict[str, str]:
-    """base_url and base_file_url for python-telegram-bot, when a local Bot API is set."""
-    base = config.telegram.api_base_url
-    return {"base_url": f"{base}/bot", "base_file_url": f"{base}/file/bot"} if base else {}
 
 
 class BotApp:
@@ -102,18 +92,7 @@ class BotApp:
         self.reloader = WatchlistReloader(config.watchlists_dir)
         self.store = Store.open(config.storage_path)
         self._stack.callback(self.store.close)
-        self.metrics: Recorder = NoMetrics()
-        if config.metrics.port:
-            metrics = Metrics()
-            try:
-                server = metrics.serve(config.metrics.host, config.metrics.port)
-            except OSError as exc:
-                raise ConfigError(config.path, f"[metrics] cannot listen on "
-                                  f"{config.metrics.host}:{config.metrics.port}: "
-                                  f"{exc.strerror or exc}") from None
-            self._stack.callback(server.close)
-            self.metrics = metrics
-            log.info("metrics endpoint host=%s port=%d", config.metrics.host, server.port)
+        self.metrics = self._open_metrics()
         self.store.sync_feeds(config.feeds)
         self.fetcher = Fetcher(config.polling)
         self._stack.push_async_callback(self.fetcher.aclose)
@@ -153,6 +132,22 @@ class BotApp:
                  len(watchlists), "telegram" if self.token else "console", config.storage_path)
         return self
 
+    def _open_metrics(self) -> Recorder:
+        """The Prometheus endpoint, when a port is set; otherwise metrics that do nothing."""
+        settings = self.config.metrics
+        if not settings.port:
+            return NoMetrics()
+        metrics = Metrics()
+        try:
+            server = metrics.serve(settings.host, settings.port)
+        except OSError as exc:
+            raise ConfigError(self.config.path, f"[metrics] cannot listen on "
+                              f"{settings.host}:{settings.port}: "
+                              f"{exc.strerror or exc}") from None
+        self._stack.callback(server.close)
+        log.info("metrics endpoint host=%s port=%d", settings.host, server.port)
+        return metrics
+
     def _story_index(self) -> StoryIndex:
         """The recent items, by their words, so new reports join their stories."""
         window = timedelta(seconds=self.config.delivery.story_window)
@@ -167,33 +162,11 @@ class BotApp:
 
     async def _telegram_sender(self) -> TelegramSender:
         assert self.token is not None and self.config.telegram.chat is not None
-        application = self._build_application()
+        application = await initialized_application(self.config, self.token)
         self.application = application
-        for attempt in range(1, TELEGRAM_START_ATTEMPTS + 1):
-            try:
-                await application.initialize()
-                break
-            except InvalidToken:
-                # python-telegram-bot's own message quotes the token: never pass it on.
-                raise ConfigError(TOKEN_ENV, "Telegram rejected the bot token") from None
-            except TelegramError as exc:
-                if attempt == TELEGRAM_START_ATTEMPTS:
-                    raise BotError(f"Telegram is unreachable ({type(exc).__name__}); "
-                                   "alerts stay queued for the next run") from None
-                log.warning("telegram unreachable attempt=%d error=%s", attempt,
-                            type(exc).__name__)
-                await asyncio.sleep(TELEGRAM_START_BACKOFF * attempt)
         self._stack.push_async_callback(application.shutdown)
         return TelegramSender(application.bot, self.config.telegram.chat,
                               link_preview=self.config.telegram.link_preview)
-
-    def _build_application(self) -> Application:  # type: ignore[type-arg]
-        assert self.token is not None
-        builder = Application.builder().token(self.token.reveal())
-        urls = api_urls(self.config)
-        if urls:
-            builder = builder.base_url(urls["base_url"]).base_file_url(urls["base_file_url"])
-        return builder.build()
 
     # One cycle ---------------------------------------------------------------------------
 
@@ -327,52 +300,35 @@ class BotApp:
 
     # Running for good --------------------------------------------------------------------
 
+    def schedule(self, jobs: Jobs) -> None:
+        """The bot's jobs: polling, delivery and pruning on their intervals, the daily
+        report to the admins and the weekly partnership digest at their local times."""
+        jobs.every(self.poll_due, self.config.polling.tick)
+        jobs.every(self.deliverer.deliver_due, self.config.delivery.tick)
+        jobs.every(self.prune, PRUNE_EVERY)
+        reports = self.config.reports
+        if reports.daily_at is not None and self.config.telegram.admins:
+            jobs.daily(self.daily_report, reports.daily_at, self.timezone, DAILY_REPORT_JOB)
+        if reports.partners_weekly is not None and self.partnerships is not None:
+            jobs.weekly(self.partner_digest, reports.partners_weekly, self.timezone,
+                        PARTNER_DIGEST_JOB)
+
     async def run_forever(self, stop: asyncio.Event) -> None:
         """Run the scheduled jobs (and Telegram's updates) until ``stop`` is set."""
-        scheduler = AsyncIOScheduler(timezone=UTC)
-        jobs: list[tuple[Callable[[], Awaitable[object]], float]] = [
-            (self.poll_due, self.config.polling.tick),
-            (self.deliverer.deliver_due, self.config.delivery.tick),
-            (self.prune, PRUNE_EVERY),
-        ]
-        for job, seconds in jobs:
-            scheduler.add_job(self._guarded(job), "interval", seconds=seconds,
-                              next_run_time=self.clock(), max_instances=1, coalesce=True,
-                              misfire_grace_time=None)
-        self.schedule_reports(scheduler)
-        self.schedule_partner_digest(scheduler)
+        jobs = Jobs(self.clock)
+        self.schedule(jobs)
         if self.application is not None:
-            await self._start_telegram(self.application)
-        scheduler.start()
+            await start_updates(self.application, self.commands)
+        jobs.start()
         log.info("bot running tick=%gs", self.config.polling.tick)
         try:
             await stop.wait()
         finally:
             log.info("bot stopping")
-            scheduler.shutdown(wait=False)
-            for task in list(self._running):
-                task.cancel()
-            await asyncio.gather(*self._running, return_exceptions=True)
+            await jobs.stop()
             if self.application is not None:
-                await self._stop_telegram(self.application)
+                await stop_updates(self.application)
             log.info("bot stopped")
-
-    def _guarded(self, job: Callable[[], Awaitable[object]]) -> Callable[[], Awaitable[None]]:
-        async def run() -> None:
-            task = asyncio.current_task()
-            assert task is not None
-            self._running.add(task)
-            try:
-                await job()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("job failed job=%s", getattr(job, "__name__", job))
-            finally:
-                self._running.discard(task)
-
-        run.__name__ = getattr(job, "__name__", "job")
-        return run
 
     async def prune(self) -> None:
         """Forget old article texts and old stories, as the storage settings say."""
@@ -385,26 +341,6 @@ class BotApp:
         if any(removed.values()):
             log.info("pruned texts=%d items=%d stories=%d alerts=%d", removed["texts"],
                      removed["items"], removed["stories"], removed["alerts"])
-
-    def schedule_reports(self, scheduler: AsyncIOScheduler) -> None:
-        """The daily health report to the admins, at the configured local time."""
-        daily = self.config.reports.daily_at
-        if daily is None or not self.config.telegram.admins:
-            return
-        hour, minute = daily
-        scheduler.add_job(self._guarded(self.daily_report), CronTrigger(
-            hour=hour, minute=minute, timezone=self.timezone), id="daily-report",
-            max_instances=1, coalesce=True, misfire_grace_time=3600)
-
-    def schedule_partner_digest(self, scheduler: AsyncIOScheduler) -> None:
-        """The weekly partnership digest in the channel, on the configured day and time."""
-        weekly = self.config.reports.partners_weekly
-        if weekly is None or self.partnerships is None:
-            return
-        day, hour, minute = weekly
-        scheduler.add_job(self._guarded(self.partner_digest), partner_digest_trigger(
-            day, hour, minute, self.timezone), id="partner-digest", max_instances=1,
-            coalesce=True, misfire_grace_time=3600)
 
     async def partner_digest(self) -> None:
         """Post the week's supplier × recipient map and its new pairs to the channel."""
@@ -449,36 +385,14 @@ class BotApp:
         result = await self.fetcher.fetch(url)
         return await self.poller.parse(result.body, result.url, result.content_type)
 
-    async def _start_telegram(self, application: Application) -> None:  # type: ignore[type-arg]
-        self.commands.install(application)
-        application.add_error_handler(self._on_telegram_error)
-        await application.start()
-        try:
-            await self.commands.register_descriptions(application)
-        except Exception as exc:  # the command menu is a convenience, not a reason to stop
-            log.warning("setMyCommands failed error=%s", exc)
-        assert application.updater is not None
-        await application.updater.start_polling(timeout=UPDATES_TIMEOUT,
-                                                allowed_updates=Update.ALL_TYPES)
-
-    async def _stop_telegram(self, application: Application) -> None:  # type: ignore[type-arg]
-        if application.updater is not None and application.updater.running:
-            await application.updater.stop()
-        if application.running:
-            await application.stop()
-
-    async def _on_telegram_error(self, update: object, context: object) -> None:
-        error = getattr(context, "error", None)
-        log.error("telegram handler failed error=%s", error, exc_info=error)
-
 
 async def run(config: Config, token: Token | None, *, once: bool, out: TextIO = sys.stdout,
               clock: Clock = utc_now) -> int:
-    """Run the bot; 0 on a clean stop, 2 when ``--once`` left alerts pending."""
+    """Run the bot until stopped, or one cycle with ``once``; returns how many alerts are
+    still owed to Telegram at the end of a ``once`` run (0 otherwise)."""
     async with BotApp(config, token, out, clock) as app:
         if once:
-            pending = await app.run_once()
-            return 2 if pending else 0
+            return await app.run_once()
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):

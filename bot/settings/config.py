@@ -13,8 +13,8 @@ from bot.ops.logs import parse_levels
 from bot.settings.durations import parse_duration
 from bot.settings.environment import with_environment
 from bot.settings.tomlfile import TomlDocument, load_toml
+from bot.telegram.i18n import LANGUAGES
 
-LANGUAGES = ("fr", "en")
 DEFAULT_RETENTION = 30 * 86400.0
 DEFAULT_HISTORY = 90 * 86400.0  # what /hits and /stats can show
 DEFAULT_CONFIG_PATH = Path("config.toml")

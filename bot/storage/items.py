@@ -22,7 +22,7 @@ from bot.storage.records import (
     from_iso,
     iso,
 )
-from bot.stories.index import canonical_url, guid_key
+from bot.stories.identity import canonical_url, guid_key
 
 log = logging.getLogger(__name__)
 LOOKUP_CHUNK = 500  # keys per IN (...) lookup, well under SQLite's bound-parameter limit

@@ -9,8 +9,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from bot.cli.main import main
-from tests.support.common import ROOT, WATCHLISTS
+from tests.support.common import ROOT, WATCHLISTS, write_config
 
 
 def run(*argv: str, stdin: str | None = None) -> tuple[int, str, str]:
@@ -111,3 +113,27 @@ def test_a_broken_watchlist_is_reported_once_not_again_through_the_partnerships(
     assert code == 1
     assert err.count("error:") == 1 and "tb2.toml" in err and "unknown key 'colour'" in err
     assert "partnerships: not checked until the watchlists are valid" in out
+
+
+@pytest.mark.parametrize("argv", [
+    ["run", "--once", "--config", "{config}"],
+    ["--config", "{config}", "run", "--once"],
+    ["--config", "/elsewhere.toml", "run", "--config", "{config}", "--once"],
+    ["check", "--config", "{config}"],
+    ["feeds", "export", "--config", "{config}"],
+    ["export", "--format", "csv", "--config", "{config}"],
+    ["health", "--log-level", "INFO", "--config", "{config}"],
+])
+def test_the_common_options_go_before_or_after_the_command(tmp_path: Path,
+                                                           argv: list[str]) -> None:
+    config = tmp_path / "missing.toml"  # each command names the file it was given
+    code, _, err = run(*(a.format(config=config) for a in argv))
+    assert code == 1 and f"{config}: file not found" in err, err
+    assert "elsewhere" not in err  # the option after the command wins
+
+
+def test_options_before_the_command_stay_when_none_follow_it(tmp_path: Path) -> None:
+    config = write_config(tmp_path, [])
+    code, _, err = run("--log-level", "INFO,bot.fetch=LOUD", "run", "--once", "--config",
+                       str(config))
+    assert code == 1 and "--log-level: unknown log level 'LOUD'" in err

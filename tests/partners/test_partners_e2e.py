@@ -12,10 +12,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from PIL import Image
 
 from bot.runtime.app import BotApp
+from bot.runtime.jobs import Jobs
 from bot.settings.config import load_config
 from bot.settings.credentials import Token
 from tests.support.botapi import BotApiStandIn, SentMessage
@@ -170,9 +170,9 @@ def test_the_weekly_digest_is_scheduled_and_posts_the_map(
         async def go() -> datetime | None:
             async with BotApp(config, Token(TOKEN), io.StringIO(), clock=clock) as app:
                 await app.run_once()
-                scheduler = AsyncIOScheduler(timezone=UTC)
-                app.schedule_partner_digest(scheduler)
-                job = scheduler.get_job("partner-digest")
+                jobs = Jobs(app.clock)
+                app.schedule(jobs)
+                job = jobs.scheduler.get_job("partner-digest")
                 assert job is not None
                 fire = job.trigger.get_next_fire_time(None, clock.now)
                 clock.now = wednesday + timedelta(days=5, hours=-2)  # Monday 08:00

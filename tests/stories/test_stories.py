@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from bot.stories import index as stories
-from bot.stories.index import canonical_url, guid_key
+from bot.stories import fingerprint
+from bot.stories.identity import canonical_url, guid_key
+from bot.stories.index import StoryIndex
 
 SAME = "example.org/afrique/article-123"
 
@@ -61,8 +62,8 @@ def test_simple_links_take_the_fast_path_to_the_same_key(url: str) -> None:
 
 def test_word_kinds_forget_nothing_of_the_item_that_fills_them(
         monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(stories, "MAX_REMEMBERED_WORDS", 3)
-    kinds = stories.WordKinds()
+    monkeypatch.setattr(fingerprint, "MAX_REMEMBERED_WORDS", 3)
+    kinds = fingerprint.WordKinds()
     assert kinds.content({"alpha", "beta", "gamma", "delta"}) == {"alpha", "beta", "gamma",
                                                                   "delta"}
     # The memory is full: the next item's words are all learnt again, none dropped.
@@ -75,7 +76,7 @@ def test_the_story_index_adds_nothing_for_the_garbage_collector_to_walk() -> Non
     import gc
     from datetime import UTC, datetime, timedelta
 
-    index = stories.StoryIndex(timedelta(hours=72))
+    index = StoryIndex(timedelta(hours=72))
     when = datetime(2026, 11, 24, 8, tzinfo=UTC)
     prints = [index.fingerprint(f"Bamako : la réunion numéro {n} sur la sécurité",
                                 "Les délégations se retrouvent lundi à Bamako.")

@@ -20,7 +20,8 @@ from bot.matching.matcher import Hit, Matcher
 from bot.matching.text import WHITESPACE_RE, fold, html_to_text, plain_text, strip_accents, tokenize
 from bot.matching.watchlists import load_watchlists
 from bot.storage.records import Alert
-from bot.stories.index import StoryIndex, fingerprint
+from bot.stories.fingerprint import fingerprint
+from bot.stories.index import StoryIndex
 from bot.telegram.alerts import (
     MAX_MESSAGE_UTF16,
     MAX_SOURCE_CHARS,

@@ -7,9 +7,8 @@ import io
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from apscheduler.schedulers.asyncio import AsyncIOScheduler
-
 from bot.runtime.app import BotApp
+from bot.runtime.jobs import Jobs
 from bot.settings.config import load_config
 from tests.support.common import write_config
 from tests.support.feedserver import FeedServer, rss_feed
@@ -41,9 +40,9 @@ def test_daily_report_is_scheduled_at_local_time_and_reports_health(
 
     async def go() -> None:
         async with BotApp(config, None, out, clock=lambda: NOW) as app:
-            scheduler = AsyncIOScheduler(timezone=UTC)
-            app.schedule_reports(scheduler)
-            job = scheduler.get_job("daily-report")
+            jobs = Jobs(app.clock)
+            app.schedule(jobs)
+            job = jobs.scheduler.get_job("daily-report")
             assert job is not None
             assert job.trigger.get_next_fire_time(None, NOW) == datetime(
                 2026, 11, 26, 7, 15, tzinfo=UTC)
@@ -65,9 +64,9 @@ def test_no_report_when_switched_off(tmp_path: Path, feed_server: FeedServer) ->
 
     async def go() -> None:
         async with BotApp(config, None, io.StringIO(), clock=lambda: NOW) as app:
-            scheduler = AsyncIOScheduler(timezone=UTC)
-            app.schedule_reports(scheduler)
-            assert scheduler.get_job("daily-report") is None
+            jobs = Jobs(app.clock)
+            app.schedule(jobs)
+            assert jobs.scheduler.get_job("daily-report") is None
 
     asyncio.run(go())
 

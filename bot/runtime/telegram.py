@@ -1,0 +1,82 @@
+"""The Telegram side of the running bot: python-telegram-bot started and stopped in our loop."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+
+from telegram import Update
+from telegram.error import InvalidToken, TelegramError
+from telegram.ext import Application
+
+from bot.errors import BotError, ConfigError
+from bot.settings.config import Config
+from bot.settings.credentials import TOKEN_ENV, Token
+from bot.telegram.commands import Commands
+
+log = logging.getLogger(__name__)
+
+UPDATES_TIMEOUT = 30
+TELEGRAM_START_ATTEMPTS = 3
+TELEGRAM_START_BACKOFF = 2.0
+
+ErrorHandler = Callable[[object, object], Awaitable[None]]
+
+
+def api_urls(config: Config) -> dict[str, str]:
+    """base_url and base_file_url for python-telegram-bot, when a local Bot API is set."""
+    base = config.telegram.api_base_url
+    return {"base_url": f"{base}/bot", "base_file_url": f"{base}/file/bot"} if base else {}
+
+
+async def initialized_application(config: Config, token: Token) -> Application:  # type: ignore[type-arg]
+    """python-telegram-bot's Application, initialised (getMe answered); a rejected token is
+    a ConfigError that never shows the token, an unreachable Telegram a BotError."""
+    builder = Application.builder().token(token.reveal())
+    urls = api_urls(config)
+    if urls:
+        builder = builder.base_url(urls["base_url"]).base_file_url(urls["base_file_url"])
+    application = builder.build()
+    for attempt in range(1, TELEGRAM_START_ATTEMPTS + 1):
+        try:
+            await application.initialize()
+            return application
+        except InvalidToken:
+            # python-telegram-bot's own message quotes the token: never pass it on.
+            raise ConfigError(TOKEN_ENV, "Telegram rejected the bot token") from None
+        except TelegramError as exc:
+            if attempt == TELEGRAM_START_ATTEMPTS:
+                raise BotError(f"Telegram is unreachable ({type(exc).__name__}); "
+                               "alerts stay queued for the next run") from None
+            log.warning("telegram unreachable attempt=%d error=%s", attempt,
+                        type(exc).__name__)
+            await asyncio.sleep(TELEGRAM_START_BACKOFF * attempt)
+    raise AssertionError("unreachable")  # the loop returns or raises
+
+
+async def start_updates(application: Application, commands: Commands) -> None:  # type: ignore[type-arg]
+    """Answer chat commands from now on: handlers, the command menu, long polling."""
+    commands.install(application)
+    application.add_error_handler(_on_error)
+    await application.start()
+    try:
+        await commands.register_descriptions(application)
+    except Exception as exc:  # the command menu is a convenience, not a reason to stop
+        log.warning("setMyCommands failed error=%s", exc)
+    assert application.updater is not None
+    await application.updater.start_polling(timeout=UPDATES_TIMEOUT,
+                                            allowed_updates=Update.ALL_TYPES)
+
+
+async def stop_updates(application: Application) -> None:  # type: ignore[type-arg]
+    """Stop long polling and the handlers (the reverse of :func:`start_updates`)."""
+    if application.updater is not None and application.updater.running:
+        await application.updater.stop()
+    if application.running:
+        await application.stop()
+
+
+async def _on_error(update: object, context: object) -> None:
+    error = getattr(context, "error", None)
+    log.error("telegram handler failed error=%s", error, exc_info=error)
