@@ -122,3 +122,12 @@ def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
         if node not in index:
             visit(node)
     return found
+
+
+def test_the_readme_table_of_subpackages_matches_the_tree() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## How it is built", 1)[1].split("\n## ", 1)[0]
+    listed = set(re.findall(r"^\| `bot/(\w+)/` \|", section, re.MULTILINE))
+    assert listed == {p.name for p in PACKAGE.iterdir() if (p / "__init__.py").exists()}
+    for path in re.findall(r"`(bot/[\w/]+\.py|bot/[\w/]+/)`", section):
+        assert (ROOT / path).exists(), path
