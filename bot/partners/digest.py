@@ -12,7 +12,7 @@ from bot.partners.catalog import Actor, Partnerships
 from bot.partners.matrix import CAPTION_LIMIT, PartnerMap, build_map, caption, previous_period
 from bot.settings.config import WEEKDAYS
 from bot.storage.store import Store
-from bot.telegram.alerts import escape
+from bot.telegram.html import escape
 from bot.telegram.i18n import t
 
 STORED_RESOLUTION = timedelta(seconds=1)

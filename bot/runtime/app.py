@@ -43,9 +43,9 @@ from bot.settings.config import Config
 from bot.settings.credentials import TOKEN_ENV, Token
 from bot.storage.store import CycleRecord, Store
 from bot.stories.index import StoryIndex
-from bot.telegram.alerts import escape
 from bot.telegram.commands import CommandDeps, Commands
 from bot.telegram.deliver import ConsoleSender, Deliverer, Pacer, Sender, SendError, TelegramSender
+from bot.telegram.html import escape
 from bot.telegram.i18n import t
 
 log = logging.getLogger(__name__)

@@ -35,8 +35,8 @@ from bot.partners.matrix import CAPTION_LIMIT, actor_name, caption, kind_name
 from bot.settings.config import Config, FeedConfig
 from bot.settings.durations import format_duration, parse_duration
 from bot.storage.store import FeedHealth, Store, StorySummary
-from bot.telegram.alerts import MAX_MESSAGE_UTF16, attribute, escape, safe_href, visible_length
-from bot.telegram.i18n import LANGUAGES, format_time, pick_language, t
+from bot.telegram.html import escape, fit, link, local_time
+from bot.telegram.i18n import LANGUAGES, pick_language, t
 
 log = logging.getLogger(__name__)
 
@@ -254,7 +254,7 @@ class Commands:
             if until and until > now:
                 line += "\n" + escape(t(lang, "watchlists.muted", until=self._when(until, lang)))
             lines.append(line)
-        await self._reply(message, _fit("\n".join(lines)))
+        await self._reply(message, fit("\n".join(lines)))
 
     async def cmd_feeds(self, message: Message, args: list[str], lang: str, user: int,
                         username: str | None) -> None:
@@ -334,12 +334,10 @@ class Commands:
                      supplier=actor_name(record.supplier, partnerships, lang),
                      recipient=actor_name(record.recipient, partnerships, lang),
                      kind=kind_name(record.kind, partnerships, lang))
-            href = safe_href(record.link)
-            title = escape(record.title[:MAX_LISTED_TITLE])
-            linked = f'<a href="{attribute(href)}">{title}</a>' if href else title
+            linked = link(record.link, record.title[:MAX_LISTED_TITLE])
             lines.append(f"\n• {escape(self._when(record.seen_at, lang))} · <b>{escape(head)}"
                          f"</b>\n«{escape(record.evidence[:MAX_LISTED_EVIDENCE])}»\n{linked}")
-        return _fit("\n".join(lines))
+        return fit("\n".join(lines))
 
     # For maintainers ----------------------------------------------------------------------
 
@@ -385,7 +383,7 @@ class Commands:
         if not hits:
             return escape(t(lang, "watch.no_match"))
         names = {w.id: w.name for w in self.deps.watchlists()}
-        return _fit("\n".join(escape(t(lang, "watch.match", name=names.get(h.watchlist,
+        return fit("\n".join(escape(t(lang, "watch.match", name=names.get(h.watchlist,
                                        h.watchlist), text=h.text, term=h.term,
                                        field=t(lang, f"alert.field.{h.field}"), score=h.score))
                               for h in hits))
@@ -529,7 +527,7 @@ class Commands:
                   lang: str) -> Page:
         footer = f"\n<i>{escape(t(lang, 'cmd.page', page=number, pages=pages))}</i>" \
             if pages > 1 else ""
-        text = _fit(f"<b>{escape(header)}</b>\n\n" + "\n\n".join(lines), footer)
+        text = fit(f"<b>{escape(header)}</b>\n\n" + "\n\n".join(lines), footer)
         return Page(text, number, pages, key)
 
     def _story(self, story: StorySummary, lang: str) -> str:
@@ -540,11 +538,9 @@ class Commands:
             if story.outlets > 1 else ""
         return f"{line}\n<i>{tags}</i>{outlets}"
 
-    def _line(self, title: str, link: str | None, source: str, when: datetime,
+    def _line(self, title: str, url: str | None, source: str, when: datetime,
               lang: str) -> str:
-        href = safe_href(link)
-        label = escape(title[:200] or "…")
-        linked = f'<a href="{attribute(href)}">{label}</a>' if href else label
+        linked = link(url, title[:MAX_LISTED_TITLE] or "…")
         return f"• {linked}\n{escape(source)} · {escape(self._when(when, lang))}"
 
     def _remember(self, kind: str, argument: str) -> str:
@@ -609,7 +605,7 @@ class Commands:
             escape(t(lang, "report.alerts", sent=alerts.get("sent", 0),
                      pending=alerts.get("pending", 0), failed=alerts.get("failed", 0))),
         ]
-        return _fit("\n".join(lines))
+        return fit("\n".join(lines))
 
     # Helpers -------------------------------------------------------------------------------
 
@@ -632,7 +628,7 @@ class Commands:
         return seconds if seconds <= MAX_PERIOD else None
 
     def _when(self, moment: datetime, lang: str) -> str:
-        return format_time(moment.astimezone(self.timezone), lang)
+        return local_time(moment, lang, self.timezone)
 
 
 def _is_duration(value: str) -> bool:
@@ -656,12 +652,4 @@ def _pace(feed: FeedHealth, lang: str) -> str:
     if feed.cache_seconds:
         parts.append(t(lang, "feeds.cache", cache=format_duration(feed.cache_seconds)))
     return " · ".join(parts)
-
-
-def _fit(text: str, footer: str = "") -> str:
-    """``text`` cut at a line break so that it and ``footer`` fit in one message."""
-    lines = text.split("\n")
-    while lines and visible_length("\n".join(lines) + footer) > MAX_MESSAGE_UTF16:
-        lines.pop()
-    return "\n".join(lines) + footer
 

@@ -27,7 +27,7 @@ from bot.errors import BotError
 from bot.ops.metrics import NoMetrics, Recorder
 from bot.settings.config import DeliveryConfig
 from bot.storage.store import Alert, Store
-from bot.telegram.alerts import MAX_MESSAGE_UTF16, escape, visible_length
+from bot.telegram.html import MAX_MESSAGE_UTF16, escape, visible_length
 from bot.telegram.i18n import t
 
 log = logging.getLogger(__name__)

@@ -14,8 +14,8 @@ from bot.ingest.parse import ParsedItem
 from bot.matching.matcher import Hit
 from bot.settings.config import DeliveryConfig, FeedConfig
 from bot.storage.store import Alert, NewItem, Pace, RenderedAlert, Store, StoryView
-from bot.telegram.alerts import MAX_MESSAGE_UTF16, visible_length
 from bot.telegram.deliver import Deliverer, Pacer, TelegramSender, pack_digests
+from bot.telegram.html import MAX_MESSAGE_UTF16, visible_length
 from tests.support.botapi import BotApiStandIn
 from tests.support.common import NOW
 
