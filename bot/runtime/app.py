@@ -45,8 +45,7 @@ from bot.storage.store import CycleRecord, Store
 from bot.stories.index import StoryIndex
 from bot.telegram.commands import CommandDeps, Commands
 from bot.telegram.deliver import ConsoleSender, Deliverer, Pacer, Sender, SendError, TelegramSender
-from bot.telegram.html import escape
-from bot.telegram.i18n import t
+from bot.telegram.notices import watchlists_refused_notice
 
 log = logging.getLogger(__name__)
 
@@ -315,9 +314,7 @@ class BotApp:
             return True
         for error in outcome.errors:
             log.error("watchlist edit refused error=%s", error)
-        heading = t(self.config.telegram.language, "admin.watchlists_refused")
-        notice = "\n".join([f"<b>{escape(heading)}</b>",
-                             *(f"• <code>{escape(str(e))}</code>" for e in outcome.errors)])
+        notice = watchlists_refused_notice(outcome.errors, self.config.telegram.language)
         for admin in self.config.telegram.admins:
             self.store.queue_message(str(admin), notice, self.clock())
         return False

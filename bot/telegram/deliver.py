@@ -27,8 +27,9 @@ from bot.errors import BotError
 from bot.ops.metrics import NoMetrics, Recorder
 from bot.settings.config import DeliveryConfig
 from bot.storage.store import Alert, Store
-from bot.telegram.html import MAX_MESSAGE_UTF16, escape, visible_length
+from bot.telegram.html import MAX_MESSAGE_UTF16, bold, visible_length
 from bot.telegram.i18n import t
+from bot.telegram.notices import alert_refused_notice
 
 log = logging.getLogger(__name__)
 
@@ -310,8 +311,7 @@ class Deliverer:
         if (alert.chat, kind) in self._reported:
             return
         self._reported.add((alert.chat, kind))
-        notice = (f"<b>{escape(t(self.language, 'admin.alert_refused', chat=alert.chat))}</b>"
-                  f"\n<code>{escape(str(exc))}</code>")
+        notice = alert_refused_notice(alert.chat, exc, self.language)
         for admin in self.admins:
             self.store.queue_message(admin, notice, self.clock())
 
@@ -330,7 +330,7 @@ def pack_digests(alerts: Sequence[Alert], language: str) -> list[tuple[list[Aler
     group: list[Alert] = []
 
     def text(members: list[Alert]) -> str:
-        header = f"<b>{escape(t(language, 'digest.header', count=len(members)))}</b>"
+        header = bold(t(language, "digest.header", count=len(members)))
         return "\n\n".join([header, *(a.html for a in members)])
 
     for alert in alerts:
