@@ -36,7 +36,7 @@ from bot.ops.export import write_atom_files
 from bot.ops.metrics import Metrics, NoMetrics, Recorder
 from bot.partners.catalog import load_partnerships
 from bot.partners.detect import SignalDetector
-from bot.partners.digest import digest_caption, partner_digest_trigger, partner_map_from
+from bot.partners.digest import partner_digest_trigger, partner_map_from
 from bot.partners.matrix import PartnerMap
 from bot.pipeline.poll import AlertSettings, CycleReport, PartnerSettings, Poller
 from bot.settings.config import Config
@@ -46,6 +46,7 @@ from bot.stories.index import StoryIndex
 from bot.telegram.commands import CommandDeps, Commands
 from bot.telegram.deliver import ConsoleSender, Deliverer, Pacer, Sender, SendError, TelegramSender
 from bot.telegram.notices import watchlists_refused_notice
+from bot.telegram.partners import digest_caption
 
 log = logging.getLogger(__name__)
 

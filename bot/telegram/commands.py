@@ -31,12 +31,12 @@ from bot.matching.text import html_to_text
 from bot.matching.watchlists import Watchlist
 from bot.partners.catalog import Partnerships
 from bot.partners.digest import STORED_RESOLUTION, find_actor
-from bot.partners.matrix import CAPTION_LIMIT, actor_name, caption, kind_name
 from bot.settings.config import Config, FeedConfig
 from bot.settings.durations import format_duration, parse_duration
 from bot.storage.store import FeedHealth, Store, StorySummary
-from bot.telegram.html import escape, fit, link, local_time
+from bot.telegram.html import CAPTION_LIMIT, escape, fit, link, local_time
 from bot.telegram.i18n import LANGUAGES, pick_language, t
+from bot.telegram.partners import actor_signals, caption
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +47,6 @@ DEFAULT_PERIOD = 7 * 86400.0
 DEFAULT_PARTNERS_PERIOD = 30 * 86400.0
 ACTOR_SIGNALS_SHOWN = 10
 MAX_LISTED_TITLE = 200
-MAX_LISTED_EVIDENCE = 300
 MAX_PERIOD = 90 * 86400.0
 DEFAULT_MUTE = 86400.0
 MAX_ARGUMENT_CHARS = 300
@@ -325,19 +324,7 @@ class Commands:
         records = self.deps.store.signal_records(
             now - timedelta(seconds=MAX_PERIOD), now + STORED_RESOLUTION, actor=actor,
             limit=ACTOR_SIGNALS_SHOWN)
-        name = actor_name(actor, partnerships, lang)
-        if not records:
-            return escape(t(lang, "partners.actor_none", actor=name))
-        lines = [f"<b>{escape(t(lang, 'partners.actor_header', actor=name))}</b>"]
-        for record in records:
-            head = t(lang, "signal.header",
-                     supplier=actor_name(record.supplier, partnerships, lang),
-                     recipient=actor_name(record.recipient, partnerships, lang),
-                     kind=kind_name(record.kind, partnerships, lang))
-            linked = link(record.link, record.title[:MAX_LISTED_TITLE])
-            lines.append(f"\n• {escape(self._when(record.seen_at, lang))} · <b>{escape(head)}"
-                         f"</b>\n«{escape(record.evidence[:MAX_LISTED_EVIDENCE])}»\n{linked}")
-        return fit("\n".join(lines))
+        return actor_signals(actor, records, partnerships, lang, self.timezone)
 
     # For maintainers ----------------------------------------------------------------------
 

@@ -11,6 +11,7 @@ from bot.matching.text import WHITESPACE_RE
 from bot.telegram.i18n import MONTHS
 
 MAX_MESSAGE_UTF16 = 4096  # Telegram's limit, counted on the text after markup is parsed
+CAPTION_LIMIT = 1024  # Telegram's limit for a photo caption, in characters
 TAG_RE = re.compile(r"<[^>]*>")
 # A space of any kind, a control character or DEL: refused in a link (urlsplit would
 # quietly drop some of them and link to another address than the one shown).
