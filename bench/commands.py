@@ -285,7 +285,8 @@ def commands_for(store: Store, now: datetime, directory: Path,
                     watchlists_dir=WATCHLISTS_DIR, feeds=())
     return Commands(CommandDeps(
         store=store, config=config, watchlists=lambda: chosen, matcher=lambda: matcher,
-        reload_watchlists=lambda: False, muted={}, check_feed=no_feeds, clock=lambda: now))
+        reload_watchlists=lambda: False, muted=dict, mutes_changed=lambda: None,
+        check_feed=no_feeds, clock=lambda: now))
 
 
 def questions(store: Store, watchlists: Sequence[Watchlist],

@@ -1,4 +1,4 @@
-"""The package's shape: folders by domain, small modules, no import cycle, SQL in storage."""
+"""The package's shape: folders by domain, small modules, no cycle, SQL and HTML in one place."""
 
 from __future__ import annotations
 
@@ -18,6 +18,8 @@ MAX_MODULE_LINES = 700
 MAX_FUNCTION_LINES = 60
 SQL_RE = re.compile(r"\b(SELECT|INSERT INTO|UPDATE \w+ SET|DELETE FROM|CREATE TABLE)\b")
 SQL_HOME = PACKAGE / "storage"
+HTML_RE = re.compile(r"<(b|i|a href|code|blockquote)[ >=]")
+TELEGRAM_HOME = PACKAGE / "telegram"
 
 
 def modules() -> Iterator[tuple[str, Path]]:
@@ -131,3 +133,9 @@ def test_the_readme_table_of_subpackages_matches_the_tree() -> None:
     assert listed == {p.name for p in PACKAGE.iterdir() if (p / "__init__.py").exists()}
     for path in re.findall(r"`(bot/[\w/]+\.py|bot/[\w/]+/)`", section):
         assert (ROOT / path).exists(), path
+
+
+def test_only_the_telegram_package_writes_message_markup() -> None:
+    outside = [name for name, path in modules() if TELEGRAM_HOME not in path.parents
+               and HTML_RE.search(path.read_text(encoding="utf-8"))]
+    assert not outside

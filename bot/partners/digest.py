@@ -1,4 +1,4 @@
-"""The partnership map from stored signals, and when and how the weekly digest posts it."""
+"""The partnership map from stored signals, when the weekly digest posts it, actors by name."""
 
 from __future__ import annotations
 
@@ -9,11 +9,9 @@ from apscheduler.triggers.cron import CronTrigger
 
 from bot.matching.text import fold
 from bot.partners.catalog import Actor, Partnerships
-from bot.partners.matrix import CAPTION_LIMIT, PartnerMap, build_map, caption, previous_period
+from bot.partners.matrix import PartnerMap, build_map, previous_period
 from bot.settings.config import WEEKDAYS
 from bot.storage.store import Store
-from bot.telegram.alerts import escape
-from bot.telegram.i18n import t
 
 STORED_RESOLUTION = timedelta(seconds=1)
 
@@ -36,13 +34,6 @@ def partner_map_from(store: Store, partnerships: Partnerships, since: datetime,
     return build_map(store.signal_records(since, until + STORED_RESOLUTION),
                      store.signal_records(previous_start, since),
                      store.signal_pairs_before(since), partnerships, since, until)
-
-
-def digest_caption(partner_map: PartnerMap, partnerships: Partnerships, lang: str) -> str:
-    """The weekly digest's caption (Telegram HTML): the map's caption and the new pairs."""
-    title = t(lang, "partners.digest_title")
-    text = caption(partner_map, partnerships, lang)  # it names the new pairs too
-    return f"<b>{escape(title)}</b>\n{escape(text[:CAPTION_LIMIT - len(title) - 1])}"
 
 
 def partner_digest_trigger(day: int, hour: int, minute: int, zone: ZoneInfo) -> CronTrigger:

@@ -1,4 +1,4 @@
-"""Partnership signals over a period: supplier x recipient counts, changes, captions, CSV (pure)."""
+"""Partnership signals over a period: supplier x recipient counts, changes, CSV (pure)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import TextIO
 
-from bot.matching.text import clip
 from bot.partners.catalog import Partnerships
 from bot.telegram.i18n import DEFAULT_LANGUAGE, LANGUAGES, MONTHS, t
 
@@ -21,10 +20,6 @@ RECIPIENT = "recipient"
 CSV_LANGUAGE = "en"  # the CSV names actors in English, next to their ids
 CSV_COLUMNS = ("supplier", "supplier_name", "recipient", "recipient_name", "count", "previous",
                "dominant_kind", "new_pair")
-MAX_CAPTION_CHANGES = 3  # changes named in a caption, biggest first
-MAX_CAPTION_NEW_PAIRS = 4  # new pairs named in a caption; the rest are counted
-CAPTION_LIMIT = 1024  # Telegram's limit for a photo caption, in characters
-MINUS = "\u2212"  # a typographic minus: "(−3)" reads better than "(-3)"
 
 
 @dataclass(frozen=True)
@@ -153,39 +148,6 @@ def build_map(
                       until=until, changes=tuple(changes), new_pairs=tuple(new_pairs))
 
 
-def caption(m: PartnerMap, partnerships: Partnerships, lang: str) -> str:
-    """A few plain-text lines (not HTML: escape them before sending as HTML): the period and
-    its total, the busiest pair, the biggest changes against the period before, new pairs."""
-    lang = lang if lang in LANGUAGES else DEFAULT_LANGUAGE
-    period = period_text(m.since, m.until, lang)
-    busiest = m.busiest()
-    if busiest is None:
-        lines = [t(lang, "partners.none", period=period)]
-    else:
-        lines = [
-            t(lang, "partners.caption_total", period=period, count=m.total),
-            t(lang, "partners.caption_busiest",
-              pair=pair_text(busiest.supplier, busiest.recipient, partnerships, lang),
-              count=busiest.count, kind=kind_name(busiest.dominant_kind, partnerships, lang)),
-        ]
-    if m.changes and m.previous_total:
-        shown = [_change_text(cell, partnerships, lang)
-                 for cell in m.changes[:MAX_CAPTION_CHANGES]]
-        lines.append(t(lang, "partners.caption_changes",
-                       changes=t(lang, "partners.separator").join(shown)))
-    elif busiest is not None:
-        lines.append(t(lang, "partners.caption_no_previous"))
-    if m.new_pairs:
-        names = [pair_text(s, r, partnerships, lang)
-                 for s, r in m.new_pairs[:MAX_CAPTION_NEW_PAIRS]]
-        hidden = len(m.new_pairs) - len(names)
-        if hidden:
-            names.append(t(lang, "partners.more", count=hidden))
-        lines.append(t(lang, "partners.caption_new", pairs=", ".join(names)))
-    text = "\n".join(lines)
-    return clip(text, CAPTION_LIMIT)
-
-
 def write_csv(m: PartnerMap, partnerships: Partnerships, out: TextIO) -> int:
     """Write a header and one line per supplier x recipient pair, every pair in the file's
     order (zero counts included, dominant kind empty where no signal); returns the lines
@@ -243,23 +205,8 @@ def kind_name(kind_id: str, partnerships: Partnerships, lang: str) -> str:
     return _pick(kind.names, lang, kind_id) if kind else kind_id
 
 
-def pair_text(supplier: str, recipient: str, partnerships: Partnerships, lang: str) -> str:
-    """"Turquie → Mali"."""
-    return t(lang, "partners.pair", supplier=actor_name(supplier, partnerships, lang),
-             recipient=actor_name(recipient, partnerships, lang))
-
-
 def _pick(names: Mapping[str, str], lang: str, fallback: str) -> str:
     return names.get(lang) or names.get(CSV_LANGUAGE) or fallback
-
-
-def _change_text(cell: Cell, partnerships: Partnerships, lang: str) -> str:
-    change = cell.change
-    signed = f"+{change}" if change > 0 else f"{MINUS}{-change}"
-    return t(lang, "partners.change", pair=pair_text(cell.supplier, cell.recipient,
-                                                     partnerships, lang),
-             count=cell.count, change=signed,
-             kind=kind_name(cell.dominant_kind, partnerships, lang))
 
 
 def _kinds_per_pair(

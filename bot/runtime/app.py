@@ -29,7 +29,7 @@ from bot.ops.export import write_atom_files
 from bot.ops.metrics import Metrics, NoMetrics, Recorder
 from bot.partners.catalog import Partnerships, load_partnerships
 from bot.partners.detect import SignalDetector
-from bot.partners.digest import digest_caption, partner_map_from
+from bot.partners.digest import partner_map_from
 from bot.partners.matrix import PartnerMap
 from bot.pipeline.poll import Poller
 from bot.pipeline.report import CycleReport
@@ -40,11 +40,11 @@ from bot.settings.credentials import Token
 from bot.storage.records import CycleRecord
 from bot.storage.store import Store
 from bot.stories.index import StoryIndex
-from bot.telegram.alerts import escape
 from bot.telegram.commands import CommandDeps, Commands
 from bot.telegram.compose import AlertComposer
 from bot.telegram.deliver import ConsoleSender, Deliverer, Pacer, Sender, SendError, TelegramSender
-from bot.telegram.i18n import t
+from bot.telegram.notices import watchlists_refused_notice
+from bot.telegram.partners import digest_caption
 
 log = logging.getLogger(__name__)
 
@@ -104,12 +104,11 @@ class BotApp:
             sender = await self._telegram_sender()
         else:
             sender = ConsoleSender(self.out)
-        self.muted = self.store.mutes(self.clock())
         self.partnerships: Partnerships | None = None
         self.poller = Poller(
             store=self.store, fetcher=self.fetcher, parse=pool, matcher=Matcher(watchlists),
             composer=AlertComposer(sender.chat, config.telegram.language, self.timezone,
-                                   muted=self.muted),
+                                   muted=self.store.mutes(self.clock())),
             config=config.polling, clock=self.clock,
             stories=self._story_index(), metrics=self.metrics,
         )
@@ -124,7 +123,8 @@ class BotApp:
         self.commands = Commands(CommandDeps(
             store=self.store, config=config, watchlists=lambda: self.watchlists,
             matcher=lambda: self.poller.matcher, reload_watchlists=self.reload_watchlists,
-            muted=self.muted, check_feed=self.check_feed, clock=self.clock,
+            muted=lambda: self.poller.composer.muted, mutes_changed=self.mutes_changed,
+            check_feed=self.check_feed, clock=self.clock,
             partnerships=lambda: self.partnerships,
         ))
         self._use_watchlists(watchlists)
@@ -242,6 +242,11 @@ class BotApp:
         self.partnerships = partnerships
         self.poller.detector = SignalDetector(partnerships)
 
+    def mutes_changed(self) -> None:
+        """Take up the mutes stored in the database (after /mute or /unmute)."""
+        self.poller.composer = replace(self.poller.composer,
+                                       muted=self.store.mutes(self.clock()))
+
     def reload_watchlists(self) -> bool:
         """Take up edits of the watchlists folder; refuse, log and report an invalid edit."""
         outcome = self.reloader.poll()
@@ -254,9 +259,7 @@ class BotApp:
             return True
         for error in outcome.errors:
             log.error("watchlist edit refused error=%s", error)
-        heading = t(self.config.telegram.language, "admin.watchlists_refused")
-        notice = "\n".join([f"<b>{escape(heading)}</b>",
-                             *(f"• <code>{escape(str(e))}</code>" for e in outcome.errors)])
+        notice = watchlists_refused_notice(outcome.errors, self.config.telegram.language)
         for admin in self.config.telegram.admins:
             self.store.queue_message(str(admin), notice, self.clock())
         return False

@@ -2,31 +2,35 @@
 
 from __future__ import annotations
 
-import html
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from urllib.parse import urlsplit
 
 from bot.matching.matcher import Hit
-from bot.matching.text import ELLIPSIS, WHITESPACE_RE, clip
+from bot.matching.text import ELLIPSIS, clip
 from bot.partners.catalog import Partnerships
 from bot.partners.detect import Signal
 from bot.partners.matrix import actor_name, kind_name
-from bot.telegram.i18n import format_time, t
+from bot.telegram.html import (
+    MAX_MESSAGE_UTF16,
+    bold,
+    escape,
+    italic,
+    link,
+    local_time,
+    visible_length,
+)
 
-MAX_MESSAGE_UTF16 = 4096  # Telegram's limit, counted on the text after markup is parsed
+# Read from here by tests of the whole pipeline; the primitive lives in bot.telegram.html.
+from bot.telegram.html import attribute as attribute
+from bot.telegram.i18n import t
+
 MAX_TITLE_CHARS = 300
 MAX_SOURCE_CHARS = 120
 EXCERPT_RADIUS = 140  # characters of context kept on each side of a summary hit
 MAX_EVIDENCE = 6
 MAX_OUTLETS_SHOWN = 12
 ALERT_ICON = "🔔"
-TAG_RE = re.compile(r"<[^>]*>")
-# A space of any kind, a control character or DEL: refused in a link (urlsplit would
-# quietly drop some of them and link to another address than the one shown).
-UNCLEAN_LINK_RE = re.compile(r"[\s\x00-\x1f\x7f]")
 SIGNAL_ICON = "🤝"
 MAX_SIGNALS_SHOWN = 3  # partnerships named at the head of one alert
 MAX_EVIDENCE_CHARS = 400  # one evidence sentence, clipped
@@ -49,12 +53,8 @@ def format_alert(content: AlertContent, hits: Sequence[Hit], names: Mapping[str,
                  lang: str) -> str:
     """The HTML message for one item: watchlists, linked title, source, time, evidence."""
     watchlists = list(dict.fromkeys(hit.watchlist for hit in hits))
-    header = f"{ALERT_ICON} " + " · ".join(
-        f"<b>{escape(names.get(w, w))}</b>" for w in watchlists
-    )
-    title = escape(clip(content.title or t(lang, "alert.no_title"), MAX_TITLE_CHARS))
-    href = safe_href(content.link)
-    title_line = f'<a href="{attribute(href)}">{title}</a>' if href else f"<b>{title}</b>"
+    header = f"{ALERT_ICON} " + " · ".join(bold(names.get(w, w)) for w in watchlists)
+    title_line = _title_line(content, lang)
     source_line = _source_line(content, lang)
     evidence = ", ".join(
         f"«{escape(hit.text)}» ({escape(t(lang, 'alert.field.' + hit.field))}"
@@ -79,15 +79,13 @@ def format_signal_alert(content: AlertContent, signals: Sequence[Signal],
     """The HTML message for a story reporting partnerships: who → whom and what, the
     linked title, source and time, and the sentences that say so."""
     heads = [
-        f"{SIGNAL_ICON} <b>" + escape(t(
+        f"{SIGNAL_ICON} " + bold(t(
             lang, "signal.header", supplier=actor_name(s.supplier, partnerships, lang),
             recipient=actor_name(s.recipient, partnerships, lang),
-            kind=kind_name(s.kind, partnerships, lang))) + "</b>"
+            kind=kind_name(s.kind, partnerships, lang)))
         for s in signals[:MAX_SIGNALS_SHOWN]
     ]
-    title = escape(clip(content.title or t(lang, "alert.no_title"), MAX_TITLE_CHARS))
-    href = safe_href(content.link)
-    lines = [*heads, f'<a href="{attribute(href)}">{title}</a>' if href else f"<b>{title}</b>"]
+    lines = [*heads, _title_line(content, lang)]
     lines += [_source_line(content, lang), *_outlets_line(content, lang)]
     essential = len(lines)
     for evidence in dict.fromkeys(s.evidence for s in signals[:MAX_SIGNALS_SHOWN]):
@@ -99,11 +97,17 @@ def format_signal_alert(content: AlertContent, signals: Sequence[Signal],
     return message
 
 
+def _title_line(content: AlertContent, lang: str) -> str:
+    """The item's title, linked to the article when its address is safe, else in bold."""
+    title = clip(content.title or t(lang, "alert.no_title"), MAX_TITLE_CHARS)
+    return link(content.link, title, bold_if_unlinked=True)
+
+
 def _source_line(content: AlertContent, lang: str) -> str:
     """The outlet, in italics, and the time."""
-    line = f"<i>{escape(clip(content.source, MAX_SOURCE_CHARS))}</i>"
+    line = italic(clip(content.source, MAX_SOURCE_CHARS))
     if content.published:
-        line += f" · {escape(format_time(content.published, lang))}"
+        line += f" · {escape(local_time(content.published, lang))}"
     return line
 
 
@@ -134,36 +138,3 @@ def _excerpt(summary: str, hits: Sequence[Hit]) -> str:
     if end < len(summary):
         after = after.rsplit(" ", 1)[0] + ELLIPSIS
     return f"{escape(before)}<b>{escape(summary[hit.start : hit.end])}</b>{escape(after)}"
-
-
-def escape(text: str) -> str:
-    """Text made safe for Telegram HTML (&, < and >), white space collapsed."""
-    return html.escape(WHITESPACE_RE.sub(" ", text), quote=False)
-
-
-def attribute(value: str) -> str:
-    """A value made safe inside a double-quoted HTML attribute (an href)."""
-    return html.escape(WHITESPACE_RE.sub(" ", value), quote=True)
-
-
-def safe_href(link: str | None) -> str | None:
-    """``link`` if it is an absolute http(s) address, else None (no javascript: or data:)."""
-    if not link:
-        return None
-    link = link.strip()
-    # urlsplit quietly drops tabs and newlines; a link that needs cleaning is not linked.
-    if UNCLEAN_LINK_RE.search(link):
-        return None
-    try:
-        parts = urlsplit(link)
-    except ValueError:
-        return None
-    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
-        return None
-    return link
-
-
-def visible_length(message: str) -> int:
-    """Length of ``message`` as Telegram counts it: UTF-16 code units of the visible text."""
-    text = html.unescape(TAG_RE.sub("", message))
-    return len(text.encode("utf-16-le")) // 2

@@ -14,7 +14,9 @@ from bot.telegram.i18n import DEFAULT_LANGUAGE, LANGUAGES, MONTHS
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
+    from matplotlib.colors import Colormap, Normalize
     from matplotlib.figure import Figure
+    from matplotlib.image import AxesImage
 
 FIG_WIDTH_IN = 10.0
 FIG_HEIGHT_IN = 5.6
@@ -142,15 +144,10 @@ def matrix_png(
     _check_matrix(rows, columns, counts, notes)
     from matplotlib import colormaps
     from matplotlib.colors import Normalize
-    from matplotlib.ticker import MaxNLocator
 
     peak = max(max(row) for row in counts)
     cmap = colormaps[MATRIX_COLOURMAP]
     norm = Normalize(vmin=0, vmax=max(peak, 1))
-    cells = len(rows) * len(columns)
-    shrink = min(1.0, math.sqrt(CROWDED_CELLS / cells))
-    count_size = max(MIN_COUNT_SIZE, COUNT_SIZE * shrink)
-    note_size = max(MIN_NOTE_SIZE, NOTE_SIZE * shrink)
 
     fig = _new_figure()
     try:
@@ -159,49 +156,74 @@ def matrix_png(
             [list(row) for row in counts], cmap=cmap, norm=norm, aspect="auto",
             interpolation="nearest",
         )
-        for r, row in enumerate(counts):
-            for c, value in enumerate(row):
-                red, green, blue, _ = cmap(norm(value))
-                luminance = 0.2126 * red + 0.7152 * green + 0.0722 * blue
-                colour = LIGHT_TEXT if luminance < DARK_CELL_LUMINANCE else DARK_TEXT
-                if value == 0:
-                    colour = ZERO_TEXT
-                note = notes[r][c] if notes is not None else ""
-                ax.text(c, r - NOTE_OFFSET if note else r, str(value), ha="center",
-                        va="center", fontsize=count_size, fontweight="bold", color=colour)
-                if note:
-                    ax.text(c, r + NOTE_OFFSET, clip(note, MAX_NOTE_CHARS), ha="center",
-                            va="center", fontsize=note_size, color=colour)
-
-        ax.set_xticks(range(len(columns)))
-        ax.set_xticklabels([clip(name, MAX_AXIS_LABEL_CHARS) for name in columns])
-        ax.set_yticks(range(len(rows)))
-        ax.set_yticklabels([clip(name, MAX_AXIS_LABEL_CHARS) for name in rows])
-        widest = max(len(tick.get_text()) for tick in ax.get_xticklabels())
-        if widest * TICK_CHAR_PX > MATRIX_AXES_WIDTH_PX / len(columns):
-            for tick in ax.get_xticklabels():
-                tick.set_rotation(COLUMN_LABEL_ROTATION)
-                tick.set_horizontalalignment("right")
-                tick.set_rotation_mode("anchor")
-        ax.tick_params(which="major", length=0, labelsize=TICK_SIZE, colors=TEXT_COLOUR)
-        # Thin light lines between cells, so white zero cells still read as a grid.
-        ax.set_xticks([c - 0.5 for c in range(1, len(columns))], minor=True)
-        ax.set_yticks([r - 0.5 for r in range(1, len(rows))], minor=True)
-        ax.tick_params(which="minor", length=0)
-        ax.grid(which="minor", color=GRID_COLOUR, linewidth=1)
-        ax.grid(which="major", visible=False)
-        for spine in ax.spines.values():
-            spine.set_color(GRID_COLOUR)
+        _cell_texts(ax, counts, notes, cmap, norm)
+        _matrix_ticks(ax, rows, columns)
+        _cell_grid(ax, len(rows), len(columns))
         ax.set_xlabel(column_label, fontsize=LABEL_SIZE, color=TEXT_COLOUR)
         ax.set_ylabel(row_label, fontsize=LABEL_SIZE, color=TEXT_COLOUR)
         ax.set_title(title, fontsize=TITLE_SIZE, color=TEXT_COLOUR, loc="left", pad=12)
-        colourbar = fig.colorbar(image, ax=ax, fraction=0.04, pad=0.02)
-        colourbar.ax.yaxis.set_major_locator(MaxNLocator(integer=True))
-        colourbar.ax.tick_params(labelsize=TICK_SIZE - 1, colors=TEXT_COLOUR)
-        colourbar.outline.set_visible(False)
+        _colour_bar(fig, ax, image)
         return _png(fig)
     finally:
         fig.clear()
+
+
+def _cell_texts(ax: Axes, counts: Sequence[Sequence[int]],
+                notes: Sequence[Sequence[str]] | None, cmap: Colormap, norm: Normalize) -> None:
+    """Each cell's count, and its note below it, in a colour that reads on the cell's shade."""
+    cells = len(counts) * len(counts[0])
+    shrink = min(1.0, math.sqrt(CROWDED_CELLS / cells))
+    count_size = max(MIN_COUNT_SIZE, COUNT_SIZE * shrink)
+    note_size = max(MIN_NOTE_SIZE, NOTE_SIZE * shrink)
+    for r, row in enumerate(counts):
+        for c, value in enumerate(row):
+            red, green, blue, _ = cmap(norm(value))
+            luminance = 0.2126 * red + 0.7152 * green + 0.0722 * blue
+            colour = LIGHT_TEXT if luminance < DARK_CELL_LUMINANCE else DARK_TEXT
+            if value == 0:
+                colour = ZERO_TEXT
+            note = notes[r][c] if notes is not None else ""
+            ax.text(c, r - NOTE_OFFSET if note else r, str(value), ha="center",
+                    va="center", fontsize=count_size, fontweight="bold", color=colour)
+            if note:
+                ax.text(c, r + NOTE_OFFSET, clip(note, MAX_NOTE_CHARS), ha="center",
+                        va="center", fontsize=note_size, color=colour)
+
+
+def _matrix_ticks(ax: Axes, rows: Sequence[str], columns: Sequence[str]) -> None:
+    """Row and column names, the column names slanted when they would overlap."""
+    ax.set_xticks(range(len(columns)))
+    ax.set_xticklabels([clip(name, MAX_AXIS_LABEL_CHARS) for name in columns])
+    ax.set_yticks(range(len(rows)))
+    ax.set_yticklabels([clip(name, MAX_AXIS_LABEL_CHARS) for name in rows])
+    widest = max(len(tick.get_text()) for tick in ax.get_xticklabels())
+    if widest * TICK_CHAR_PX > MATRIX_AXES_WIDTH_PX / len(columns):
+        for tick in ax.get_xticklabels():
+            tick.set_rotation(COLUMN_LABEL_ROTATION)
+            tick.set_horizontalalignment("right")
+            tick.set_rotation_mode("anchor")
+    ax.tick_params(which="major", length=0, labelsize=TICK_SIZE, colors=TEXT_COLOUR)
+
+
+def _cell_grid(ax: Axes, rows: int, columns: int) -> None:
+    """Thin light lines between cells, so white zero cells still read as a grid."""
+    ax.set_xticks([c - 0.5 for c in range(1, columns)], minor=True)
+    ax.set_yticks([r - 0.5 for r in range(1, rows)], minor=True)
+    ax.tick_params(which="minor", length=0)
+    ax.grid(which="minor", color=GRID_COLOUR, linewidth=1)
+    ax.grid(which="major", visible=False)
+    for spine in ax.spines.values():
+        spine.set_color(GRID_COLOUR)
+
+
+def _colour_bar(fig: Figure, ax: Axes, image: AxesImage) -> None:
+    """The count scale beside the matrix, whole numbers only."""
+    from matplotlib.ticker import MaxNLocator
+
+    colourbar = fig.colorbar(image, ax=ax, fraction=0.04, pad=0.02)
+    colourbar.ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    colourbar.ax.tick_params(labelsize=TICK_SIZE - 1, colors=TEXT_COLOUR)
+    colourbar.outline.set_visible(False)
 
 
 def _check_days(days: Sequence[date], series: Mapping[str, Sequence[int]]) -> None:

@@ -28,13 +28,14 @@ from bot.ops.metrics import NoMetrics, Recorder
 from bot.settings.config import DeliveryConfig
 from bot.storage.records import Alert
 from bot.storage.store import Store
-from bot.telegram.alerts import MAX_MESSAGE_UTF16, escape, visible_length
+from bot.telegram.html import MAX_MESSAGE_UTF16, bold, visible_length
 from bot.telegram.i18n import t
+from bot.telegram.notices import alert_refused_notice
 
 log = logging.getLogger(__name__)
 
 CONSOLE_CHAT = "console"
-NOT_MODIFIED = "message is not modified"
+MESSAGE_NOT_MODIFIED = "message is not modified"
 # Calls are spaced a little wider than Telegram's limits, so that clock jitter on either
 # side never turns the last allowed call into a 429.
 PACING_MARGIN = 1.05  # an edit that changes nothing is not an error
@@ -139,7 +140,7 @@ class TelegramSender:
                     link_preview_options=self.preview,
                 )
         except SendError as exc:
-            if NOT_MODIFIED not in str(exc).lower():
+            if MESSAGE_NOT_MODIFIED not in str(exc).lower():
                 raise
 
 
@@ -311,8 +312,7 @@ class Deliverer:
         if (alert.chat, kind) in self._reported:
             return
         self._reported.add((alert.chat, kind))
-        notice = (f"<b>{escape(t(self.language, 'admin.alert_refused', chat=alert.chat))}</b>"
-                  f"\n<code>{escape(str(exc))}</code>")
+        notice = alert_refused_notice(alert.chat, exc, self.language)
         for admin in self.admins:
             self.store.queue_message(admin, notice, self.clock())
 
@@ -331,7 +331,7 @@ def pack_digests(alerts: Sequence[Alert], language: str) -> list[tuple[list[Aler
     group: list[Alert] = []
 
     def text(members: list[Alert]) -> str:
-        header = f"<b>{escape(t(language, 'digest.header', count=len(members)))}</b>"
+        header = bold(t(language, "digest.header", count=len(members)))
         return "\n\n".join([header, *(a.html for a in members)])
 
     for alert in alerts:

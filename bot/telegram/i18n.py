@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 LANGUAGES = ("fr", "en")
 DEFAULT_LANGUAGE = "fr"
 
@@ -237,9 +235,3 @@ def t(lang: str, key: str, **values: object) -> str:
     template = MESSAGES.get(lang, MESSAGES[DEFAULT_LANGUAGE])[key]
     return template.format(**values) if values else template
 
-
-def format_time(moment: datetime, lang: str) -> str:
-    """A readable local time: "24 nov. 2026, 10:05 UTC" / "24 Nov 2026, 10:05 UTC"."""
-    month = MONTHS.get(lang, MONTHS["en"])[moment.month - 1]
-    zone = moment.tzname() or ""
-    return f"{moment.day} {month} {moment.year}, {moment:%H:%M} {zone}".rstrip()

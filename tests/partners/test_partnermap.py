@@ -12,16 +12,16 @@ import pytest
 
 from bot.partners.catalog import Partnerships, SignalRouting
 from bot.partners.matrix import (
-    CAPTION_LIMIT,
     CSV_COLUMNS,
     Cell,
     build_map,
-    caption,
     period_text,
     previous_period,
     write_csv,
 )
+from bot.telegram.html import CAPTION_LIMIT
 from bot.telegram.i18n import LANGUAGES, MESSAGES
+from bot.telegram.partners import caption
 from tests.support.common import NOW, ROOT
 from tests.support.partners import PARTNERSHIPS, SINCE, actor, record, records, sample_map
 

@@ -5,13 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from bot.matching.matcher import Hit
-from bot.telegram.alerts import (
-    MAX_MESSAGE_UTF16,
-    AlertContent,
-    format_alert,
-    safe_href,
-    visible_length,
-)
+from bot.telegram.alerts import AlertContent, format_alert
+from bot.telegram.html import MAX_MESSAGE_UTF16, safe_href, visible_length
 
 NAMES = {"goita": "Assimi Goïta", "wagner": "Wagner / Africa Corps"}
 WHEN = datetime(2026, 11, 24, 9, 5, tzinfo=UTC)

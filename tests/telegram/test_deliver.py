@@ -15,8 +15,8 @@ from bot.matching.matcher import Hit
 from bot.settings.config import DeliveryConfig, FeedConfig
 from bot.storage.records import Alert, NewItem, Pace, RenderedAlert, StoryView
 from bot.storage.store import Store
-from bot.telegram.alerts import MAX_MESSAGE_UTF16, visible_length
 from bot.telegram.deliver import Deliverer, Pacer, TelegramSender, pack_digests
+from bot.telegram.html import MAX_MESSAGE_UTF16, visible_length
 from tests.support.botapi import BotApiStandIn
 from tests.support.common import NOW
 from tests.support.store import save_poll

@@ -1,4 +1,4 @@
-"""Property-based tests: hostile feed text through the formatter, digests, _fit, text, matching.
+"""Property-based tests: hostile feed text through the formatter, digests, fit, text, matching.
 
 Every message is checked with the Bot API stand-in's validator of Telegram's HTML subset.
 Bugs these properties found are pinned by example tests, each with its failing input.
@@ -22,19 +22,16 @@ from bot.matching.watchlists import load_watchlists
 from bot.storage.records import Alert
 from bot.stories.fingerprint import fingerprint
 from bot.stories.index import StoryIndex
-from bot.telegram.alerts import (
+from bot.telegram.alerts import MAX_SOURCE_CHARS, MAX_TITLE_CHARS, AlertContent, format_alert
+from bot.telegram.deliver import pack_digests
+from bot.telegram.html import (
     MAX_MESSAGE_UTF16,
-    MAX_SOURCE_CHARS,
-    MAX_TITLE_CHARS,
-    AlertContent,
     attribute,
     escape,
-    format_alert,
+    fit,
     safe_href,
     visible_length,
 )
-from bot.telegram.commands import _fit
-from bot.telegram.deliver import pack_digests
 from bot.telegram.i18n import LANGUAGES, t
 from tests.support.botapi import _TelegramHtmlParser
 from tests.support.common import WATCHLISTS
@@ -315,7 +312,7 @@ def test_every_digest_fits_in_one_message(
         assert visible_length(text) <= MAX_MESSAGE_UTF16
 
 
-# --------------------------------------------------------------------------- 3. _fit
+# --------------------------------------------------------------------------- 3. fit
 
 
 @st.composite
@@ -336,7 +333,7 @@ def test_fit_keeps_whole_lines_within_the_limit(lines: list[str], page: tuple[in
                                                 lang: str) -> None:
     footer = "" if page is None else \
         f"\n<i>{escape(t(lang, 'cmd.page', page=page[0], pages=page[1]))}</i>"
-    fitted = _fit("\n".join(lines), footer)
+    fitted = fit("\n".join(lines), footer)
     plain, _ = parse(fitted)
     assert utf16(plain) <= MAX_MESSAGE_UTF16 and visible_length(fitted) == utf16(plain)
     # Only whole lines, from the start, are kept...

@@ -79,7 +79,8 @@ def test_a_muted_watchlist_stores_its_hits_but_sends_nothing(
     async def go() -> None:
         async with BotApp(config, None, out, clock=lambda: NOW) as app:
             app.store.set_mute("goita", NOW + timedelta(hours=2), 1001, NOW)
-            app.muted["goita"] = NOW + timedelta(hours=2)
+            app.store.set_mute("goita", NOW + timedelta(hours=2), 1001, NOW)
+            app.mutes_changed()
             await app.poll_all()
             await app.deliver_until_empty(1)
             hits = app.store.hits_by_watchlist(NOW - timedelta(days=1))

@@ -1,0 +1,173 @@
+"""Commands for the bot's maintainers: /watch /mute /unmute /feed."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
+from bot.errors import BotError
+from bot.matching.edit import WatchEditError, add_term, remove_term
+from bot.matching.text import html_to_text
+from bot.settings.config import FeedConfig
+from bot.settings.durations import format_duration
+from bot.telegram.commands.deps import (
+    CommandDeps,
+    find_watchlist,
+    read_period,
+    unknown_watchlist,
+    watchlist_names,
+)
+from bot.telegram.commands.plumbing import Handler, Request, reply
+from bot.telegram.html import escape, fit, local_time
+from bot.telegram.i18n import t
+
+log = logging.getLogger(__name__)
+
+DEFAULT_MUTE = 86400.0
+MAX_FEED_NAME = 100  # characters of a feed's name as stored
+REFUSED_ADDRESS = "refused"  # the reason a FetchError gives for an address it will not fetch
+
+
+class AdminCommands:
+    """The commands that change what the bot watches, bound to the app's deps."""
+
+    def __init__(self, deps: CommandDeps) -> None:
+        self.deps = deps
+        self.language = deps.config.telegram.language
+        self.timezone = ZoneInfo(deps.config.timezone)
+
+    def handlers(self) -> dict[str, Handler]:
+        """Each command's name and what answers it."""
+        return {"watch": self.watch, "mute": self.mute, "unmute": self.unmute,
+                "feed": self.feed}
+
+    async def watch(self, request: Request) -> None:
+        """/watch add|remove <watchlist> <term>, /watch test <text>."""
+        message, args, lang = request.message, request.args, request.lang
+        action = args[0].lower() if args else ""
+        if action == "test" and len(args) > 1:
+            await reply(message, self._explain(" ".join(args[1:]), lang))
+            return
+        if action not in ("add", "remove") or len(args) < 3:
+            await reply(message, t(lang, "watch.usage"))
+            return
+        watchlist = find_watchlist(self.deps, args[1])
+        if watchlist is None:
+            await reply(message, unknown_watchlist(self.deps, args[1], lang))
+            return
+        term = " ".join(args[2:]).strip()
+        refusal = self._edit(action, watchlist.id, term, request.user)
+        if refusal is not None:
+            await reply(message, escape(t(lang, "watch.refused", reason=refusal)))
+            return
+        self.deps.reload_watchlists()
+        self.deps.store.audit(request.user, request.username, f"watch.{action}", watchlist.id,
+                              term, self.deps.clock())
+        key = "watch.added" if action == "add" else "watch.removed"
+        await reply(message, escape(t(lang, key, term=term, name=watchlist.name)))
+
+    def _edit(self, action: str, watchlist: str, term: str, user: int) -> str | None:
+        """Add or remove ``term`` in the watchlist's file; why not, if it was refused."""
+        directory = self.deps.config.watchlists_dir
+        try:
+            if action == "add":
+                add_term(directory, watchlist, term)
+            else:
+                remove_term(directory, watchlist, term)
+        except WatchEditError as exc:
+            log.info("watch change refused user=%s watchlist=%s code=%s", user, watchlist,
+                     exc.code)
+            return str(exc)
+        except OSError as exc:
+            log.error("watch change failed user=%s watchlist=%s error=%s", user, watchlist,
+                      exc)
+            return f"{exc.strerror}"  # formatted as the message always has, None included
+        return None
+
+    def _explain(self, text: str, lang: str) -> str:
+        """What the watchlists find in ``text``, one line per hit (Telegram HTML)."""
+        hits = self.deps.matcher().match(html_to_text(text))
+        if not hits:
+            return escape(t(lang, "watch.no_match"))
+        names = watchlist_names(self.deps)
+        return fit("\n".join(escape(t(lang, "watch.match", name=names.get(h.watchlist,
+                                      h.watchlist), text=h.text, term=h.term,
+                                      field=t(lang, f"alert.field.{h.field}"), score=h.score))
+                             for h in hits))
+
+    async def mute(self, request: Request) -> None:
+        """/mute <watchlist> [period]: no alerts for a while; hits are still stored."""
+        message, args, lang = request.message, request.args, request.lang
+        if not args:
+            await reply(message, t(lang, "mute.usage"))
+            return
+        watchlist = find_watchlist(self.deps, args[0])
+        if watchlist is None:
+            await reply(message, unknown_watchlist(self.deps, args[0], lang))
+            return
+        period = read_period(args[1] if len(args) > 1 else None, DEFAULT_MUTE)
+        if period is None:
+            await reply(message, escape(t(lang, "cmd.bad_period", value=args[1])))
+            return
+        now = self.deps.clock()
+        until = now + timedelta(seconds=period)
+        self.deps.store.set_mute(watchlist.id, until, request.user, now)
+        self.deps.mutes_changed()
+        self.deps.store.audit(request.user, request.username, "mute", watchlist.id,
+                              format_duration(period), now)
+        await reply(message, escape(t(lang, "mute.done", name=watchlist.name,
+                                      until=local_time(until, lang, self.timezone))))
+
+    async def unmute(self, request: Request) -> None:
+        """/unmute <watchlist>."""
+        message, args, lang = request.message, request.args, request.lang
+        watchlist = find_watchlist(self.deps, args[0]) if args else None
+        if watchlist is None:
+            await reply(message, unknown_watchlist(self.deps, args[0], lang) if args
+                        else t(lang, "mute.usage"))
+            return
+        now = self.deps.clock()
+        self.deps.store.set_mute(watchlist.id, None, request.user, now)
+        self.deps.mutes_changed()
+        self.deps.store.audit(request.user, request.username, "unmute", watchlist.id, "", now)
+        await reply(message, escape(t(lang, "unmute.done", name=watchlist.name)))
+
+    async def feed(self, request: Request) -> None:
+        """/feed add <url> [name], /feed remove <name>."""
+        message, args, lang = request.message, request.args, request.lang
+        action = args[0].lower() if args else ""
+        if action == "remove" and len(args) > 1:
+            name = " ".join(args[1:])
+            if not self.deps.store.remove_feed(name):
+                await reply(message, escape(t(lang, "feed.unknown", name=name)))
+                return
+            self.deps.store.audit(request.user, request.username, "feed.remove", name, "",
+                                  self.deps.clock())
+            await reply(message, escape(t(lang, "feed.removed", name=name)))
+            return
+        if action != "add" or len(args) < 2:
+            await reply(message, t(lang, "feed.usage"))
+            return
+        await self._add_feed(request, args[1], " ".join(args[2:]).strip())
+
+    async def _add_feed(self, request: Request, url: str, name: str) -> None:
+        """Read the feed at ``url`` once; keep it if it parses, and say what it would flag."""
+        lang = request.lang
+        try:
+            parsed = await self.deps.check_feed(url)
+        except BotError as exc:
+            key = "feed.bad_url" if getattr(exc, "reason", "") == REFUSED_ADDRESS \
+                else "feed.failed"
+            await reply(request.message, escape(t(lang, key, reason=str(exc))))
+            return
+        name = name or parsed.title or url
+        matcher = self.deps.matcher()
+        matched = sum(1 for item in parsed.items if matcher.match(item.title, item.summary))
+        self.deps.store.add_feed(FeedConfig(name=name[:MAX_FEED_NAME], url=url,
+                                            lang=self.language,
+                                            interval=self.deps.config.polling.default_interval))
+        self.deps.store.audit(request.user, request.username, "feed.add", url, name,
+                              self.deps.clock())
+        await reply(request.message, escape(t(lang, "feed.added", name=name,
+                                              items=len(parsed.items), matched=matched)))
