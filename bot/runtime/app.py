@@ -70,7 +70,6 @@ class BotApp:
         self.clock = clock
         self.timezone = ZoneInfo(config.timezone)
         self._stack = AsyncExitStack()
-        self._running: set[asyncio.Task[object]] = set()
 
     async def __aenter__(self) -> BotApp:
         try:

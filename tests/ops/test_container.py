@@ -103,8 +103,11 @@ def test_the_images_commands_work_in_a_clean_virtual_environment(
     source = tmp_path / "source"
     shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(
         ".venv", ".git", "state", "*.egg-info", "build", "__pycache__", ".*_cache"))
+    # --ignore-installed: otherwise pip first uninstalls this environment's own copy of the
+    # project (the developer's editable install), whatever --prefix says.
     subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps",
-                    "--no-index", "--no-build-isolation", "--prefix", env_dir, str(source)],
+                    "--no-index", "--no-build-isolation", "--ignore-installed", "--prefix",
+                    env_dir, str(source)],
                    check=True, capture_output=True, text=True, timeout=300)
     app = tmp_path / "app"
     app.mkdir()
