@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import ssl
 import zlib
 from dataclasses import dataclass
@@ -14,8 +13,9 @@ from urllib.parse import urlsplit
 import httpx
 
 from bot.errors import FetchError
+from bot.ingest.addresses import AddressGuard, refusal
 from bot.ingest.cadence import cache_lifetime
-from bot.ingest.netbackend import asyncio_transport
+from bot.ingest.netbackend import REFUSED, asyncio_transport
 from bot.settings.config import PollingConfig
 
 ACCEPT = ("application/rss+xml, application/atom+xml, application/xml;q=0.9, "
@@ -69,12 +69,14 @@ class Fetcher:
     """
 
     def __init__(self, config: PollingConfig,
-                 transport: httpx.AsyncBaseTransport | None = None) -> None:
+                 transport: httpx.AsyncBaseTransport | None = None, *,
+                 guard: AddressGuard | None = None) -> None:
         self.config = config
+        self._guard = guard or AddressGuard()  # for the feeds that reach public addresses only
         self._overall = asyncio.Semaphore(config.max_concurrency)
         self._per_host: dict[str, asyncio.Semaphore] = {}
         self._given_transport = transport
-        self._transports: dict[int, httpx.AsyncBaseTransport] = {}
+        self._transports: dict[tuple[int, bool], httpx.AsyncBaseTransport] = {}
         self._tls = ssl.create_default_context()  # loading CA certificates once, not per pool
         self._headers = {"User-Agent": config.user_agent, "Accept": ACCEPT,
                          "Accept-Encoding": ACCEPT_ENCODING}
@@ -83,24 +85,27 @@ class Fetcher:
             write=config.read_timeout, pool=config.total_timeout,
         ).as_dict()
 
-    def _transport_for(self, host: str) -> httpx.AsyncBaseTransport:
+    def _transport_for(self, host: str, public_only: bool) -> httpx.AsyncBaseTransport:
         """One of many small connection pools, chosen by host.
 
         The HTTP library's pool scans every connection for every request it places, which
         grows with the square of the pool: small pools stay fast with thousands of feeds on
         hundreds of hosts (128 pools instead of 32 cut the pools' share of the work by 60%).
-        Each pool has room for three hosts at their full number of connections.
+        Each pool has room for three hosts at their full number of connections. Feeds that
+        may reach public addresses only have pools of their own, whose backend checks every
+        connection.
         """
         if self._given_transport is not None:
             return self._given_transport
-        shard = zlib.crc32(host.encode()) % CLIENT_SHARDS
+        shard = (zlib.crc32(host.encode()) % CLIENT_SHARDS, public_only)
         transport = self._transports.get(shard)
         if transport is None:
             size = max(self.config.per_host * HOSTS_PER_SHARD,
                        -(-self.config.max_concurrency // CLIENT_SHARDS) + self.config.per_host)
             transport = self._transports[shard] = asyncio_transport(
                 self._tls, httpx.Limits(max_connections=size, max_keepalive_connections=size,
-                                        keepalive_expiry=KEEPALIVE_SECONDS))
+                                        keepalive_expiry=KEEPALIVE_SECONDS),
+                guard=self._guard if public_only else None)
         return transport
 
     async def aclose(self) -> None:
@@ -110,8 +115,13 @@ class Fetcher:
         self._transports.clear()
 
     async def fetch(self, url: str, etag: str | None = None,
-                    last_modified: str | None = None) -> FetchResult:
-        """GET ``url`` conditionally; FetchError with a short reason on any failure."""
+                    last_modified: str | None = None, *,
+                    public_only: bool = False) -> FetchResult:
+        """GET ``url`` conditionally; FetchError with a short reason on any failure.
+
+        ``public_only``: every connection (each redirect hop) must reach a public address,
+        checked on the address actually connected to; FetchError("refused") otherwise.
+        """
         host = (urlsplit(url).hostname or "").lower()
         per_host = self._per_host.setdefault(host, asyncio.Semaphore(self.config.per_host))
         headers = dict(self._headers)
@@ -122,7 +132,7 @@ class Fetcher:
         async with self._overall, per_host:
             try:
                 async with asyncio.timeout(self.config.total_timeout):
-                    return await self._get(url, host, headers)
+                    return await self._get(url, host, headers, public_only)
             except TimeoutError:
                 raise FetchError("timeout",
                                  f"no complete answer within {self.config.total_timeout:g}s"
@@ -132,18 +142,22 @@ class Fetcher:
             except httpx.TimeoutException as exc:
                 raise FetchError("read-timeout", type(exc).__name__) from None
             except httpx.ConnectError as exc:
+                if str(exc).startswith(f"{REFUSED}:"):
+                    raise FetchError(REFUSED, str(exc).partition(": ")[2]) from None
                 raise FetchError("connect-failed", str(exc) or type(exc).__name__) from None
             except (httpx.UnsupportedProtocol, httpx.InvalidURL) as exc:
                 raise FetchError("bad-url", str(exc)) from None
             except (httpx.HTTPError, zlib.error) as exc:
                 raise FetchError("protocol-error", str(exc) or type(exc).__name__) from None
 
-    async def _get(self, url: str, host: str, headers: dict[str, str]) -> FetchResult:
+    async def _get(self, url: str, host: str, headers: dict[str, str],
+                   public_only: bool) -> FetchResult:
         target = httpx.URL(url)
         for _ in range(self.config.max_redirects + 1):
             request = httpx.Request("GET", target, headers=headers,
                                     extensions={"timeout": self._timeouts})
-            response = await self._transport_for(host).handle_async_request(request)
+            transport = self._transport_for(host, public_only)
+            response = await transport.handle_async_request(request)
             try:
                 location = response.headers.get("Location")
                 if response.status_code in REDIRECT_STATUSES and location:
@@ -207,7 +221,9 @@ class Fetcher:
 async def refuse_private_address(url: str, *, allow: bool) -> None:
     """FetchError("refused") unless ``url`` is http(s) on a public address (or ``allow``).
 
-    Feeds proposed from chat must not turn the bot into a probe of its own network.
+    Feeds proposed from chat must not turn the bot into a probe of its own network. This
+    early look gives the admin a clear answer; what protects is the check of every
+    connection (``Fetcher.fetch(..., public_only=True)``).
     """
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
@@ -219,10 +235,9 @@ async def refuse_private_address(url: str, *, allow: bool) -> None:
         infos = await loop.getaddrinfo(parts.hostname, parts.port or 443)
     except OSError as exc:
         raise FetchError("dns-failed", str(exc)) from None
-    for info in infos:
-        address = ipaddress.ip_address(info[4][0])
-        if not address.is_global:
-            raise FetchError("refused", f"{parts.hostname} is a private or local address")
+    reason = refusal(parts.hostname, [str(info[4][0]) for info in infos])
+    if reason is not None:
+        raise FetchError(REFUSED, reason)
 
 
 async def _finish_not_modified(response: httpx.Response) -> None:

@@ -13,9 +13,12 @@ from typing import Any
 import httpcore
 import httpx
 
+from bot.ingest.addresses import AddressGuard
+
 # Seconds before the next address of a host is tried alongside one that does not answer
 # (RFC 8305), as httpx's own backend does.
 HAPPY_EYEBALLS_DELAY = 0.25
+REFUSED = "refused"  # how a refused address starts its error message
 # One entry per exception the streams may raise, in httpcore's terms.
 ErrorMap = dict[type[Exception], type[Exception]]
 READ_ERRORS: ErrorMap = {TimeoutError: httpcore.ReadTimeout, OSError: httpcore.ReadError}
@@ -87,8 +90,21 @@ class AsyncioStream(httpcore.AsyncNetworkStream):
         return None
 
 
+class AddressRefused(httpcore.ConnectError):
+    """A connection to an address a guarded backend may not reach."""
+
+
 class AsyncioBackend(httpcore.AsyncNetworkBackend):
-    """httpcore's network backend on plain asyncio, without a compatibility layer."""
+    """httpcore's network backend on plain asyncio, without a compatibility layer.
+
+    A guarded backend resolves each host itself, refuses it unless every address is
+    public, and connects to the addresses it checked: the check belongs to the connection
+    (every redirect hop, every poll), so neither a redirect nor a name that resolves
+    differently the next time (DNS rebinding) reaches the bot's own network.
+    """
+
+    def __init__(self, guard: AddressGuard | None = None) -> None:
+        self.guard = guard  # None: any address (feeds from the config file are trusted)
 
     async def connect_tcp(self, host: str, port: int, timeout: float | None = None,
                           local_address: str | None = None,
@@ -96,13 +112,38 @@ class AsyncioBackend(httpcore.AsyncNetworkBackend):
                           ) -> httpcore.AsyncNetworkStream:
         with _mapped(CONNECT_ERRORS, timeout):
             async with asyncio.timeout(timeout):
-                reader, writer = await asyncio.open_connection(
-                    host, port, local_addr=(local_address, 0) if local_address else None,
-                    happy_eyeballs_delay=HAPPY_EYEBALLS_DELAY, interleave=1)
+                targets = [host] if self.guard is None else await self._checked(host, port)
+                reader, writer = await self._open(targets, port, local_address)
         stream = AsyncioStream(reader, writer)
         for option in socket_options or ():
             stream.get_extra_info("socket").setsockopt(*option)
         return stream
+
+    async def _checked(self, host: str, port: int) -> list[str]:
+        """The addresses of ``host``, all of them public, or AddressRefused."""
+        assert self.guard is not None
+        addresses, reason = await self.guard.checked(host, port)
+        if reason is not None:
+            raise AddressRefused(f"{REFUSED}: {reason}")
+        return addresses
+
+    @staticmethod
+    async def _open(targets: list[str], port: int, local_address: str | None,
+                    ) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+        """A connection to the first of ``targets`` that answers."""
+        local = (local_address, 0) if local_address else None
+        if len(targets) == 1:
+            return await asyncio.open_connection(
+                targets[0], port, local_addr=local, happy_eyeballs_delay=HAPPY_EYEBALLS_DELAY,
+                interleave=1)
+        error: OSError | None = None
+        for address in targets:  # already resolved: each is tried in turn
+            try:
+                return await asyncio.open_connection(address, port, local_addr=local)
+            except OSError as exc:
+                error = exc
+        assert error is not None
+        raise error
 
     async def connect_unix_socket(self, path: str, timeout: float | None = None,
                                   socket_options: Iterable[Any] | None = None,
@@ -116,20 +157,26 @@ class AsyncioBackend(httpcore.AsyncNetworkBackend):
         await asyncio.sleep(seconds)
 
 
-def asyncio_transport(tls: ssl.SSLContext, limits: httpx.Limits) -> httpx.AsyncHTTPTransport:
+def asyncio_transport(tls: ssl.SSLContext, limits: httpx.Limits, *,
+                      guard: AddressGuard | None = None) -> httpx.AsyncHTTPTransport:
     """httpx's transport (HTTP/1.1, no proxy from the environment) over ``AsyncioBackend``.
 
     httpx builds its connection pool without a way to name the backend, so the pool is
     rebuilt with the same settings; should a future httpx keep it elsewhere, its own
-    pool is kept and only the saving is lost.
+    pool is kept and only the saving is lost (but a guarded transport, whose check
+    lives in the backend, refuses to be built).
     """
     transport = httpx.AsyncHTTPTransport(verify=tls, trust_env=False, limits=limits)
-    if isinstance(getattr(transport, "_pool", None), httpcore.AsyncConnectionPool):
+    replaceable = isinstance(getattr(transport, "_pool", None), httpcore.AsyncConnectionPool)
+    if guard is not None and not replaceable:  # never fall back to a pool that checks nothing
+        raise RuntimeError("this httpx keeps its connection pool elsewhere: the address "
+                           "check of chat-added feeds cannot be installed")
+    if replaceable:
         transport._pool = httpcore.AsyncConnectionPool(
             ssl_context=tls, max_connections=limits.max_connections,
             max_keepalive_connections=limits.max_keepalive_connections,
             keepalive_expiry=limits.keepalive_expiry, http1=True, http2=False,
-            network_backend=AsyncioBackend())
+            network_backend=AsyncioBackend(guard))
     return transport
 
 

@@ -25,6 +25,7 @@ from bot.pipeline.render import Queued, queue_alerts
 from bot.pipeline.report import FAILED, NEW, NOT_MODIFIED, UNCHANGED, CycleReport, FeedOutcome
 from bot.settings.config import PollingConfig
 from bot.storage.records import (
+    ORIGIN_CHAT,
     FeedAnswer,
     FeedState,
     NewItem,
@@ -89,7 +90,10 @@ class Poller:
             return self._failed(feed, exc)
 
     async def _poll(self, feed: FeedState) -> FeedOutcome:
-        result = await self.fetcher.fetch(feed.url, feed.etag, feed.last_modified)
+        # A feed an admin added from chat reaches public addresses only, on every poll.
+        public_only = feed.origin == ORIGIN_CHAT and not self.config.allow_private_feeds
+        result = await self.fetcher.fetch(feed.url, feed.etag, feed.last_modified,
+                                          public_only=public_only)
         now = self.clock()
         quiet = self._pace(feed, now, feed.quiet_polls + 1, result.cache_seconds)
         digest = None if result.not_modified else content_hash(result.body)

@@ -259,8 +259,8 @@ class BotApp:
         for error in outcome.errors:
             log.error("watchlist edit refused error=%s", error)
         notice = watchlists_refused_notice(outcome.errors, self.config.telegram.language)
-        for admin in self.config.telegram.admins:
-            self.store.queue_message(str(admin), notice, self.clock())
+        for chat in self.deliverer.admins:
+            self.store.queue_message(chat, notice, self.clock())
         return False
 
     async def poll_due(self) -> CycleReport:
@@ -269,7 +269,7 @@ class BotApp:
         self.reload_watchlists()
         feeds = self.store.feeds(due_at=self.clock())
         report = await self.poller.poll(feeds) if feeds else CycleReport()
-        if self.store.pending_count():
+        if self.store.pending_count(console=self.deliverer.sender.console):
             await self.deliverer.deliver_due()
         self._finish_cycle(started, report)
         return report
@@ -280,8 +280,9 @@ class BotApp:
         end = loop.time() + deadline
         while True:
             report = await self.deliverer.deliver_due()
-            pending = self.store.pending_count()
-            wake = self.store.next_alert_due()
+            console = self.deliverer.sender.console
+            pending = self.store.pending_count(console=console)
+            wake = self.store.next_alert_due(console=console)
             if not pending or wake is None:
                 return 0
             wait = (wake - self.clock()).total_seconds()
@@ -297,6 +298,11 @@ class BotApp:
         started = self.clock()
         report = await self.poll_all()
         pending = await self.deliver_until_empty(self.config.delivery.once_deadline)
+        if self.deliverer.sender.console:
+            owed = self.store.pending_count(console=False)
+            if owed:  # never printed here: printing would not deliver them to Telegram
+                log.warning("alerts kept for telegram pending=%d (sent at the next run "
+                            "with a token)", owed)
         self._finish_cycle(started, report)
         return pending
 
@@ -376,15 +382,16 @@ class BotApp:
     async def daily_report(self) -> None:
         """Queue the health report for every admin and deliver it."""
         report = self.commands.health_report(self.config.telegram.language)
-        for admin in self.config.telegram.admins:
-            self.store.queue_message(str(admin), report, self.clock())
+        for chat in self.deliverer.admins:
+            self.store.queue_message(chat, report, self.clock())
         log.info("daily report queued admins=%d", len(self.config.telegram.admins))
         await self.deliverer.deliver_due()
 
     async def check_feed(self, url: str) -> ParsedFeed:
         """Fetch and parse a feed an admin proposes; FetchError or ParseError if unusable."""
-        await refuse_private_address(url, allow=self.config.polling.allow_private_feeds)
-        result = await self.fetcher.fetch(url)
+        allow = self.config.polling.allow_private_feeds
+        await refuse_private_address(url, allow=allow)
+        result = await self.fetcher.fetch(url, public_only=not allow)
         return await self.poller.parse(result.body, result.url, result.content_type)
 
 

@@ -46,6 +46,10 @@ def load_token(environ: Mapping[str, str]) -> Token | None:
             value = Path(file_name).read_text(encoding="utf-8").strip()
         except OSError as exc:
             raise ConfigError(file_name, f"cannot read the token file: {exc.strerror}") from None
+        except UnicodeDecodeError:
+            raise ConfigError(file_name, "the token file is not UTF-8 text") from None
+        if not value:  # a named file that holds nothing is a mistake, not "no token"
+            raise ConfigError(file_name, f"the token file is empty ({TOKEN_FILE_ENV})")
     if not value:
         return None
     if not TOKEN_SHAPE_RE.match(value):

@@ -121,4 +121,5 @@ def _feed_state(row: dict[str, Any]) -> FeedState:
         interval=row["interval_seconds"], etag=row["etag"], last_modified=row["last_modified"],
         body_hash=row["body_hash"], consecutive_failures=row["consecutive_failures"],
         next_check_at=from_iso(row["next_check_at"]), quiet_polls=row["quiet_polls"],
+        origin=row["origin"],
     )

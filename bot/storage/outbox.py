@@ -10,6 +10,7 @@ from bot.storage.records import (
     ALERT_FAILED,
     ALERT_PENDING,
     ALERT_SENT,
+    CONSOLE_CHAT,
     Alert,
     RenderedAlert,
     from_iso,
@@ -60,16 +61,19 @@ class OutboxMixin(StoreBase):
             )
         return int(cursor.lastrowid or 0)
 
-    def due_alerts(self, now: datetime, limit: int) -> list[Alert]:
+    def due_alerts(self, now: datetime, limit: int, *,
+                   console: bool | None = None) -> list[Alert]:
         """Outbox work that is due, oldest first: alerts to send, and sent alerts whose
-        story changed since (to edit), once their edit pause is over."""
+        story changed since (to edit), once their edit pause is over. ``console``: only
+        the console's (True), only Telegram's (False), or all (None)."""
+        where, params = _scope(console)
         rows = self.db.query(
-            """SELECT id, story_id, chat, html, silent, attempts, message_id, thread_id
-               FROM alerts WHERE (status = ? AND next_attempt_at <= ?)
-                 OR (status = ? AND digest = 0 AND sent_html IS NOT NULL
-                     AND html != sent_html AND edit_after <= ?)
-               ORDER BY id LIMIT ?""",
-            [ALERT_PENDING, iso(now), ALERT_SENT, iso(now), limit],
+            f"""SELECT id, story_id, chat, html, silent, attempts, message_id, thread_id
+                FROM alerts WHERE ((status = ? AND next_attempt_at <= ?)
+                  OR (status = ? AND digest = 0 AND sent_html IS NOT NULL
+                      AND html != sent_html AND edit_after <= ?)){where}
+                ORDER BY id LIMIT ?""",
+            [ALERT_PENDING, iso(now), ALERT_SENT, iso(now), *params, limit],
         )
         return [Alert(id=r["id"], story_id=r["story_id"], chat=r["chat"], html=r["html"],
                       silent=bool(r["silent"]), attempts=r["attempts"],
@@ -93,19 +97,24 @@ class OutboxMixin(StoreBase):
                       silent=bool(r["silent"]), attempts=r["attempts"],
                       message_id=r["message_id"], thread_id=r["thread_id"]) for r in rows]
 
-    def pending_count(self) -> int:
-        """How many sends and edits wait in the outbox."""
+    def pending_count(self, *, console: bool | None = None) -> int:
+        """How many sends and edits wait in the outbox (``console`` as in due_alerts)."""
+        where, params = _scope(console)
         row = self.db.execute(
-            """SELECT count(*) FROM alerts WHERE status = 'pending' OR (status = 'sent'
-                 AND digest = 0 AND sent_html IS NOT NULL AND html != sent_html)""").fetchone()
+            f"""SELECT count(*) FROM alerts WHERE (status = 'pending' OR (status = 'sent'
+                  AND digest = 0 AND sent_html IS NOT NULL AND html != sent_html)){where}""",
+            params).fetchone()
         return int(row[0])
 
-    def next_alert_due(self) -> datetime | None:
+    def next_alert_due(self, *, console: bool | None = None) -> datetime | None:
         """When the earliest pending send or edit may next be tried."""
+        where, params = _scope(console)
         row = self.db.execute(
-            """SELECT min(CASE WHEN status = 'pending' THEN next_attempt_at ELSE edit_after END)
-               FROM alerts WHERE status = 'pending' OR (status = 'sent' AND digest = 0
-                 AND sent_html IS NOT NULL AND html != sent_html)""").fetchone()
+            f"""SELECT min(CASE WHEN status = 'pending' THEN next_attempt_at
+                  ELSE edit_after END)
+                FROM alerts WHERE (status = 'pending' OR (status = 'sent' AND digest = 0
+                  AND sent_html IS NOT NULL AND html != sent_html)){where}""",
+            params).fetchone()
         return from_iso(row[0]) if row else None
 
     def mark_sent(self, alert: Alert, message_id: int | None, now: datetime,
@@ -153,3 +162,10 @@ class OutboxMixin(StoreBase):
                    WHERE status IN (?, ?) AND chat = ?""",
                 [iso(until), iso(until), ALERT_PENDING, ALERT_SENT, chat],
             )
+
+
+def _scope(console: bool | None) -> tuple[str, list[str]]:
+    """The condition on ``chat`` that keeps the console's alerts apart from Telegram's."""
+    if console is None:
+        return "", []
+    return (" AND chat = ?" if console else " AND chat != ?"), [CONSOLE_CHAT]

@@ -11,6 +11,9 @@ from bot.matching.matcher import Hit
 from bot.partners.detect import Signal
 
 ALERT_PENDING, ALERT_SENT, ALERT_FAILED = "pending", "sent", "failed"
+ORIGIN_CONFIG, ORIGIN_CHAT = "config", "chat"  # where a feed comes from
+# The outbox target of a bot run without a token: alerts printed, never sent to Telegram.
+CONSOLE_CHAT = "console"
 Target = tuple[str, int | None]  # a chat, and a forum topic in it (message_thread_id)
 Keys = tuple[str | None, str | None]  # an item's GUID key and canonical link key
 
@@ -40,6 +43,7 @@ class FeedState:
     consecutive_failures: int
     next_check_at: datetime | None
     quiet_polls: int = 0  # polls in a row that brought no new item
+    origin: str = ORIGIN_CONFIG  # ORIGIN_CONFIG or ORIGIN_CHAT (added by an admin)
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ from telegram.error import (
 from bot.errors import BotError
 from bot.ops.metrics import NoMetrics, Recorder
 from bot.settings.config import DeliveryConfig
-from bot.storage.records import Alert
+from bot.storage.records import CONSOLE_CHAT, Alert
 from bot.storage.store import Store
 from bot.telegram.html import MAX_MESSAGE_UTF16, bold, visible_length
 from bot.telegram.i18n import t
@@ -34,7 +34,6 @@ from bot.telegram.notices import alert_refused_notice
 
 log = logging.getLogger(__name__)
 
-CONSOLE_CHAT = "console"
 MESSAGE_NOT_MODIFIED = "message is not modified"
 # Calls are spaced a little wider than Telegram's limits, so that clock jitter on either
 # side never turns the last allowed call into a 429.
@@ -57,6 +56,7 @@ class Sender(Protocol):
     """Somewhere alerts go: Telegram, or standard output when no token is set."""
 
     chat: str
+    console: bool  # the console delivers its own outbox rows only, never Telegram's
 
     async def send(self, chat: str, text: str, *, silent: bool,
                    thread_id: int | None = None) -> int | None:
@@ -77,6 +77,7 @@ class ConsoleSender:
     """Prints each alert as plain text; what a new user sees before setting a token."""
 
     chat = CONSOLE_CHAT
+    console = True
 
     def __init__(self, stream: TextIO) -> None:
         self.stream = stream
@@ -108,6 +109,8 @@ def _plain(text: str) -> str:
 
 class TelegramSender:
     """Sends alerts through python-telegram-bot; turns its errors into SendError."""
+
+    console = False
 
     def __init__(self, bot: Bot, chat: str, *, link_preview: bool) -> None:
         self.bot = bot
@@ -216,7 +219,10 @@ class Deliverer:
         self.clock = clock
         self.pacer = pacer
         self.language = language
-        self.admins = tuple(str(a) for a in admins)
+        # Notices for the admins; on the console, printed once there (and never left
+        # waiting in the admins' chats, where a later run with a token would not expect them).
+        self.admins = ((CONSOLE_CHAT,) if sender.console and admins
+                       else tuple(str(a) for a in admins))
         self._lock = asyncio.Lock()
         self.sent_total = 0  # messages sent or edited since start, for the cycle summary
         self.metrics: Recorder = metrics or NoMetrics()
@@ -227,7 +233,8 @@ class Deliverer:
         the pass (so that alerts keep their order); a permanent error fails that alert only."""
         sent = failed = 0
         async with self._lock:
-            while batch := self.store.due_alerts(self.clock(), self.config.batch):
+            while batch := self.store.due_alerts(self.clock(), self.config.batch,
+                                                 console=self.sender.console):
                 for alert in batch:
                     if alert.message_id is None and alert.story_id is not None \
                             and self._backlog_too_long(alert.chat):

@@ -9,6 +9,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from tests.support.botapi import BotApiStandIn
 from tests.support.botprocess import (
     CHAT,
@@ -137,6 +139,36 @@ def test_pending_alerts_survive_a_restart(tmp_path: Path, feed_server: FeedServe
     assert [m.text.splitlines()[1] for m in api.sent] == [
         m.text.splitlines()[1] for m in sorted(api.sent, key=lambda m: m.message_id)]
     assert len(api.sent) == 2
+
+
+@pytest.mark.parametrize("without_token", ["unset", "empty file"])
+def test_a_run_without_token_never_consumes_what_the_channel_is_owed(
+        tmp_path: Path, feed_server: FeedServer, api: BotApiStandIn, without_token: str) -> None:
+    feed_server.route("/rss", rss_feed("Actu", [GOITA_ITEM]))
+    config = write_config(tmp_path, [{"name": "Actu", "url": feed_server.url("/rss"),
+                                      "lang": "fr"}], telegram=telegram_section(api),
+                          delivery={"once_deadline": '"1s"', "retry_base": '"1s"'})
+    api.fail_next(100, status=502, method="sendMessage")
+    assert run_bot(config, "--once", token=TOKEN).returncode == 2  # owed to the channel
+    api.clear_faults()
+    if without_token == "unset":
+        console = run_bot(config, "--once")
+        assert console.returncode == 0, console.stderr
+        assert "Goita" not in console.stdout  # not printed: printing is not delivering
+        assert "alerts kept for telegram pending=1" in console.stderr
+    else:
+        empty = tmp_path / "token.txt"
+        empty.write_text("\n", encoding="utf-8")
+        result = subprocess.run(
+            [sys.executable, "-m", "bot", "--config", str(config), "run", "--once"],
+            capture_output=True, text=True, timeout=60, cwd=ROOT,
+            env=bot_env(None) | {"TELEGRAM_BOT_TOKEN_FILE": str(empty)})
+        assert result.returncode == 1
+        assert f"error: {empty}: the token file is empty" in result.stderr
+    time.sleep(1.1)  # the retry delay
+    back = run_bot(config, "--once", token=TOKEN)
+    assert back.returncode == 0, back.stderr
+    assert len(api.sent) == 1 and "Goita" in api.sent[0].text  # the channel got it
 
 
 def test_forbidden_channel_is_reported_not_retried(tmp_path: Path, feed_server: FeedServer,

@@ -49,7 +49,8 @@ class RequestRecord:
 class FeedServer:
     """HTTP server in a background thread; register routes, point the code under test at url()."""
 
-    def __init__(self) -> None:
+    def __init__(self, host: str = "127.0.0.1") -> None:
+        self.host = host  # any loopback address: 127.0.0.2 stands for another machine
         self._lock = threading.Lock()
         self._routes: dict[str, _Route] = {}
         self._records: list[RequestRecord] = []
@@ -98,7 +99,7 @@ class FeedServer:
     def base_url(self) -> str:
         if self._httpd is None:
             raise RuntimeError("FeedServer is not running")
-        return f"http://127.0.0.1:{self._httpd.server_port}"
+        return f"http://{self.host}:{self._httpd.server_port}"
 
     def url(self, path: str) -> str:
         return self.base_url + ("" if path.startswith("/") else "/") + path
@@ -369,7 +370,7 @@ class _HTTPServer(ThreadingHTTPServer):
         self.stopping = threading.Event()
         self._connections: set[socket.socket] = set()
         self._connections_lock = threading.Lock()
-        super().__init__(("127.0.0.1", 0), _Handler)
+        super().__init__((feeds.host, 0), _Handler)
 
     def process_request(self, request: Any, client_address: Any) -> None:
         with self._connections_lock:
