@@ -822,8 +822,10 @@ class BotApiStandIn:
         chat_type: ChatType = "private",
         username: str | None = "reader",
         first_name: str = "Aminata",
+        forwarded_from: int | None = None,
     ) -> JSONDict:
         """Queue an Update with a user's message; ``/commands`` get bot_command entities.
+        ``forwarded_from``: the message is a forward of what that user wrote.
 
         ``chat_id`` defaults to ``user_id`` for private chats and a derived negative id
         otherwise. ``chat_type="channel"`` queues a channel_post instead.
@@ -858,6 +860,10 @@ class BotApiStandIn:
                 message["from"] = self._user(user_id, first_name, username, language_code)
             if entities:
                 message["entities"] = entities
+            if forwarded_from is not None:
+                message["forward_origin"] = {
+                    "type": "user", "date": int(time.time()) - 60,
+                    "sender_user": self._user(forwarded_from, "Stranger", None, "fr")}
             self._messages[(chat_id, message["message_id"])] = message
             kind = "channel_post" if chat_type == "channel" else "message"
             return self._queue_update({kind: copy.deepcopy(message)})

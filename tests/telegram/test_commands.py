@@ -241,6 +241,20 @@ def test_watch_add_test_and_remove_change_the_file_and_apply_at_once(bot: Bot) -
     assert actions[:2] == ["watch.add", "watch.remove"]
 
 
+def test_a_forwarded_command_is_never_run(bot: Bot) -> None:
+    """A stranger's "/mute", forwarded by an admin, is a quotation, not an order."""
+    stranger = Users.new()
+    before = len(bot.api.sent)
+    bot.api.push_message("/mute wagner 90d", user_id=ADMIN, language_code="en",
+                         forwarded_from=stranger)
+    bot.api.push_message("/recent", user_id=stranger, language_code="en", forwarded_from=ADMIN)
+    ask(bot, "/help", user=ADMIN, lang="en")  # updates are answered in order: both are done
+    assert len(bot.api.sent) == before + 1  # the /help answer only: no reply to forwards
+    import sqlite3
+    with sqlite3.connect(bot.db) as db:
+        assert not db.execute("SELECT * FROM mutes WHERE watchlist = 'wagner'").fetchall()
+
+
 def test_mute_and_unmute(bot: Bot) -> None:
     reply = ask(bot, "/mute tb2 2h", user=ADMIN, lang="en")
     assert "Bayraktar TB2 muted until" in reply.text

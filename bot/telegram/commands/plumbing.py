@@ -11,7 +11,13 @@ from typing import Any
 
 from telegram import BotCommand, InlineKeyboardMarkup, LinkPreviewOptions, Message, Update
 from telegram.constants import ParseMode
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    filters,
+)
 
 from bot.telegram.html import escape
 from bot.telegram.i18n import LANGUAGES, pick_language, t
@@ -99,6 +105,10 @@ class Gate:
             message, user = update.effective_message, update.effective_user
             if message is None or user is None:
                 return
+            if message.forward_origin is not None:  # as the handler's filter already says
+                log.warning("command refused user=%s command=%s reason=forwarded", user.id,
+                            name)
+                return
             lang = self.language_of(update)
             # Maintainers are trusted; everyone else is slowed down past a few commands.
             allowed = True if self.is_admin(user.id) else self.limiter.allow(user.id)
@@ -140,7 +150,8 @@ def install(application: Application, callbacks: Mapping[str, Callback],  # type
     """Register each command's callback, and ``button`` for the data starting with
     ``button_prefix``."""
     for name, callback in callbacks.items():
-        application.add_handler(CommandHandler(name, callback))
+        # A forwarded message quotes someone else: never an order, whoever forwards it.
+        application.add_handler(CommandHandler(name, callback, filters=~filters.FORWARDED))
     application.add_handler(CallbackQueryHandler(button, pattern=f"^{button_prefix}\\|"))
 
 
