@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from tests.support.botapi import BotApiStandIn, SentMessage
+from tests.support.botapi import ApiCall, BotApiStandIn, SentMessage
 from tests.support.botprocess import CHAT, TOKEN, bot_running
 from tests.support.common import WATCHLISTS, write_config
 from tests.support.feedserver import FeedServer, rss_feed
@@ -148,8 +148,51 @@ def test_long_answers_page_with_buttons(bot: Bot) -> None:
     assert labels == ["◀ Previous", "Next ▶"]
 
 
+def press(bot: Bot, data: str, message_id: int, chat: int, by: int | None = None) -> ApiCall:
+    """Press a button with ``data`` (in ``chat``, by ``by``, its owner by default); the
+    bot's answerCallbackQuery call."""
+    answers = len([c for c in bot.api.calls if c.method == "answerCallbackQuery"])
+    bot.api.push_callback_query(data, message_id, chat, by or chat, language_code="en")
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        calls = [c for c in bot.api.calls if c.method == "answerCallbackQuery"]
+        if len(calls) > answers:
+            return calls[answers]
+        time.sleep(0.02)
+    raise AssertionError(f"no answer to {data!r}; log:\n{bot.log.read_text()[-2000:]}")
+
+
+def test_forged_or_repeated_buttons_get_an_answer_and_no_traceback(bot: Bot) -> None:
+    user = Users.new()
+    reply = ask(bot, "/recent 12", user=user, lang="en")
+    [[button]] = reply.reply_markup["inline_keyboard"]  # type: ignore[index]
+    key = button["callback_data"].split("|")[1]
+    for data in ["pg|x", f"pg|{key}|abc", f"pg|{key}|2|9", f"pg|{key}|" + "9" * 5000,
+                 "pg|zz|2", f"pg|{key}|²"]:
+        answer = press(bot, data, reply.message_id, user, by=ADMIN)  # no rate limit
+        assert "expired" in str(answer.params.get("text")), data
+    edits = len(bot.api.edits)
+    for _ in range(2):  # the same page twice: Telegram says "message is not modified"
+        press(bot, button["callback_data"], reply.message_id, user, by=ADMIN)
+    assert len(bot.api.edits) == edits + 1
+    log = bot.log.read_text(encoding="utf-8")
+    assert "Traceback" not in log and "telegram handler failed" not in log
+
+
+def test_buttons_count_against_the_rate_limit(bot: Bot) -> None:
+    user = Users.new()
+    reply = ask(bot, "/recent 12", user=user, lang="en")
+    [[button]] = reply.reply_markup["inline_keyboard"]  # type: ignore[index]
+    edits = len(bot.api.edits)
+    answers = [press(bot, button["callback_data"], reply.message_id, user) for _ in range(12)]
+    assert len(bot.api.edits) - edits <= 6  # the commands' budget, shared with /recent
+    assert any("wait a few seconds" in str(a.params.get("text")) for a in answers)
+
+
 @pytest.mark.parametrize(("text", "lang", "expected"), [
     ("/recent 500", "fr", "Indiquez un nombre entre 1 et 50"),
+    ("/recent ²", "fr", "Indiquez un nombre entre 1 et 50"),
+    ("/recent ①", "en", "from 1 to 50"),
     ("/hits", "en", "Usage: /hits"),
     ("/hits nope", "fr", "Liste inconnue : « nope ». Listes : canik-academy"),
     ("/hits wagner 5y", "en", "Invalid period: “5y”"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
@@ -10,12 +11,14 @@ from zoneinfo import ZoneInfo
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions, Message, Update
 from telegram.constants import ParseMode
+from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
 from bot.settings.durations import format_duration
 from bot.telegram.commands.deps import CommandDeps, watchlist_names
 from bot.telegram.commands.listing import feed_entry, listed_line, page_text, story_entry
 from bot.telegram.commands.plumbing import reader_language, reply
+from bot.telegram.deliver import MESSAGE_NOT_MODIFIED
 from bot.telegram.html import escape
 from bot.telegram.i18n import t
 
@@ -24,6 +27,8 @@ RECENT_MAX = 50  # stories in /recent, and search results, at most
 PAGED_QUERIES_KEPT = 500  # queries a button can still turn the page of; the oldest go first
 CALLBACK_PREFIX = "pg"  # button data: "pg|<query key>|<page number>"
 FEEDS_WINDOW = timedelta(days=7)  # the items counted in /feeds
+# A button's data as the bot writes it: prefix, query key, page number (a few ASCII digits).
+BUTTON_RE = re.compile(r"pg\|([a-z]\d{1,10})\|([0-9]{1,6})")
 
 
 class PageKind(StrEnum):
@@ -77,16 +82,22 @@ class Pager:
         if query is None or not query.data:
             return
         lang = reader_language(update, self.language)
-        _, key, number = query.data.split("|")
-        remembered = self._queries.get(key)
-        if remembered is None:
+        # Button data comes back from the client and may be forged: only the bot's own form
+        # is read, and anything else is an expired list.
+        found = BUTTON_RE.fullmatch(query.data)
+        remembered = self._queries.get(found.group(1)) if found else None
+        if found is None or remembered is None:
             await query.answer(t(lang, "cmd.expired"))
             return
-        page = self.page(remembered[0], remembered[1], int(number), lang)
+        page = self.page(remembered[0], remembered[1], int(found.group(2)), lang)
         await query.answer()
-        await query.edit_message_text(page.text, parse_mode=ParseMode.HTML,
-                                      reply_markup=buttons(page, lang),
-                                      link_preview_options=LinkPreviewOptions(is_disabled=True))
+        try:
+            await query.edit_message_text(
+                page.text, parse_mode=ParseMode.HTML, reply_markup=buttons(page, lang),
+                link_preview_options=LinkPreviewOptions(is_disabled=True))
+        except BadRequest as exc:
+            if MESSAGE_NOT_MODIFIED not in str(exc).lower():  # the same page pressed twice
+                raise
 
     def _recent(self, count: int, number: int, lang: str, key: str) -> Page:
         total = self.deps.store.count_stories(at_most=count)

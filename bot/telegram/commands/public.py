@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -31,6 +32,8 @@ ACTOR_SIGNALS_SHOWN = 10
 WATCHLIST_WEEK = timedelta(days=7)  # the hits counted in /watchlists
 DAY = 86400  # seconds
 
+COUNT_RE = re.compile(r"[0-9]{1,3}")  # a count in ASCII digits
+
 
 class PublicCommands:
     """The commands anyone may send, bound to the app's deps and to the pager."""
@@ -55,7 +58,8 @@ class PublicCommands:
         args, lang = request.args, request.lang
         count = RECENT_DEFAULT
         if args:
-            if not args[0].isdigit() or not 1 <= int(args[0]) <= RECENT_MAX:
+            # ASCII digits only: "²" and "①" pass str.isdigit() but not int().
+            if not COUNT_RE.fullmatch(args[0]) or not 1 <= int(args[0]) <= RECENT_MAX:
                 await reply(request.message,
                             escape(t(lang, "recent.bad_count", max=RECENT_MAX)))
                 return

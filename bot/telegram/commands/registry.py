@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 
@@ -14,6 +15,9 @@ from bot.telegram.commands.paging import CALLBACK_PREFIX, Page, PageKind, Pager
 from bot.telegram.commands.plumbing import Gate, RateLimiter, install, register_descriptions
 from bot.telegram.commands.public import PublicCommands
 from bot.telegram.commands.reports import health_report
+from bot.telegram.i18n import t
+
+log = logging.getLogger(__name__)
 
 
 class Commands:
@@ -46,7 +50,17 @@ class Commands:
         return self.pager.page(kind, argument, number, lang)
 
     async def page_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """A next or previous button: edit the message to show that page."""
+        """A next or previous button: edit the message to show that page. Buttons count
+        against the same rate limit as commands: each press is a query and an edit."""
+        query, user = update.callback_query, update.effective_user
+        if query is None or user is None:
+            return
+        allowed = True if self.gate.is_admin(user.id) else self.gate.limiter.allow(user.id)
+        if allowed is not True:
+            log.info("button throttled user=%s", user.id)
+            lang = self.gate.language_of(update)
+            await query.answer(t(lang, "cmd.slow_down") if allowed is False else None)
+            return
         await self.pager.button(update, context)
 
     def health_report(self, lang: str) -> str:
