@@ -22,6 +22,7 @@ from bot.matching.text import NOT_XML_RE, clip
 from bot.settings.atomicfile import write_atomic
 from bot.settings.config import config_from_document, load_config
 from bot.settings.tomlfile import HEADER_RE, parse_toml
+from bot.settings.urls import redact_text, redact_url
 from bot.stories.identity import DEFAULT_PORTS
 from bot.telegram.i18n import LANGUAGES
 
@@ -310,8 +311,10 @@ def write_opml(feeds: Sequence[FeedLike], title: str, now: datetime) -> str:
     ET.SubElement(head, "dateCreated").text = format_datetime(now.astimezone(UTC), usegmt=True)
     body = ET.SubElement(root, "body")
     for feed in feeds:
-        name = _xml_text(feed.name)
-        attrs = {"type": OUTLINE_TYPE, "text": name, "title": name, "xmlUrl": _xml_text(feed.url)}
+        name = _xml_text(redact_text(feed.name))
+        # An exported list travels: credentials in an address stay behind.
+        attrs = {"type": OUTLINE_TYPE, "text": name, "title": name,
+                 "xmlUrl": _xml_text(redact_url(feed.url))}
         if feed.lang:
             attrs["language"] = _xml_text(feed.lang)
         ET.SubElement(body, "outline", attrs)

@@ -9,6 +9,7 @@ import sys
 from typing import TextIO
 
 from bot.settings.credentials import Token
+from bot.settings.urls import redact_text
 
 # Libraries that log request URLs, which carry the bot token, at INFO or DEBUG.
 QUIET_LOGGERS = {"httpx": logging.WARNING, "httpcore": logging.WARNING,
@@ -19,20 +20,26 @@ FIELD_RE = re.compile(r"(?:^|(?<= ))([a-z_]+)=(.*?)(?= [a-z_]+=|$)", re.DOTALL)
 
 
 class RedactingFilter(logging.Filter):
-    """Replaces the token wherever it appears in a record, arguments and traceback included."""
+    """Replaces the token, and the credentials of any address, wherever they appear in a
+    record: message, arguments and traceback."""
 
-    def __init__(self, token: Token) -> None:
+    def __init__(self, token: Token | None) -> None:
         super().__init__()
         self.token = token
+
+    def redact(self, text: str) -> str:
+        """``text`` without the token or address credentials."""
+        text = redact_text(text)
+        return self.token.redact(text) if self.token is not None else text
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
         if record.exc_info and not record.exc_text:
             record.exc_text = logging.Formatter().formatException(record.exc_info)
-        record.msg = self.token.redact(message)
+        record.msg = self.redact(message)
         record.args = None
         if record.exc_text:
-            record.exc_text = self.token.redact(record.exc_text)
+            record.exc_text = self.redact(record.exc_text)
         return True
 
 
@@ -110,8 +117,7 @@ def configure_logging(level: str = "INFO", token: Token | None = None,
     default, modules = parse_levels(level)
     handler = logging.StreamHandler(stream)
     handler.setFormatter(JsonFormatter() if json_lines else logging.Formatter(LOG_FORMAT))
-    if token is not None:
-        handler.addFilter(RedactingFilter(token))
+    handler.addFilter(RedactingFilter(token))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(default)

@@ -24,6 +24,7 @@ from bot.partners.detect import Signal, SignalDetector
 from bot.pipeline.render import Queued, queue_alerts
 from bot.pipeline.report import FAILED, NEW, NOT_MODIFIED, UNCHANGED, CycleReport, FeedOutcome
 from bot.settings.config import PollingConfig
+from bot.settings.urls import redact_text, redact_url
 from bot.storage.records import (
     ORIGIN_CHAT,
     FeedAnswer,
@@ -86,7 +87,8 @@ class Poller:
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # a bug must cost one feed, not the cycle
-            log.exception("feed crashed feed=%s url=%s", feed.name, feed.url)
+            log.exception("feed crashed feed=%s url=%s", redact_text(feed.name),
+                          redact_url(feed.url))
             return self._failed(feed, exc)
 
     async def _poll(self, feed: FeedState) -> FeedOutcome:
@@ -183,7 +185,7 @@ class Poller:
         if hit_count:
             self.metrics.hits_by_watchlist(hits)
         log.info("feed polled feed=%s items=%d new_items=%d hits=%d alerts=%d "
-                 "alerts_updated=%d retitled=%d", feed.name, len(parsed.items),
+                 "alerts_updated=%d retitled=%d", redact_text(feed.name), len(parsed.items),
                  len(saved.items), hit_count, queued.created, queued.updated,
                  len(unseen.retitled))
         return FeedOutcome(feed.name, NEW, len(parsed.items), len(saved.items), hit_count,
@@ -208,14 +210,14 @@ class Poller:
         if isinstance(exc, RetryLater) and exc.retry_after:
             delay = max(delay, min(exc.retry_after, self.config.backoff_max))
         reason = exc.reason if isinstance(exc, FetchError) else type(exc).__name__
-        error = str(exc) or reason
+        error = redact_text(str(exc) or reason)  # kept in the database and shown in /feeds
         retry_at = now + timedelta(seconds=delay)
         try:
             self.store.record_failure(feed.id, now, error, retry_at)
         except sqlite3.Error as db_error:
             log.error("store failed feed=%s error=%s", feed.name, db_error)
         log.warning("feed failed feed=%s url=%s reason=%s detail=%s failures=%d retry_at=%s",
-                    feed.name, feed.url, reason, error[:300], failures,
+                    redact_text(feed.name), redact_url(feed.url), reason, error[:300], failures,
                     retry_at.isoformat(timespec="seconds"))
         return FeedOutcome(feed.name, FAILED, error=error)
 

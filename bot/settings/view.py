@@ -5,16 +5,14 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 from pathlib import Path
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from bot.settings.config import WEEKDAYS, Config
-from bot.settings.credentials import REDACTED, TOKEN_ENV, TOKEN_FILE_ENV
+from bot.settings.credentials import TOKEN_ENV, TOKEN_FILE_ENV
 from bot.settings.durations import format_duration
 from bot.settings.environment import ENV_PREFIX
+from bot.settings.urls import redact_url
 
 # Query parameters whose values are credentials (an API key in a feed address, say).
-SECRET_PARAMS = ("key", "apikey", "api_key", "token", "access_token", "secret", "password",
-                 "pass", "sig", "signature", "auth")
 # Settings held in seconds, shown as durations.
 DURATION_FIELDS = frozenset({
     "tick", "default_interval", "max_interval", "connect_timeout", "read_timeout",
@@ -56,21 +54,6 @@ def describe(config: Config, environ: Mapping[str, str], token_set: bool) -> str
     for feed in config.feeds:
         lines += ["", "[[feeds]]", *_fields(feed)]
     return "\n".join(lines) + "\n"
-
-
-def redact_url(url: str) -> str:
-    """``url`` without a user name, password or credential-like query values."""
-    parts = urlsplit(url)
-    netloc = parts.netloc
-    if "@" in netloc:
-        netloc = f"{REDACTED}@{netloc.rsplit('@', 1)[1]}"
-    query = parts.query
-    if query:
-        pairs = parse_qsl(query, keep_blank_values=True)
-        if any(k.lower() in SECRET_PARAMS for k, _ in pairs):
-            query = urlencode([(k, REDACTED if k.lower() in SECRET_PARAMS else v)
-                               for k, v in pairs])
-    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
 
 
 def _fields(settings: object) -> list[str]:

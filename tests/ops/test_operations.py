@@ -17,7 +17,8 @@ from bot.errors import ConfigError
 from bot.ops.health import assess
 from bot.ops.logs import configure_logging
 from bot.settings.config import SETTINGS, load_config
-from bot.settings.view import describe, redact_url
+from bot.settings.urls import redact_url
+from bot.settings.view import describe
 from bot.storage.records import CycleRecord
 from bot.storage.store import Store
 from tests.support.common import NOW, ROOT, write_config

@@ -62,6 +62,7 @@ def bot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Bot]:
     with FeedServer() as feeds, BotApiStandIn(token=TOKEN) as api:
         feeds.route("/rss", rss_feed("Actu Sahel", ITEMS))
         feeds.route("/extra", rss_feed("Nouveau flux", ITEMS[:2]))
+        feeds.route("/private/rss", rss_feed("", ITEMS[:1]))  # a feed without a title
         config = write_config(
             tmp, [{"name": "Actu Sahel", "url": feeds.url("/rss"), "lang": "fr"},
                   {"name": "Flux en panne", "url": feeds.url("/broken"), "lang": "fr"}],
@@ -316,6 +317,21 @@ def test_feed_add_checks_the_feed_first_and_remove_stops_it(bot: Bot) -> None:
     assert "Nouveau flux" in ask(bot, "/feeds").text
     assert "retiré" in ask(bot, "/feed remove Nouveau flux", user=ADMIN).text
     assert "Aucun flux actif" in ask(bot, "/feed remove Nouveau flux", user=ADMIN).text
+
+
+def test_a_feed_address_with_a_password_never_shows_it(bot: Bot) -> None:
+    url = bot.feeds.url("/private/rss").replace("://", "://reader:s3cret-pw@", 1)
+    added = ask(bot, f"/feed add {url}", user=ADMIN, lang="en")
+    assert "127.0.0.1/private/rss" in added.text and "s3cret" not in added.text
+    deadline = time.monotonic() + 15  # a poll or two of the new feed
+    while "feed polled feed=127.0.0.1/private/rss" not in bot.log.read_text() \
+            and time.monotonic() < deadline:
+        time.sleep(0.1)
+    listed = ask(bot, "/feeds", lang="en")
+    assert "127.0.0.1/private/rss" in listed.text and "s3cret" not in listed.text
+    assert "feed polled feed=127.0.0.1/private/rss" in bot.log.read_text()
+    assert "s3cret" not in bot.log.read_text()
+    ask(bot, "/feed remove 127.0.0.1/private/rss", user=ADMIN)
 
 
 def test_arguments_have_a_length_limit(bot: Bot) -> None:

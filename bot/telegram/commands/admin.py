@@ -11,6 +11,7 @@ from bot.matching.edit import WatchEditError, add_term, remove_term
 from bot.matching.text import html_to_text
 from bot.settings.config import FeedConfig
 from bot.settings.durations import format_duration
+from bot.settings.urls import redact_text, redact_url, shown_name
 from bot.telegram.commands.deps import (
     CommandDeps,
     find_watchlist,
@@ -159,15 +160,17 @@ class AdminCommands:
         except BotError as exc:
             key = "feed.bad_url" if getattr(exc, "reason", "") == REFUSED_ADDRESS \
                 else "feed.failed"
-            await reply(request.message, escape(t(lang, key, reason=str(exc))))
+            await reply(request.message, escape(t(lang, key, reason=redact_text(str(exc)))))
             return
-        name = name or parsed.title or url
+        # Named by the admin, by the feed itself, or by its host and path: never by an
+        # address that may carry a password, which /feeds would show to everyone.
+        name = redact_text(name or parsed.title or shown_name(url))
         matcher = self.deps.matcher()
         matched = sum(1 for item in parsed.items if matcher.match(item.title, item.summary))
         self.deps.store.add_feed(FeedConfig(name=name[:MAX_FEED_NAME], url=url,
                                             lang=self.language,
                                             interval=self.deps.config.polling.default_interval))
-        self.deps.store.audit(request.user, request.username, "feed.add", url, name,
+        self.deps.store.audit(request.user, request.username, "feed.add", redact_url(url), name,
                               self.deps.clock())
         await reply(request.message, escape(t(lang, "feed.added", name=name,
                                               items=len(parsed.items), matched=matched)))

@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, tzinfo
 
 from bot.settings.durations import format_duration
+from bot.settings.urls import redact_text
 from bot.storage.records import FeedHealth, StorySummary
 from bot.telegram.html import bold, escape, fit, italic, link, local_time
 from bot.telegram.i18n import t
@@ -42,14 +43,14 @@ def feed_entry(feed: FeedHealth, lang: str, zone: tzinfo) -> str:
     share = f"{100 * feed.not_modified / feed.checks:.0f} %" if feed.checks else NO_SHARE
     success = (local_time(feed.last_success, lang, zone) if feed.last_success
                else t(lang, "feeds.never"))
-    entry = (f"{icon} {bold(feed.name)}\n" + escape(t(
+    entry = (f"{icon} {bold(redact_text(feed.name))}\n" + escape(t(
         lang, "feeds.line", success=success, failures=feed.failures, share=share,
         items=feed.items_recent)))
     pace = feed_pace(feed, lang)
     if pace:
         entry += f"\n{escape(pace)}"
     if feed.last_error:
-        entry += f"\n{italic(feed.last_error[:MAX_LISTED_ERROR])}"
+        entry += f"\n{italic(redact_text(feed.last_error)[:MAX_LISTED_ERROR])}"
     return entry
 
 

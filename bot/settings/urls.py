@@ -1,0 +1,45 @@
+"""Feed addresses as people see them: credentials redacted, untitled feeds named by host."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from bot.settings.credentials import REDACTED
+
+SECRET_PARAMS = ("key", "apikey", "api_key", "token", "access_token", "secret", "password",
+                 "pass", "sig", "signature", "auth")
+# user:password@ in any address inside a text (an error message, a name given as a URL).
+CREDENTIALS_IN_TEXT_RE = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/\s@]+@")
+MAX_SHOWN_PATH = 60  # characters of the path in a feed's shown name
+
+
+def redact_url(url: str) -> str:
+    """``url`` without a user name, password or credential-like query values."""
+    parts = urlsplit(url)
+    netloc = parts.netloc
+    if "@" in netloc:
+        netloc = f"{REDACTED}@{netloc.rsplit('@', 1)[1]}"
+    query = parts.query
+    if query:
+        pairs = parse_qsl(query, keep_blank_values=True)
+        if any(k.lower() in SECRET_PARAMS for k, _ in pairs):
+            query = urlencode([(k, REDACTED if k.lower() in SECRET_PARAMS else v)
+                               for k, v in pairs])
+    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+
+
+def redact_text(text: str) -> str:
+    """``text`` with the credentials of every address in it replaced."""
+    return CREDENTIALS_IN_TEXT_RE.sub(lambda m: f"{m.group(1)}{REDACTED}@", text)
+
+
+def shown_name(url: str) -> str:
+    """A name for a feed that has none: its host and path, never its credentials or query
+    ("news.example/afrique/rss")."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    path = parts.path.rstrip("/")
+    if len(path) > MAX_SHOWN_PATH:
+        path = path[:MAX_SHOWN_PATH] + "…"
+    return f"{host}{path}" or redact_url(url)
