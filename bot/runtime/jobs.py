@@ -26,6 +26,7 @@ class Jobs:
         self.scheduler = AsyncIOScheduler(timezone=UTC)
         self.clock = clock
         self._running: set[asyncio.Task[object]] = set()
+        self._stopping = False
 
     def every(self, job: Job, seconds: float) -> None:
         """Run ``job`` now and then every ``seconds``, never two runs at once."""
@@ -54,6 +55,7 @@ class Jobs:
 
     async def stop(self) -> None:
         """No new runs; the runs still going are cancelled and awaited."""
+        self._stopping = True
         self.scheduler.shutdown(wait=False)
         for task in list(self._running):
             task.cancel()
@@ -62,6 +64,8 @@ class Jobs:
     def guarded(self, job: Job) -> Callable[[], Awaitable[None]]:
         """``job`` with its failures logged (never raised into the scheduler), and tracked
         while it runs so that a stop can cancel it."""
+        name = getattr(job, "__name__", "job")
+
         async def run() -> None:
             task = asyncio.current_task()
             assert task is not None
@@ -69,12 +73,16 @@ class Jobs:
             try:
                 await job()
             except asyncio.CancelledError:
-                raise
+                if not self._stopping:
+                    raise
+                # Cancelled by stop(): the end of the run, not an error of the job (the
+                # scheduler would log it with a traceback).
+                log.debug("job cancelled at stop job=%s", name)
             except Exception:
-                log.exception("job failed job=%s", getattr(job, "__name__", job))
+                log.exception("job failed job=%s", name)
             finally:
                 self._running.discard(task)
 
-        run.__name__ = getattr(job, "__name__", "job")
+        run.__name__ = run.__qualname__ = name  # what the scheduler's log lines call it
         return run
 

@@ -21,6 +21,7 @@ from tests.support.botprocess import (
     WAGNER_ITEM,
     WHEN,
     bot_env,
+    bot_running,
     run_bot,
     telegram_section,
 )
@@ -367,3 +368,19 @@ def test_the_token_can_come_from_a_file(tmp_path: Path, feed_server: FeedServer,
     check = subprocess.run([sys.executable, "-m", "bot", "--config", str(config), "check"],
                            capture_output=True, text=True, timeout=60, cwd=ROOT, env=env)
     assert "token=set" in check.stdout and TOKEN not in check.stdout + check.stderr
+
+
+def test_a_stop_while_alerts_are_paced_is_clean(tmp_path: Path, feed_server: FeedServer,
+                                                api: BotApiStandIn) -> None:
+    """SIGTERM while delivery waits for its turn under the pace: no job error, no traceback."""
+    feed_server.route("/rss", rss_feed("Actu", [GOITA_ITEM, WAGNER_ITEM, DRONE_ITEM]))
+    config = write_config(tmp_path, [{"name": "Actu", "url": feed_server.url("/rss"),
+                                      "lang": "fr"}], telegram=telegram_section(api),
+                          delivery={"per_chat_per_minute": "2"})  # 30 s between two sends
+    log = tmp_path / "paced.log"
+    with bot_running(config, log, TOKEN):
+        api.wait_for_sent(1, timeout=30)
+        time.sleep(1)  # the next send is now waiting for its turn
+    text = log.read_text(encoding="utf-8")
+    assert "raised an exception" not in text and "Traceback" not in text, text[-3000:]
+    assert "bot stopped" in text
