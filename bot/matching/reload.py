@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,17 +35,19 @@ class WatchlistReloader:
     def __init__(self, directory: Path) -> None:
         self.directory = directory
         self._snapshot = folder_snapshot(directory)
+        self._lock = threading.Lock()  # polled from a worker thread and from chat commands
 
     def poll(self) -> ReloadOutcome | None:
         """None when nothing changed since the last call; otherwise the outcome of the change.
 
         A refused edit is reported once; the next report comes with the next change.
         """
-        snapshot = folder_snapshot(self.directory)
-        if snapshot == self._snapshot:
-            return None
-        self._snapshot = snapshot
-        watchlists, errors = validate_watchlists(self.directory)
+        with self._lock:
+            snapshot = folder_snapshot(self.directory)
+            if snapshot == self._snapshot:
+                return None
+            self._snapshot = snapshot
+            watchlists, errors = validate_watchlists(self.directory)
         if errors:
             return ReloadOutcome(None, tuple(errors))
         return ReloadOutcome(watchlists)

@@ -22,7 +22,7 @@ from bot.ingest.fetch import Fetcher, refuse_private_address
 from bot.ingest.parse import ParsedFeed
 from bot.ingest.workers import ParsePool
 from bot.matching.matcher import Matcher
-from bot.matching.reload import WatchlistReloader
+from bot.matching.reload import ReloadOutcome, WatchlistReloader
 from bot.matching.watchlists import Watchlist, load_watchlists
 from bot.ops.collector import fewer_collections
 from bot.ops.export import write_atom_files
@@ -248,7 +248,10 @@ class BotApp:
 
     def reload_watchlists(self) -> bool:
         """Take up edits of the watchlists folder; refuse, log and report an invalid edit."""
-        outcome = self.reloader.poll()
+        return self._take_up(self.reloader.poll())
+
+    def _take_up(self, outcome: ReloadOutcome | None) -> bool:
+        """Match with the watchlists a reload found, or report why they were refused."""
         if outcome is None:
             return False
         if outcome.watchlists is not None:
@@ -266,7 +269,8 @@ class BotApp:
     async def poll_due(self) -> CycleReport:
         """Take up watchlist edits, poll the feeds whose time has come, deliver the alerts."""
         started = self.clock()
-        self.reload_watchlists()
+        # Reading and checking a large folder takes time: not on the loop that answers chat.
+        self._take_up(await asyncio.to_thread(self.reloader.poll))
         feeds = self.store.feeds(due_at=self.clock())
         report = await self.poller.poll(feeds) if feeds else CycleReport()
         if self.store.pending_count(console=self.deliverer.sender.console):

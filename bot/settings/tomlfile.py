@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import re
 import tomllib
+from bisect import bisect_left
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +17,9 @@ TablePath = tuple[str | int, ...]
 HEADER_RE = re.compile(r"^\s*(\[\[?)\s*([^\]]+?)\s*\]\]?\s*(?:#.*)?$")
 KEY_RE = re.compile(r"""^\s*("[^"]*"|'[^']*'|[A-Za-z0-9_-]+)\s*=""")
 DECODE_POSITION_RE = re.compile(r"\(at line (\d+), column \d+\)")
+# Every quoted string of a line, as written between its quotes (basic or literal).
+STRING_RE = re.compile(r""""((?:[^"\\\n]|\\.)*)"|'([^'\n]*)'""")
+MAX_TOML_BYTES = 5_000_000  # a settings or watchlist file larger than this is a mistake
 
 
 @dataclass(frozen=True)
@@ -40,11 +45,22 @@ class TomlDocument:
     def line_of_value(self, value: str, *key: str | int) -> int | None:
         """The line where the string ``value`` is written at or after ``key``'s line."""
         start = self.line_of(*key) or 1
-        needles = (f'"{value}"', f"'{value}'")
-        for number, line in enumerate(self.text.splitlines()[start - 1 :], start=start):
-            if any(needle in line for needle in needles):
-                return number
-        return self.line_of(*key)
+        lines = self._value_lines.get(value, ())
+        found = bisect_left(lines, start)
+        return lines[found] if found < len(lines) else self.line_of(*key)
+
+    @cached_property
+    def _value_lines(self) -> dict[str, list[int]]:
+        """Each quoted string of the file and the lines it is written on, in order: read in
+        one pass, so that finding the line of every term of a long list stays linear."""
+        found: dict[str, list[int]] = {}
+        for number, line in enumerate(self.text.splitlines(), start=1):
+            for match in STRING_RE.finditer(line):
+                written = match.group(1) if match.group(1) is not None else match.group(2)
+                lines = found.setdefault(written, [])
+                if not lines or lines[-1] != number:
+                    lines.append(number)
+        return found
 
     def error(self, message: str, *key: str | int) -> ConfigError:
         """A ConfigError naming this file and the line of ``key``, or the environment
@@ -58,6 +74,10 @@ class TomlDocument:
 def load_toml(path: Path) -> TomlDocument:
     """Parse ``path``; a syntax or encoding error becomes a ConfigError with its line."""
     try:
+        size = path.stat().st_size
+        if size > MAX_TOML_BYTES:
+            raise ConfigError(path, f"file too large: {size:,} bytes (at most "
+                              f"{MAX_TOML_BYTES:,}); split it, or remove what it repeats")
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ConfigError(path, "file not found") from None

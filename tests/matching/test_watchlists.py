@@ -75,3 +75,23 @@ def test_bad_file_name_and_empty_folder(tmp_path: Path) -> None:
     (tmp_path / "Bad Name.toml").write_text('terms = ["x"]\n', encoding="utf-8")
     _, errors = validate_watchlists(tmp_path)
     assert "not a valid watchlist id" in errors[0].message
+
+
+def test_an_error_deep_in_a_long_list_names_its_own_line(tmp_path: Path) -> None:
+    terms = [f'  "terme numéro {n}",' for n in range(5000)]
+    terms[4321] = '  "",'  # an empty term, on line 4,324 (terms start on line 3)
+    (tmp_path / "long.toml").write_text('name = "Long"\nterms = [\n' + "\n".join(terms)
+                                        + "\n]\n", encoding="utf-8")
+    _, [error] = validate_watchlists(tmp_path)
+    assert (error.line, error.message) == (4324, "empty term")
+
+
+def test_a_file_over_the_size_limit_is_refused_with_a_clear_message(tmp_path: Path) -> None:
+    from bot.settings.tomlfile import MAX_TOML_BYTES
+
+    path = tmp_path / "huge.toml"
+    path.write_text('name = "Huge"\n# ' + "x" * MAX_TOML_BYTES + '\nterms = ["a b"]\n',
+                    encoding="utf-8")
+    _, [error] = validate_watchlists(tmp_path)
+    assert error.path.endswith("huge.toml")
+    assert error.message.startswith("file too large: ") and "(at most 5,000,000)" in error.message
