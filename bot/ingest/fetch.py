@@ -17,6 +17,7 @@ from bot.ingest.addresses import AddressGuard, refusal
 from bot.ingest.cadence import cache_lifetime
 from bot.ingest.netbackend import REFUSED, asyncio_transport
 from bot.settings.config import PollingConfig
+from bot.settings.urls import url_problem
 
 ACCEPT = ("application/rss+xml, application/atom+xml, application/xml;q=0.9, "
           "text/xml;q=0.9, */*;q=0.5")
@@ -225,11 +226,13 @@ async def refuse_private_address(url: str, *, allow: bool) -> None:
     early look gives the admin a clear answer; what protects is the check of every
     connection (``Fetcher.fetch(..., public_only=True)``).
     """
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise FetchError("refused", "only http and https addresses are accepted")
+    problem = url_problem(url)
+    if problem is not None:
+        raise FetchError(REFUSED, problem)
     if allow:
         return
+    parts = urlsplit(url)
+    assert parts.hostname is not None  # url_problem saw to it
     loop = asyncio.get_running_loop()
     try:
         infos = await loop.getaddrinfo(parts.hostname, parts.port or 443)

@@ -7,12 +7,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
-from urllib.parse import urlsplit
 
 from bot.ops.logs import parse_levels
 from bot.settings.durations import parse_duration
 from bot.settings.environment import with_environment
 from bot.settings.tomlfile import TomlDocument, load_toml
+from bot.settings.urls import url_key, url_problem
 from bot.telegram.i18n import LANGUAGES
 
 DEFAULT_RETENTION = 30 * 86400.0
@@ -337,10 +337,11 @@ def _feeds(doc: TomlDocument, raw: object, default_interval: float) -> tuple[Fee
         if name in names:
             raise doc.error(f"feed name {name!r} is used twice (first at line {names[name]})",
                             *where, "name")
-        if url in urls:
-            raise doc.error(f"feed url is listed twice (first at line {urls[url]})", *where, "url")
+        if url_key(url) in urls:
+            raise doc.error(f"feed url is listed twice (first at line {urls[url_key(url)]})",
+                            *where, "url")
         names[name] = doc.line_of(*where, "name") or 0
-        urls[url] = doc.line_of(*where, "url") or 0
+        urls[url_key(url)] = doc.line_of(*where, "url") or 0
         interval = _duration(doc, table, "interval", default_interval, *where)
         feeds.append(FeedConfig(name=name, url=url, lang=lang, interval=interval))
     return tuple(feeds)
@@ -395,9 +396,9 @@ def _no_unknown_keys(doc: TomlDocument, table: dict[str, Any], known: set[str],
 
 
 def _check_http_url(doc: TomlDocument, url: str, *where: str | int) -> None:
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise doc.error(f"{url!r} is not an http or https address", *where)
+    problem = url_problem(url)
+    if problem is not None:
+        raise doc.error(problem, *where)
 
 
 def _check_timezone(doc: TomlDocument, name: str) -> None:

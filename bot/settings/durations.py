@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import math
 import re
 
 UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+# Ten years: longer is a typo (1e300 seconds, inf), and would overflow the clock's arithmetic.
+MAX_DURATION_SECONDS = 10 * 365 * 86400.0
 DURATION_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw]?)\s*$", re.IGNORECASE)
 
 
@@ -18,8 +21,13 @@ def parse_duration(value: object) -> float:
         seconds = float(m.group(1)) * UNIT_SECONDS[(m.group(2) or "s").lower()]
     else:
         raise ValueError(f"expected a duration such as 90s, 15m, 2h or 7d, got {value!r}")
+    if not math.isfinite(seconds):
+        raise ValueError(f"a duration must be a number of seconds, got {value!r}")
     if seconds <= 0:
         raise ValueError(f"a duration must be positive, got {value!r}")
+    if seconds > MAX_DURATION_SECONDS:
+        raise ValueError(f"a duration must be at most {format_duration(MAX_DURATION_SECONDS)} "
+                         f"(ten years), got {value!r}")
     return seconds
 
 

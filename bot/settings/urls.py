@@ -43,3 +43,31 @@ def shown_name(url: str) -> str:
     if len(path) > MAX_SHOWN_PATH:
         path = path[:MAX_SHOWN_PATH] + "…"
     return f"{host}{path}" or redact_url(url)
+
+
+def url_problem(url: str) -> str | None:
+    """Why ``url`` cannot be a feed's address (not http(s), no host, a port out of range,
+    a broken IPv6 literal), or None when it can."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a port out of range or not a number
+    except ValueError as exc:
+        return f"{redact_url_safely(url)!r} is not a valid address ({exc})"
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        return f"{redact_url_safely(url)!r} is not an http or https address"
+    return None
+
+
+def url_key(url: str) -> str:
+    """``url`` as compared for duplicates: scheme and host are case-insensitive."""
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), parts.path, parts.query,
+                       parts.fragment))
+
+
+def redact_url_safely(url: str) -> str:
+    """redact_url, or the text with its credentials redacted when it does not parse."""
+    try:
+        return redact_url(url)
+    except ValueError:
+        return redact_text(url)

@@ -309,6 +309,8 @@ def test_mute_and_unmute(bot: Bot) -> None:
 def test_feed_add_checks_the_feed_first_and_remove_stops_it(bot: Bot) -> None:
     refused = ask(bot, "/feed add ftp://files.example/feed", user=ADMIN, lang="en")
     assert "Address refused" in refused.text
+    for url in ("http://127.0.0.1:99999/rss", "http://[::1/x", "https://[fe80::1%eth0/x"):
+        assert "Address refused" in ask(bot, f"/feed add {url}", user=ADMIN, lang="en").text
     broken = ask(bot, f"/feed add {bot.feeds.url('/broken')}", user=ADMIN, lang="en")
     assert "could not be read" in broken.text and "http-500" in broken.text
     added = ask(bot, f"/feed add {bot.feeds.url('/extra')} Nouveau flux", user=ADMIN)
