@@ -15,9 +15,10 @@ from datetime import UTC, datetime, timedelta
 from typing import TextIO
 from zoneinfo import ZoneInfo
 
+from telegram.error import InvalidToken
 from telegram.ext import Application
 
-from bot.errors import ConfigError
+from bot.errors import BotError, ConfigError
 from bot.ingest.fetch import Fetcher, refuse_private_address
 from bot.ingest.parse import ParsedFeed
 from bot.ingest.workers import ParsePool
@@ -329,8 +330,16 @@ class BotApp:
         """Run the scheduled jobs (and Telegram's updates) until ``stop`` is set."""
         jobs = Jobs(self.clock)
         self.schedule(jobs)
+        dead: list[BaseException] = []
+
+        def updates_died(error: BaseException) -> None:
+            log.error("telegram updates stopped error=%s: chat commands are no longer "
+                      "answered; stopping the bot", type(error).__name__)
+            dead.append(error)
+            stop.set()
+
         if self.application is not None:
-            await start_updates(self.application, self.commands)
+            await start_updates(self.application, self.commands, updates_died)
         jobs.start()
         log.info("bot running tick=%gs", self.config.polling.tick)
         try:
@@ -341,6 +350,11 @@ class BotApp:
             if self.application is not None:
                 await stop_updates(self.application)
             log.info("bot stopped")
+        if dead:
+            reason = ("Telegram rejected the bot token" if isinstance(dead[0], InvalidToken)
+                      else f"Telegram updates failed ({type(dead[0]).__name__})")
+            raise BotError(f"{reason} while running: chat commands stopped, so the bot "
+                           "stopped; check TELEGRAM_BOT_TOKEN and start it again")
 
     async def prune(self) -> None:
         """Forget old article texts and old stories, as the storage settings say."""

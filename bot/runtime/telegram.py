@@ -22,6 +22,8 @@ TELEGRAM_START_ATTEMPTS = 3
 TELEGRAM_START_BACKOFF = 2.0
 
 ErrorHandler = Callable[[object, object], Awaitable[None]]
+# The name python-telegram-bot gives its long-polling task (telegram.ext.Updater).
+POLLING_TASK_NAME = "Updater:start_polling:polling_task"
 
 
 def api_urls(config: Config) -> dict[str, str]:
@@ -55,8 +57,13 @@ async def initialized_application(config: Config, token: Token) -> Application: 
     raise AssertionError("unreachable")  # the loop returns or raises
 
 
-async def start_updates(application: Application, commands: Commands) -> None:  # type: ignore[type-arg]
-    """Answer chat commands from now on: handlers, the command menu, long polling."""
+async def start_updates(application: Application, commands: Commands,  # type: ignore[type-arg]
+                        on_dead: Callable[[BaseException], None]) -> None:
+    """Answer chat commands from now on: handlers, the command menu, long polling.
+
+    python-telegram-bot ends its polling for good when Telegram rejects the token (a 401
+    on getUpdates) and says nothing more; ``on_dead`` is called then, so the bot can stop
+    with a clear error instead of running on deaf to every command."""
     commands.install(application)
     application.add_error_handler(_on_error)
     await application.start()
@@ -67,12 +74,18 @@ async def start_updates(application: Application, commands: Commands) -> None:  
     assert application.updater is not None
     await application.updater.start_polling(timeout=UPDATES_TIMEOUT,
                                             allowed_updates=Update.ALL_TYPES)
+    for task in asyncio.all_tasks():
+        if task.get_name() == POLLING_TASK_NAME:
+            task.add_done_callback(lambda done: _watch(done, on_dead))
 
 
 async def stop_updates(application: Application) -> None:  # type: ignore[type-arg]
     """Stop long polling and the handlers (the reverse of :func:`start_updates`)."""
     if application.updater is not None and application.updater.running:
-        await application.updater.stop()
+        try:
+            await application.updater.stop()
+        except TelegramError as exc:  # the polling that ended it has been reported already
+            log.info("telegram updates had ended error=%s", type(exc).__name__)
     if application.running:
         await application.stop()
 
@@ -80,3 +93,12 @@ async def stop_updates(application: Application) -> None:  # type: ignore[type-a
 async def _on_error(update: object, context: object) -> None:
     error = getattr(context, "error", None)
     log.error("telegram handler failed error=%s", error, exc_info=error)
+
+
+def _watch(task: asyncio.Task[object], on_dead: Callable[[BaseException], None]) -> None:
+    """The polling task ended: by a stop (cancelled, or no error), or by an error."""
+    if task.cancelled():
+        return
+    error = task.exception()
+    if error is not None:
+        on_dead(error)

@@ -384,3 +384,29 @@ def test_a_stop_while_alerts_are_paced_is_clean(tmp_path: Path, feed_server: Fee
     text = log.read_text(encoding="utf-8")
     assert "raised an exception" not in text and "Traceback" not in text, text[-3000:]
     assert "bot stopped" in text
+
+
+def test_a_token_rejected_while_running_stops_the_bot_with_a_clear_error(
+        tmp_path: Path, feed_server: FeedServer, api: BotApiStandIn) -> None:
+    """A 401 on getUpdates ends python-telegram-bot's polling for good: the bot must not run
+    on, deaf to every command, while its health check still says healthy."""
+    feed_server.route("/rss", rss_feed("Actu", [QUIET_ITEM]))
+    config = write_config(tmp_path, [{"name": "Actu", "url": feed_server.url("/rss"),
+                                      "lang": "fr"}], telegram=telegram_section(api))
+    log = tmp_path / "revoked.log"
+    # getMe answers (the bot starts); the first getUpdates says the token is revoked.
+    api.fail_next(1, status=401, method="getUpdates", description="Unauthorized")
+    with log.open("w") as stream:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "bot", "--config", str(config), "run"], cwd=ROOT,
+            env=bot_env(TOKEN), stdout=subprocess.DEVNULL, stderr=stream)
+    try:
+        code = process.wait(timeout=60)  # it stops by itself
+    finally:
+        if process.poll() is None:
+            process.kill()
+    text = log.read_text(encoding="utf-8")
+    assert code == 1, text[-3000:]
+    assert "telegram updates stopped error=InvalidToken" in text
+    assert "error: Telegram rejected the bot token while running" in text
+    assert "still running" not in text and TOKEN not in text
