@@ -15,10 +15,9 @@ from datetime import UTC, datetime, timedelta
 from typing import TextIO
 from zoneinfo import ZoneInfo
 
-from telegram.error import InvalidToken
 from telegram.ext import Application
 
-from bot.errors import BotError, ConfigError
+from bot.errors import ConfigError
 from bot.ingest.fetch import Fetcher, refuse_private_address
 from bot.ingest.parse import ParsedFeed
 from bot.ingest.workers import ParsePool
@@ -35,7 +34,12 @@ from bot.partners.matrix import PartnerMap
 from bot.pipeline.poll import Poller
 from bot.pipeline.report import CycleReport
 from bot.runtime.jobs import Jobs
-from bot.runtime.telegram import initialized_application, start_updates, stop_updates
+from bot.runtime.telegram import (
+    UpdatesWatch,
+    initialized_application,
+    start_updates,
+    stop_updates,
+)
 from bot.settings.config import Config
 from bot.settings.credentials import Token
 from bot.storage.records import CycleRecord
@@ -330,16 +334,9 @@ class BotApp:
         """Run the scheduled jobs (and Telegram's updates) until ``stop`` is set."""
         jobs = Jobs(self.clock)
         self.schedule(jobs)
-        dead: list[BaseException] = []
-
-        def updates_died(error: BaseException) -> None:
-            log.error("telegram updates stopped error=%s: chat commands are no longer "
-                      "answered; stopping the bot", type(error).__name__)
-            dead.append(error)
-            stop.set()
-
+        watch = UpdatesWatch(stop)
         if self.application is not None:
-            await start_updates(self.application, self.commands, updates_died)
+            await start_updates(self.application, self.commands, watch.died)
         jobs.start()
         log.info("bot running tick=%gs", self.config.polling.tick)
         try:
@@ -350,11 +347,7 @@ class BotApp:
             if self.application is not None:
                 await stop_updates(self.application)
             log.info("bot stopped")
-        if dead:
-            reason = ("Telegram rejected the bot token" if isinstance(dead[0], InvalidToken)
-                      else f"Telegram updates failed ({type(dead[0]).__name__})")
-            raise BotError(f"{reason} while running: chat commands stopped, so the bot "
-                           "stopped; check TELEGRAM_BOT_TOKEN and start it again")
+        watch.raise_if_dead()
 
     async def prune(self) -> None:
         """Forget old article texts and old stories, as the storage settings say."""

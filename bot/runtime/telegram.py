@@ -95,6 +95,30 @@ async def _on_error(update: object, context: object) -> None:
     log.error("telegram handler failed error=%s", error, exc_info=error)
 
 
+class UpdatesWatch:
+    """Whether python-telegram-bot's polling ended by itself, and why; stops the bot then."""
+
+    def __init__(self, stop: asyncio.Event) -> None:
+        self.stop = stop
+        self.error: BaseException | None = None
+
+    def died(self, error: BaseException) -> None:
+        """The polling ended with ``error``: log it and stop the bot."""
+        log.error("telegram updates stopped error=%s: chat commands are no longer "
+                  "answered; stopping the bot", type(error).__name__)
+        self.error = error
+        self.stop.set()
+
+    def raise_if_dead(self) -> None:
+        """BotError, with what to do, when the polling had died."""
+        if self.error is None:
+            return
+        reason = ("Telegram rejected the bot token" if isinstance(self.error, InvalidToken)
+                  else f"Telegram updates failed ({type(self.error).__name__})")
+        raise BotError(f"{reason} while running: chat commands stopped, so the bot "
+                       "stopped; check TELEGRAM_BOT_TOKEN and start it again")
+
+
 def _watch(task: asyncio.Task[object], on_dead: Callable[[BaseException], None]) -> None:
     """The polling task ended: by a stop (cancelled, or no error), or by an error."""
     if task.cancelled():
