@@ -104,6 +104,20 @@ def ask(bot: Bot, text: str, *, lang: str = "fr", user: int | None = None,
     raise AssertionError(f"no reply to {text!r}; log:\n{bot.log.read_text()[-2000:]}")
 
 
+def ask_feed(bot: Bot, text: str, *, lang: str = "fr") -> SentMessage:
+    """An admin's /feed add: it says "checking…" at once, then the verdict; the verdict."""
+    first = ask(bot, text, user=ADMIN, lang=lang)
+    assert first.text in ("Vérification du flux…", "Checking the feed…"), first.text
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        replies = [m for m in bot.api.sent if m.chat_id == ADMIN]
+        later = replies[replies.index(first) + 1:] if first in replies else []
+        if later:
+            return later[0]
+        time.sleep(0.02)
+    raise AssertionError(f"no verdict for {text!r}")
+
+
 def test_help_in_both_languages(bot: Bot) -> None:
     assert "/recent [n] — dernières histoires signalées" in ask(bot, "/help").text
     assert "/search &lt;words&gt;" in ask(bot, "/start", lang="en").text
@@ -307,13 +321,13 @@ def test_mute_and_unmute(bot: Bot) -> None:
 
 
 def test_feed_add_checks_the_feed_first_and_remove_stops_it(bot: Bot) -> None:
-    refused = ask(bot, "/feed add ftp://files.example/feed", user=ADMIN, lang="en")
+    refused = ask_feed(bot, "/feed add ftp://files.example/feed", lang="en")
     assert "Address refused" in refused.text
     for url in ("http://127.0.0.1:99999/rss", "http://[::1/x", "https://[fe80::1%eth0/x"):
-        assert "Address refused" in ask(bot, f"/feed add {url}", user=ADMIN, lang="en").text
-    broken = ask(bot, f"/feed add {bot.feeds.url('/broken')}", user=ADMIN, lang="en")
+        assert "Address refused" in ask_feed(bot, f"/feed add {url}", lang="en").text
+    broken = ask_feed(bot, f"/feed add {bot.feeds.url('/broken')}", lang="en")
     assert "could not be read" in broken.text and "http-500" in broken.text
-    added = ask(bot, f"/feed add {bot.feeds.url('/extra')} Nouveau flux", user=ADMIN)
+    added = ask_feed(bot, f"/feed add {bot.feeds.url('/extra')} Nouveau flux")
     assert "Flux « Nouveau flux » ajouté : 2 articles, dont 2 auraient été signalés." in (
         added.text)
     assert "Nouveau flux" in ask(bot, "/feeds").text
@@ -323,7 +337,7 @@ def test_feed_add_checks_the_feed_first_and_remove_stops_it(bot: Bot) -> None:
 
 def test_a_feed_address_with_a_password_never_shows_it(bot: Bot) -> None:
     url = bot.feeds.url("/private/rss").replace("://", "://reader:s3cret-pw@", 1)
-    added = ask(bot, f"/feed add {url}", user=ADMIN, lang="en")
+    added = ask_feed(bot, f"/feed add {url}", lang="en")
     assert "127.0.0.1/private/rss" in added.text and "s3cret" not in added.text
     deadline = time.monotonic() + 15  # a poll or two of the new feed
     while "feed polled feed=127.0.0.1/private/rss" not in bot.log.read_text() \
@@ -334,6 +348,26 @@ def test_a_feed_address_with_a_password_never_shows_it(bot: Bot) -> None:
     assert "feed polled feed=127.0.0.1/private/rss" in bot.log.read_text()
     assert "s3cret" not in bot.log.read_text()
     ask(bot, "/feed remove 127.0.0.1/private/rss", user=ADMIN)
+
+
+def test_a_slow_feed_check_does_not_hold_up_other_commands(bot: Bot) -> None:
+    bot.feeds.route("/slow", rss_feed("Lent", ITEMS[:1]), delay=4)
+    first = ask(bot, f"/feed add {bot.feeds.url('/slow')} Lent", user=ADMIN, lang="en")
+    assert first.text == "Checking the feed…"
+    started = time.monotonic()
+    assert "/recent" in ask(bot, "/help", lang="en").text  # answered during the check
+    assert time.monotonic() - started < 3
+    verdict = [m for m in bot.api.wait_for_sent(len(bot.api.sent) + 1, timeout=30)
+               if m.chat_id == ADMIN][-1]
+    assert "Feed “Lent” added" in verdict.text
+    ask(bot, "/feed remove Lent", user=ADMIN)
+
+
+def test_a_reply_answered_429_is_sent_again_after_the_wait(bot: Bot) -> None:
+    bot.api.fail_next(1, status=429, retry_after=1, method="sendMessage")
+    started = time.monotonic()
+    reply = ask(bot, "/help", lang="en")  # the first try was refused: this is the second
+    assert "/recent" in reply.text and time.monotonic() - started >= 1
 
 
 def test_arguments_have_a_length_limit(bot: Bot) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import timedelta
 from zoneinfo import ZoneInfo
@@ -27,6 +28,7 @@ log = logging.getLogger(__name__)
 
 DEFAULT_MUTE = 86400.0
 MAX_FEED_NAME = 100  # characters of a feed's name as stored
+FEED_CHECK_SECONDS = 120  # a proposed feed is fetched and parsed within this, or refused
 REFUSED_ADDRESS = "refused"  # the reason a FetchError gives for an address it will not fetch
 
 
@@ -37,6 +39,7 @@ class AdminCommands:
         self.deps = deps
         self.language = deps.config.telegram.language
         self.timezone = ZoneInfo(deps.config.timezone)
+        self._work: set[asyncio.Task[None]] = set()  # feed checks still running
 
     def handlers(self) -> dict[str, Handler]:
         """Each command's name and what answers it."""
@@ -153,7 +156,27 @@ class AdminCommands:
         await self._add_feed(request, args[1], " ".join(args[2:]).strip())
 
     async def _add_feed(self, request: Request, url: str, name: str) -> None:
+        """Say "checking…", then check the feed in a task of its own: chat commands are
+        answered one at a time, and a slow feed must not hold up everyone else's."""
+        await reply(request.message, escape(t(request.lang, "feed.checking")))
+        task = asyncio.create_task(self._check_and_add(request, url, name),
+                                   name=f"feed-check-{request.user}")
+        self._work.add(task)
+        task.add_done_callback(self._work.discard)
+
+    async def _check_and_add(self, request: Request, url: str, name: str) -> None:
         """Read the feed at ``url`` once; keep it if it parses, and say what it would flag."""
+        try:
+            async with asyncio.timeout(FEED_CHECK_SECONDS):
+                await self._checked_add(request, url, name)
+        except TimeoutError:
+            await reply(request.message, escape(t(request.lang, "feed.failed",
+                                                  reason=f"timeout ({FEED_CHECK_SECONDS}s)")))
+        except Exception:  # a bug costs this check, never the bot; the log has the rest
+            log.exception("feed check failed user=%s", request.user)
+            await reply(request.message, escape(t(request.lang, "feed.failed", reason="error")))
+
+    async def _checked_add(self, request: Request, url: str, name: str) -> None:
         lang = request.lang
         try:
             parsed = await self.deps.check_feed(url)

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from telegram import BotCommand, InlineKeyboardMarkup, LinkPreviewOptions, Message, Update
 from telegram.constants import ParseMode
+from telegram.error import RetryAfter
 from telegram.ext import (
     Application,
     CallbackQueryHandler,
@@ -41,6 +44,8 @@ COMMAND_DESCRIPTIONS = {
            "partners": "Map of security partnerships",
            "help": "Help and every command"},
 }
+REPLY_ATTEMPTS = 3  # a command's answer is sent again after a 429, twice at most
+MAX_REPLY_WAIT = 60.0  # seconds: a longer flood wait drops the answer (and logs it)
 
 
 @dataclass(frozen=True)
@@ -140,9 +145,21 @@ def reader_language(update: Update, default: str) -> str:
 
 
 async def reply(message: Message, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
-    """Answer ``message`` with ``text`` (Telegram HTML), without link previews."""
-    await message.reply_text(text, parse_mode=ParseMode.HTML, reply_markup=markup,
-                             link_preview_options=LinkPreviewOptions(is_disabled=True))
+    """Answer ``message`` with ``text`` (Telegram HTML), without link previews; when
+    Telegram asks to wait (429), wait as long as it says (up to MAX_REPLY_WAIT) and send
+    again, rather than drop the answer."""
+    for attempt in range(REPLY_ATTEMPTS):
+        try:
+            await message.reply_text(text, parse_mode=ParseMode.HTML, reply_markup=markup,
+                                     link_preview_options=LinkPreviewOptions(is_disabled=True))
+            return
+        except RetryAfter as exc:
+            wait = exc.retry_after
+            seconds = wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
+            if attempt + 1 == REPLY_ATTEMPTS or seconds > MAX_REPLY_WAIT:
+                raise
+            log.info("reply rate-limited chat=%s retry_after=%gs", message.chat_id, seconds)
+            await asyncio.sleep(seconds)
 
 
 def install(application: Application, callbacks: Mapping[str, Callback],  # type: ignore[type-arg]
