@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Coroutine, Mapping
@@ -133,7 +134,11 @@ class Gate:
                 await reply(message, escape(t(lang, "cmd.not_admin")))
                 return
             log.info("command user=%s command=%s args=%d", user.id, name, len(args))
-            await handler(Request(message, args, lang, user.id, user.username))
+            try:
+                await handler(Request(message, args, lang, user.id, user.username))
+            except sqlite3.Error as exc:  # a full disk, a locked file: say so, keep going
+                log.error("command failed user=%s command=%s error=%s", user.id, name, exc)
+                await reply(message, escape(t(lang, "cmd.storage_failed")))
 
         return run
 
