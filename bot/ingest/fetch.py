@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from bot.errors import FetchError
-from bot.ingest.addresses import AddressGuard, refusal
+from bot.ingest.addresses import AddressGuard
 from bot.ingest.cadence import cache_lifetime
 from bot.ingest.netbackend import REFUSED, asyncio_transport
 from bot.settings.config import PollingConfig
@@ -233,12 +233,11 @@ async def refuse_private_address(url: str, *, allow: bool) -> None:
         return
     parts = urlsplit(url)
     assert parts.hostname is not None  # url_problem saw to it
-    loop = asyncio.get_running_loop()
+    default_port = 443 if parts.scheme.lower() == "https" else 80
     try:
-        infos = await loop.getaddrinfo(parts.hostname, parts.port or 443)
+        _, reason = await AddressGuard().checked(parts.hostname, parts.port or default_port)
     except OSError as exc:
         raise FetchError("dns-failed", str(exc)) from None
-    reason = refusal(parts.hostname, [str(info[4][0]) for info in infos])
     if reason is not None:
         raise FetchError(REFUSED, reason)
 

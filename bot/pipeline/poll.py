@@ -174,10 +174,6 @@ class Poller:
 
     # -------------------------------------------------------------------------------------
 
-    def forget_old_stories(self, now: datetime) -> int:
-        """Drop items older than the story window from the story index; how many went."""
-        return self.stories.prune(now)
-
     def _report(self, feed: FeedState, parsed: ParsedFeed, unseen: Unseen,
                 read: Sequence[Analysis], saved: PollSaved, queued: Queued) -> FeedOutcome:
         hits = Counter(h.watchlist for analysis in read for h in analysis.hits)

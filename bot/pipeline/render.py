@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -47,25 +46,16 @@ def queue_alerts(store: Store, saved: PollSaved, composer: Composer,
                  now: datetime) -> Queued:
     """Write (or rewrite) the alerts of every story ``saved`` touched: one per story, kind
     and target. Called inside the poll's transaction, so items and alerts go in together."""
-    queued = _queue(store, saved.hit_stories, composer, now, signals=False)
-    if composer.signals_on:
-        queued += _queue(store, saved.signal_stories, composer, now, signals=True)
-    return queued
-
-
-def _queue(store: Store, story_ids: Iterable[int], composer: Composer, now: datetime,
-           *, signals: bool) -> Queued:
     queued = Queued()
-    for story_id in story_ids:
-        if signals:
+    for story_id in saved.hit_stories:
+        view = store.story_view(story_id)
+        if view is not None and view.hits:  # a story without a hit has no alert
+            rendered = composer.hits_alert(view, now)
+            queued += Queued(*store.upsert_alerts(story_id, rendered, now, ALERT_HITS))
+    if composer.signals_on:
+        for story_id in saved.signal_stories:
             signal_view = store.signal_view(story_id)  # None for a story without signals
-            if signal_view is None:
-                continue
-            rendered, kind = composer.signals_alert(signal_view, now), ALERT_SIGNALS
-        else:
-            view = store.story_view(story_id)
-            if view is None or not view.hits:  # a story without a hit has no alert
-                continue
-            rendered, kind = composer.hits_alert(view, now), ALERT_HITS
-        queued += Queued(*store.upsert_alerts(story_id, rendered, now, kind))
+            if signal_view is not None:
+                rendered = composer.signals_alert(signal_view, now)
+                queued += Queued(*store.upsert_alerts(story_id, rendered, now, ALERT_SIGNALS))
     return queued

@@ -287,9 +287,9 @@ class BotApp:
         """Deliver, waiting out Telegram's pauses, until nothing is due or time is up."""
         loop = asyncio.get_running_loop()
         end = loop.time() + deadline
+        console = self.deliverer.sender.console
         while True:
             report = await self.deliverer.deliver_due()
-            console = self.deliverer.sender.console
             pending = self.store.pending_count(console=console)
             wake = self.store.next_alert_due(console=console)
             if not pending or wake is None:
@@ -354,7 +354,7 @@ class BotApp:
         now = self.clock()
         removed = self.store.prune(now, retention=self.config.retention,
                                    history=self.config.history)
-        forgotten = self.poller.forget_old_stories(now)
+        forgotten = self.poller.stories.prune(now)  # items older than the story window
         if forgotten:
             log.info("story index pruned items=%d kept=%d", forgotten, len(self.poller.stories))
         if any(removed.values()):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 
 from telegram import Update
 from telegram.error import InvalidToken, TelegramError
@@ -21,7 +21,6 @@ UPDATES_TIMEOUT = 30
 TELEGRAM_START_ATTEMPTS = 3
 TELEGRAM_START_BACKOFF = 2.0
 
-ErrorHandler = Callable[[object, object], Awaitable[None]]
 # The name python-telegram-bot gives its long-polling task (telegram.ext.Updater).
 POLLING_TASK_NAME = "Updater:start_polling:polling_task"
 

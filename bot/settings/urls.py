@@ -52,9 +52,9 @@ def url_problem(url: str) -> str | None:
         parts = urlsplit(url)
         parts.port  # noqa: B018 - raises ValueError for a port out of range or not a number
     except ValueError as exc:
-        return f"{redact_url_safely(url)!r} is not a valid address ({exc})"
+        return f"{_redact_any(url)!r} is not a valid address ({exc})"
     if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
-        return f"{redact_url_safely(url)!r} is not an http or https address"
+        return f"{_redact_any(url)!r} is not an http or https address"
     return None
 
 
@@ -65,7 +65,7 @@ def url_key(url: str) -> str:
                        parts.fragment))
 
 
-def redact_url_safely(url: str) -> str:
+def _redact_any(url: str) -> str:
     """redact_url, or the text with its credentials redacted when it does not parse."""
     try:
         return redact_url(url)

@@ -36,7 +36,7 @@ def render(view: StoryView) -> RenderedAlert:
 
 
 @dataclass(frozen=True)
-class TestComposer:
+class PlainComposer:
     """Alerts from plain functions, in place of the Telegram composer."""
 
     hits: Callable[[StoryView], RenderedAlert] = render
@@ -83,5 +83,5 @@ def save_poll(store: Store, feed: FeedState, now: datetime, new_items: Sequence[
                       FeedAnswer(etag, last_modified, body_hash, title, pace))
     with store.transaction():
         saved = store.save_poll(feed, now, batch)
-        queued: Queued = queue_alerts(store, saved, TestComposer(render, render_signals), now)
+        queued: Queued = queue_alerts(store, saved, PlainComposer(render, render_signals), now)
     return Saved(saved.items, queued.created, queued.updated)
