@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import ssl
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -62,6 +63,11 @@ class RetryLater(FetchError):
         self.retry_after = retry_after
 
 
+def _utc_now() -> datetime:
+    """The real clock, unless the bot hands the fetcher its own."""
+    return datetime.now(UTC)
+
+
 class Fetcher:
     """Fetches feeds with overall and per-host concurrency limits; one instance per run.
 
@@ -71,8 +77,10 @@ class Fetcher:
 
     def __init__(self, config: PollingConfig,
                  transport: httpx.AsyncBaseTransport | None = None, *,
-                 guard: AddressGuard | None = None) -> None:
+                 guard: AddressGuard | None = None,
+                 clock: Callable[[], datetime] = _utc_now) -> None:
         self.config = config
+        self.clock = clock  # a Retry-After date is counted from it
         self._guard = guard or AddressGuard()  # for the feeds that reach public addresses only
         self._overall = asyncio.Semaphore(config.max_concurrency)
         self._per_host: dict[str, asyncio.Semaphore] = {}
@@ -175,7 +183,7 @@ class Fetcher:
         status = response.status_code
         if status in (429, 503):
             raise RetryLater(f"http-{status}", retry_after_seconds(
-                response.headers.get("Retry-After"), datetime.now(UTC)))
+                response.headers.get("Retry-After"), self.clock()))
         if status >= 400:
             raise FetchError(f"http-{status}", response.reason_phrase)
         if status == 304:

@@ -98,7 +98,7 @@ class BotApp:
         self._stack.callback(self.store.close)
         self.metrics = self._open_metrics()
         self.store.sync_feeds(config.feeds)
-        self.fetcher = Fetcher(config.polling)
+        self.fetcher = Fetcher(config.polling, clock=self.clock)
         self._stack.push_async_callback(self.fetcher.aclose)
         pool = self.parse_pool = ParsePool(config.polling.parse_workers)
         self._stack.callback(pool.close)

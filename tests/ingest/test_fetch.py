@@ -147,6 +147,24 @@ def test_retry_after_is_reported(feed_server: FeedServer) -> None:
     assert caught.value.retry_after == 120
 
 
+def test_a_retry_after_date_is_counted_from_the_fetchers_clock(feed_server: FeedServer) -> None:
+    simulated = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)  # a soak test's clock, not today's
+    later = "Wed, 25 Nov 2026 12:10:00 GMT"
+    feed_server.route_status("/busy", 503, headers={"Retry-After": later})
+
+    async def go() -> float | None:
+        fetcher = Fetcher(CONFIG, clock=lambda: simulated)
+        try:
+            await fetcher.fetch(feed_server.url("/busy"))
+        except RetryLater as exc:
+            return exc.retry_after
+        finally:
+            await fetcher.aclose()
+        return None
+
+    assert asyncio.run(go()) == 600
+
+
 def test_connection_refused_and_reset(feed_server: FeedServer) -> None:
     feed_server.route_reset("/reset")
     assert reason_of(feed_server.url("/reset")) == "protocol-error"
