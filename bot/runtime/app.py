@@ -24,7 +24,7 @@ from bot.ingest.workers import ParsePool
 from bot.matching.matcher import Matcher
 from bot.matching.reload import ReloadOutcome, WatchlistReloader
 from bot.matching.watchlists import Watchlist, load_watchlists
-from bot.ops.collector import fewer_collections
+from bot.ops.collector import fewer_collections, release_memory
 from bot.ops.export import write_atom_files
 from bot.ops.metrics import Metrics, NoMetrics, Recorder
 from bot.partners.catalog import Partnerships, load_partnerships
@@ -360,6 +360,7 @@ class BotApp:
         if any(removed.values()):
             log.info("pruned texts=%d items=%d stories=%d alerts=%d", removed["texts"],
                      removed["items"], removed["stories"], removed["alerts"])
+        release_memory()  # what this hour's cycles and the pruning freed
 
     async def partner_digest(self) -> None:
         """Post the week's supplier × recipient map and its new pairs to the channel."""
@@ -372,6 +373,7 @@ class BotApp:
         now = self.clock().astimezone(self.timezone)  # the week's dates as readers count them
         partner_map = self.partner_map(now - WEEK, now)
         png = partner_matrix_png(partner_map, partnerships, lang)
+        release_memory()  # a chart's figure is a web of cycles the young collections miss
         text = digest_caption(partner_map, partnerships, lang)
         routing = partnerships.routing
         chat = routing.chat or self.deliverer.sender.chat
