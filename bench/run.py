@@ -281,7 +281,9 @@ def main() -> int:
     server.terminate()
     report = format_report(rows, baseline, scale, args.feeds, commands, args.stored_items)
     print(report)
-    RESULTS.write_text(report, encoding="utf-8")
+    from bench.results import write_section
+
+    write_section("run", report, RESULTS)
     return 0
 
 

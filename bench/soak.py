@@ -47,52 +47,63 @@ def main() -> int:
     args = parser.parse_args()
     logging.basicConfig(level=logging.CRITICAL)  # the run's own warnings are expected
 
+    from bench.results import write_section
     from tests.support.soak import DayRecord, run_soak
 
-    print(f"# Soak: {args.days} simulated days, {time.strftime('%Y-%m-%d %H:%M UTC')}, "
-          f"{platform.machine()}, Python {platform.python_version()}\n")
-    print("| day | real s | RSS (MB) | Python objects | Python blocks | story index | DB (MB) "
-          "| items | stories | alerts | pending | channel messages | edits |")
-    print("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: "
-          "| ---: |")
+    lines: list[str] = []
+
+    def say(line: str = "") -> None:
+        print(line, flush=True)
+        lines.append(line)
+
+    say(f"# Soak: {args.days} simulated days, run {time.strftime('%Y-%m-%d %H:%M UTC')} on "
+        f"{platform.machine()}, Python {platform.python_version()}")
+    say()
+    say("| day | real s | RSS (MB) | Python objects | Python blocks | story index | DB (MB) "
+        "| items | stories | alerts | pending | channel messages | edits |")
+    say("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: "
+        "| ---: |")
 
     def row(day: DayRecord) -> None:
-        print(f"| {day.day} | {day.seconds:.1f} | {day.rss_mb:.0f} | {day.objects:,} | "
-              f"{day.blocks:,} | {day.index_entries:,} | "
-              f"{day.db_mb:.1f} | {day.items:,} | {day.stories:,} | {day.alerts:,} | "
-              f"{day.pending} | {day.messages:,} | {day.edits:,} |", flush=True)
+        say(f"| {day.day} | {day.seconds:.1f} | {day.rss_mb:.0f} | {day.objects:,} | "
+            f"{day.blocks:,} | {day.index_entries:,} | {day.db_mb:.1f} | {day.items:,} | "
+            f"{day.stories:,} | {day.alerts:,} | {day.pending} | {day.messages:,} | "
+            f"{day.edits:,} |")
 
     started = time.monotonic()
     with tempfile.TemporaryDirectory() as tmp:
         result = run_soak(month_plan(args.days), Path(tmp), progress=row)
     wall = time.monotonic() - started
     days = result.days
-    print(f"\n{result.published:,} items published ({result.items_per_day:.0f} a day) by six "
-          f"feeds; {result.checked_events:,} events checked, {result.owed_events:,} owed an "
-          f"alert; {result.commands_answered} daily /recent answered; {result.admin_reports} "
-          f"daily reports; {result.photos} weekly digests; {wall:.0f} s of real time.\n")
-    print("| promise | measured | kept |")
-    print("| --- | --- | --- |")
-    print(f"| every owed alert delivered exactly once, reports on time | "
-          f"{len(result.problems)} problems | {'yes' if not result.problems else 'no'} |")
+    say()
+    say(f"{result.published:,} items published ({result.items_per_day:.0f} a day) by six "
+        f"feeds; {result.checked_events:,} events checked, {result.owed_events:,} owed an "
+        f"alert; {result.commands_answered} daily /recent answered; {result.admin_reports} "
+        f"daily reports; {result.photos} weekly digests; {wall:.0f} s of real time.")
+    say()
+    say("| promise | measured | kept |")
+    say("| --- | --- | --- |")
+    say(f"| every owed alert delivered exactly once, reports on time | "
+        f"{len(result.problems)} problems | {'yes' if not result.problems else 'no'} |")
     if len(days) > FLAT_AFTER_DAY:
         base, last = days[FLAT_AFTER_DAY - 1], days[-1]
         rss = last.rss_mb - base.rss_mb
         blocks = last.blocks / base.blocks - 1
         db = last.db_mb / base.db_mb - 1
         peak_index = max(d.index_entries for d in days)
-        print(f"| memory flat after day {FLAT_AFTER_DAY} (< {FLAT_RSS_MB:.0f} MB more) | "
-              f"{rss:+.1f} MB | {'yes' if rss < FLAT_RSS_MB else 'no'} |")
-        print(f"| Python's heap flat after day {FLAT_AFTER_DAY} (< {FLAT_BLOCKS_SHARE:.0%} more "
-              f"blocks) | {blocks:+.1%} | {'yes' if blocks < FLAT_BLOCKS_SHARE else 'no'} |")
-        print(f"| database flat after day {FLAT_AFTER_DAY} (< {FLAT_DB_SHARE:.0%} more) | "
-              f"{db:+.1%} | {'yes' if db < FLAT_DB_SHARE else 'no'} |")
-        print(f"| story index within the window | peak {peak_index:,} entries, last "
-              f"{last.index_entries:,} | yes |")
+        say(f"| memory flat after day {FLAT_AFTER_DAY} (< {FLAT_RSS_MB:.0f} MB more) | "
+            f"{rss:+.1f} MB | {'yes' if rss < FLAT_RSS_MB else 'no'} |")
+        say(f"| Python's heap flat after day {FLAT_AFTER_DAY} (< {FLAT_BLOCKS_SHARE:.0%} more "
+            f"blocks) | {blocks:+.1%} | {'yes' if blocks < FLAT_BLOCKS_SHARE else 'no'} |")
+        say(f"| database flat after day {FLAT_AFTER_DAY} (< {FLAT_DB_SHARE:.0%} more) | "
+            f"{db:+.1%} | {'yes' if db < FLAT_DB_SHARE else 'no'} |")
+        say(f"| story index within the window | peak {peak_index:,} entries, last "
+            f"{last.index_entries:,} | yes |")
     for problem in result.problems:
-        print(f"- {problem}")
+        say(f"- {problem}")
+    if args.days == MONTH:
+        write_section("soak", "\n".join(lines))
     return 1 if result.problems else 0
-
 
 if __name__ == "__main__":
     sys.exit(main())
