@@ -40,6 +40,7 @@ from bot.settings.config import (
 )
 from bot.settings.credentials import Token, load_token
 from bot.settings.view import describe
+from bot.stories.anchors import Names, alias_map
 
 log = logging.getLogger(__name__)
 PTB_TIMEDELTA_ENV = "PTB_TIMEDELTA"
@@ -271,12 +272,26 @@ def _eval(args: argparse.Namespace, out: TextIO) -> int:
     if args.partners:
         return _eval_partners(args, out)
     if args.stories:
-        stories = evaluate_stories(load_story_items(args.file or DEFAULT_STORY_SET))
+        stories = evaluate_stories(load_story_items(args.file or DEFAULT_STORY_SET),
+                                   _story_aliases(args))
         out.write(format_story_report(stories))
         return EXIT_OK
     evaluation = evaluate(_matcher(args), load_labelled(args.file or DEFAULT_LABELLED_SET))
     out.write(format_report(evaluation))
     return EXIT_OK
+
+
+def _story_aliases(args: argparse.Namespace) -> Names:
+    """The one-word names of the configured actors and watchlists, as the bot groups by."""
+    from bot.partners.catalog import load_partnerships, named_phrases
+
+    config = load_config(args.config, os.environ) if args.config.exists() else None
+    directory = args.watchlists or (config.watchlists_dir if config else Path("watchlists"))
+    path = (config.partnerships_file if config and config.partnerships_file
+            else directory / DEFAULT_PARTNERSHIPS)
+    watchlists = load_watchlists(directory)
+    partnerships = load_partnerships(path, watchlists) if path.exists() else None
+    return alias_map(named_phrases(watchlists, partnerships))
 
 
 def _eval_partners(args: argparse.Namespace, out: TextIO) -> int:

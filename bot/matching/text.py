@@ -86,8 +86,17 @@ def strip_accents(text: str) -> str:
     if text.isascii():
         return text
     decomposed = unicodedata.normalize("NFKD", text)
-    bare = "".join(c for c in decomposed if not unicodedata.combining(c))
+    if COMBINING_RE.search(decomposed) is None and decomposed.isascii():
+        return decomposed
+    bare = COMBINING_RE.sub("", decomposed)
+    if not bare.isascii() and any(unicodedata.combining(c) for c in bare):  # a rare mark
+        bare = "".join(c for c in bare if not unicodedata.combining(c))
     return bare.translate(SPECIAL_LETTERS)
+
+
+# The combining marks of Latin, Greek and Cyrillic text (accents, diaeresis, cedilla…):
+# removed in one pass; any other mark is looked up character by character.
+COMBINING_RE = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
 
 
 def fold(text: str) -> str:

@@ -326,3 +326,13 @@ def _unique_phrases(doc: TomlDocument, what: str,
                 message = f"{text!r} is also in {what} {other!r} ({other_origin})"
             raise ConfigError(doc.path, f"{what} {owner!r}: {message}", line)
         seen[key] = (owner, text, origin)
+
+
+def named_phrases(watchlists: Sequence[Watchlist], partnerships: Partnerships | None,
+                  ) -> list[tuple[str, list[str]]]:
+    """(id, phrases) of every actor of the partnership file, then every watchlist: the
+    names that tell what a report is about in any language (story grouping reads them)."""
+    named = [(actor.id, [term.text for term in actor.terms])
+             for actor in (partnerships.actors if partnerships else ())]
+    return named + [(watchlist.id, [term.text for term in watchlist.terms])
+                    for watchlist in watchlists]

@@ -36,12 +36,15 @@ from bot.storage.records import (
     Unseen,
 )
 from bot.storage.store import Store
+from bot.stories.anchors import SUMMARY_WORDS, Anchors
 from bot.stories.fingerprint import Fingerprint
 from bot.stories.identity import content_hash
 from bot.stories.index import StoryIndex
 from bot.telegram.compose import AlertComposer, shown_time
 
 log = logging.getLogger(__name__)
+
+Reading = tuple[Fingerprint, Anchors]  # what story grouping reads of one item
 
 ParseFunction = Callable[[bytes, str, str | None], Awaitable[ParsedFeed]]
 
@@ -113,7 +116,7 @@ class Poller:
             log.warning("feed too long feed=%s dropped_items=%d", feed.name, parsed.truncated)
         unseen = self.dedupe(feed, parsed.items)
         read = self.match(unseen.fresh)
-        prints, joins = self.group(unseen.fresh, read, now)
+        prints, joins = self.group(unseen.fresh, read, now, feed.lang)
         signals = self.detect(unseen.fresh)
         pace = self._pace(feed, now, 0, result.cache_seconds) if unseen.fresh else quiet
         batch = _batch(unseen, read, joins, signals,
@@ -132,14 +135,19 @@ class Poller:
         """Each item read by the matcher: its hits and its words."""
         return [self.matcher.analyse(item.title, item.summary) for item in items]
 
-    def group(self, items: Sequence[ParsedItem], read: Sequence[Analysis],
-              now: datetime) -> tuple[list[Fingerprint], list[int | None]]:
-        """Each item's fingerprint, and the recent story it joins (None: a new story)."""
-        prints = [self.stories.fingerprint_read(item.title, item.summary, analysis.title_words,
-                                                analysis.summary_words)
+    def group(self, items: Sequence[ParsedItem], read: Sequence[Analysis], now: datetime,
+              lang: str = "") -> tuple[list[Reading], list[int | None]]:
+        """Each item's fingerprint and anchors (its words, and its names and figures in any
+        language), and the recent story it joins (None: a new story)."""
+        stories = self.stories
+        prints = [(stories.fingerprint_read(item.title, item.summary, analysis.title_words,
+                                            analysis.summary_words),
+                   stories.anchors(item.title, item.summary, lang, (
+                       [w.folded for w in analysis.title_words],
+                       [w.folded for w in analysis.summary_words[:SUMMARY_WORDS]])))
                   for item, analysis in zip(items, read, strict=True)]
-        joins = [self.stories.find(fp, shown_time(item.published, now))
-                 for item, fp in zip(items, prints, strict=True)]
+        joins = [stories.find(fp, shown_time(item.published, now), anchors)
+                 for item, (fp, anchors) in zip(items, prints, strict=True)]
         return prints, joins
 
     def detect(self, items: Sequence[ParsedItem]) -> list[tuple[Signal, ...]]:
@@ -158,12 +166,12 @@ class Poller:
             queued = queue_alerts(self.store, saved, self.composer, now)
         return saved, queued
 
-    def remember(self, saved: PollSaved, prints: dict[int, Fingerprint],
+    def remember(self, saved: PollSaved, prints: dict[int, Reading],
                  now: datetime) -> None:
         """Add the stored items to the story index, for later reports to join."""
         for item_id, story_id, item in saved.items:
-            self.stories.add(item_id, story_id, shown_time(item.published, now),
-                             prints[id(item)])
+            fp, anchors = prints[id(item)]
+            self.stories.add(item_id, story_id, shown_time(item.published, now), fp, anchors)
 
     def index_search(self) -> None:
         """Add the cycle's new items to the full-text index, all at once."""

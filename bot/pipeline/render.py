@@ -7,8 +7,6 @@ from datetime import datetime
 from typing import Protocol
 
 from bot.storage.records import (
-    ALERT_HITS,
-    ALERT_SIGNALS,
     PollSaved,
     RenderedAlert,
     SignalStoryView,
@@ -24,11 +22,9 @@ class Composer(Protocol):
     def signals_on(self) -> bool:
         """Whether stories get partnership alerts."""
 
-    def hits_alert(self, view: StoryView, now: datetime) -> RenderedAlert:
-        """The watchlist alert of a story, and where it goes."""
-
-    def signals_alert(self, view: SignalStoryView, now: datetime) -> RenderedAlert:
-        """The partnership alert of a story, and where it goes."""
+    def story_alerts(self, view: StoryView | None, signals: SignalStoryView | None,
+                     now: datetime) -> tuple[tuple[str, RenderedAlert], ...]:
+        """A story's alerts as (kind, alert), each with the chats it goes to."""
 
 
 @dataclass(frozen=True)
@@ -44,18 +40,14 @@ class Queued:
 
 def queue_alerts(store: Store, saved: PollSaved, composer: Composer,
                  now: datetime) -> Queued:
-    """Write (or rewrite) the alerts of every story ``saved`` touched: one per story, kind
-    and target. Called inside the poll's transaction, so items and alerts go in together."""
+    """Write (or rewrite) the alerts of every story ``saved`` touched: one per story and
+    target, hits and partnership signals together where they go to the same place. Called
+    inside the poll's transaction, so items and alerts go in together."""
     queued = Queued()
-    for story_id in saved.hit_stories:
+    for story_id in dict.fromkeys(saved.hit_stories + saved.signal_stories):
         view = store.story_view(story_id)
-        if view is not None and view.hits:  # a story without a hit has no alert
-            rendered = composer.hits_alert(view, now)
-            queued += Queued(*store.upsert_alerts(story_id, rendered, now, ALERT_HITS))
-    if composer.signals_on:
-        for story_id in saved.signal_stories:
-            signal_view = store.signal_view(story_id)  # None for a story without signals
-            if signal_view is not None:
-                rendered = composer.signals_alert(signal_view, now)
-                queued += Queued(*store.upsert_alerts(story_id, rendered, now, ALERT_SIGNALS))
+        # None for a story without signals, or when partnership alerts are off.
+        signals = store.signal_view(story_id) if composer.signals_on else None
+        for kind, rendered in composer.story_alerts(view, signals, now):
+            queued += Queued(*store.upsert_alerts(story_id, rendered, now, kind))
     return queued

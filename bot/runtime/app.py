@@ -27,7 +27,7 @@ from bot.matching.watchlists import Watchlist, load_watchlists
 from bot.ops.collector import fewer_collections, release_memory
 from bot.ops.export import write_atom_files
 from bot.ops.metrics import Metrics, NoMetrics, Recorder
-from bot.partners.catalog import Partnerships, load_partnerships
+from bot.partners.catalog import Partnerships, load_partnerships, named_phrases
 from bot.partners.detect import SignalDetector
 from bot.partners.digest import partner_map_from
 from bot.partners.matrix import PartnerMap
@@ -44,6 +44,7 @@ from bot.settings.config import Config
 from bot.settings.credentials import Token
 from bot.storage.records import CycleRecord
 from bot.storage.store import Store
+from bot.stories.anchors import alias_map
 from bot.stories.index import StoryIndex
 from bot.telegram.commands import CommandDeps, Commands
 from bot.telegram.compose import AlertComposer
@@ -114,7 +115,8 @@ class BotApp:
             composer=AlertComposer(sender.chat, config.telegram.language, self.timezone,
                                    muted=self.store.mutes(self.clock())),
             config=config.polling, clock=self.clock,
-            stories=self._story_index(), metrics=self.metrics,
+            stories=StoryIndex(timedelta(seconds=config.delivery.story_window)),
+            metrics=self.metrics,
         )
         pacer = Pacer(config.delivery.per_chat_per_minute, config.delivery.global_per_second,
                       time.monotonic, asyncio.sleep) if self.token else None
@@ -132,6 +134,7 @@ class BotApp:
             partnerships=lambda: self.partnerships,
         ))
         self._use_watchlists(watchlists)
+        self.poller.stories = self._story_index()  # read with the watchlists' names
         log.info("bot ready feeds=%d watchlists=%d sender=%s db=%s", len(config.feeds),
                  len(watchlists), "telegram" if self.token else "console", config.storage_path)
         return self
@@ -155,10 +158,11 @@ class BotApp:
     def _story_index(self) -> StoryIndex:
         """The recent items, by their words, so new reports join their stories."""
         window = timedelta(seconds=self.config.delivery.story_window)
-        index = StoryIndex(window)
-        for item_id, story_id, title, summary, when in self.store.recent_items(
+        index = StoryIndex(window, self.poller.stories.aliases)
+        for item_id, story_id, title, summary, when, lang in self.store.recent_items(
                 self.clock() - window):
-            index.add(item_id, story_id, when, index.fingerprint(title, summary))
+            index.add(item_id, story_id, when, index.fingerprint(title, summary),
+                      index.anchors(title, summary, lang))
         return index
 
     async def __aexit__(self, *exc: object) -> None:
@@ -225,12 +229,17 @@ class BotApp:
         self.watchlists = watchlists
         self.poller.matcher = Matcher(watchlists)
         self._use_partnerships(watchlists)
+        self._use_names(watchlists)
         chat = self.poller.composer.chat
         self.poller.composer = replace(
             self.poller.composer, names={w.id: w.name for w in watchlists},
             priorities={w.id: w.priority for w in watchlists},
             routes={w.id: (w.chat or chat, w.topic) for w in watchlists if w.chat or w.topic},
             partnerships=self.partnerships)
+
+    def _use_names(self, watchlists: tuple[Watchlist, ...]) -> None:
+        """Join reports across languages by the names of actors and watched subjects."""
+        self.poller.stories.aliases = alias_map(named_phrases(watchlists, self.partnerships))
 
     def _use_partnerships(self, watchlists: tuple[Watchlist, ...]) -> None:
         """Detect partnership signals with the partnership file, if there is one; an invalid

@@ -26,15 +26,20 @@ class OutboxMixin(StoreBase):
     def upsert_alerts(self, story_id: int, rendered: RenderedAlert, now: datetime,
                       kind: str) -> tuple[int, int]:
         """Create or rewrite the story's alert of ``kind`` in each target; returns how many
-        were created and how many rewritten (an unchanged text is left alone)."""
+        were created and how many rewritten (an unchanged text is left alone). A story has
+        one message per target: when its only alert there is of another kind (a
+        partnership message, then a watched term), that message is rewritten. Stories
+        alerted as two messages before keep both, each edited with its own kind."""
         created = updated = 0
         with self.transaction():
             for chat, thread in rendered.targets:
-                row = self.db.execute(
-                    """SELECT id, html FROM alerts WHERE story_id = ? AND chat = ?
-                       AND coalesce(thread_id, 0) = ? AND kind = ?""",
-                    [story_id, chat, thread or 0, kind],
-                ).fetchone()
+                rows = self.db.execute(
+                    """SELECT id, html, kind FROM alerts WHERE story_id = ? AND chat = ?
+                       AND coalesce(thread_id, 0) = ?""",
+                    [story_id, chat, thread or 0],
+                ).fetchall()
+                row = next((r for r in rows if r[2] == kind), rows[0] if len(rows) == 1
+                           else None)
                 if row is None:
                     self.db.execute(
                         """INSERT INTO alerts (story_id, chat, thread_id, html, silent, status,

@@ -122,6 +122,7 @@ class StoryView:
     hits: tuple[Hit, ...]  # one per watchlist term, first occurrence
     summary: str  # the summary the excerpt comes from
     summary_hits: tuple[Hit, ...]  # hits inside that summary, with their positions
+    languages: tuple[str, ...] = ()  # the language of each outlet, in the same order
 
 
 @dataclass(frozen=True)

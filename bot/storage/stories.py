@@ -28,7 +28,8 @@ class StoriesMixin(StoreBase):
         """The story as its alert shows it: first item, outlets, hits and an excerpt."""
         items = self.db.execute(
             """SELECT items.id, items.title, items.link, items.summary, items.published_at,
-                 items.fetched_at, feeds.name FROM items JOIN feeds ON feeds.id = items.feed_id
+                 items.fetched_at, feeds.name, items.lang FROM items
+               JOIN feeds ON feeds.id = items.feed_id
                WHERE items.story_id = ? ORDER BY items.id""", [story_id],
         ).fetchall()
         if not items:
@@ -51,11 +52,14 @@ class StoriesMixin(StoreBase):
             if in_summary and not summary_hits:
                 summary, summary_hits = item[3], in_summary
         first = items[0]
+        outlets: dict[str, str] = {}  # name -> language, in order of first report
+        for item in items:
+            outlets.setdefault(item[6], item[7] or "")
         return StoryView(
             story_id=story_id, title=story[0] if story else first[1], link=first[2],
             source=first[6], published=from_iso(first[4]) or from_iso(first[5]),
-            outlets=tuple(dict.fromkeys(item[6] for item in items)),
-            hits=tuple(hits.values()), summary=summary, summary_hits=summary_hits,
+            outlets=tuple(outlets), hits=tuple(hits.values()), summary=summary,
+            summary_hits=summary_hits, languages=tuple(outlets.values()),
         )
 
     def signal_view(self, story_id: int) -> SignalStoryView | None:

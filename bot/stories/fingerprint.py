@@ -179,6 +179,11 @@ def facts_conflict(a: Fingerprint, b: Fingerprint | StoredPrint) -> bool:
     )
 
 
+def names_conflict(a: Fingerprint, b: Fingerprint | StoredPrint) -> bool:
+    """True when each item names in its title a place or person the other never mentions."""
+    return _lacks(a.names, b.words) and _lacks(b.names, a.words)
+
+
 def _lacks(mine: Collection[str], theirs: Collection[str]) -> bool:
     """True when ``mine`` holds a word that ``theirs`` does not."""
     return any(word not in theirs for word in mine)

@@ -3,12 +3,22 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from itertools import chain
 
 from bot.matching.text import WordForms
+from bot.stories.anchors import (
+    INDEXED,
+    NO_ANCHORS,
+    NO_NAMES,
+    Anchors,
+    Names,
+    anchor_score,
+    anchors_of,
+)
 from bot.stories.fingerprint import (
+    LATE_REPORT,
     MAX_REMEMBERED_WORDS,
     THOUSANDS_RE,
     Fingerprint,
@@ -17,21 +27,29 @@ from bot.stories.fingerprint import (
     WordKinds,
     fingerprint,
     fingerprint_words,
+    names_conflict,
     story_score,
 )
 
 COMMON_WORD_ITEMS = 60  # a title word shared by more recent items is not used to find them
 CANDIDATES = 20  # most word-sharing recent items compared in full
-_IndexedItem = tuple[int, datetime, tuple[tuple[str, ...], ...]]
+# Reports of one event in two languages, or rewritten, come within a day or so; alike
+# reports further apart are follow-ups (a tribute, an inquiry) unless worded alike.
+ANCHOR_WINDOW = timedelta(hours=36)
+COMMON_ANCHOR_ITEMS = 25  # a name or figure carried by more recent items tells none apart
+_StoredAnchors = tuple[tuple[str, ...], tuple[str, ...], str, bool]
+_IndexedItem = tuple[int, datetime, tuple[tuple[str, ...], ...], _StoredAnchors]
 
 
 class StoryIndex:
     """Recent items by their words, to find the story a new item belongs to (in memory)."""
 
-    def __init__(self, window: timedelta) -> None:
+    def __init__(self, window: timedelta, aliases: Names = NO_NAMES) -> None:
         self.window = window
+        self.aliases = aliases  # the names of actors and watched subjects
         self._items: dict[int, _IndexedItem] = {}
         self._by_word: dict[str, set[int]] = {}
+        self._by_anchor: dict[str, set[int]] = {}
         self._forms: dict[str, Form] = {}
         self._kinds = WordKinds()
 
@@ -48,51 +66,98 @@ class StoryIndex:
             return self.fingerprint(title, summary)  # "10 000" is one number here
         return fingerprint_words(title_words, summary_words, self._kinds)
 
+    def anchors(self, title: str, summary: str, lang: str = "",
+                words: tuple[Sequence[str], Sequence[str]] | None = None) -> Anchors:
+        """The names, actors, figures and days of an item, whatever its language;
+        ``words``: its folded title and summary words, when the matcher read them."""
+        return anchors_of(title, summary, self.aliases, lang, words)
+
     def __len__(self) -> int:
         return len(self._items)
 
-    def add(self, item_id: int, story_id: int, when: datetime, fp: Fingerprint) -> None:
+    def add(self, item_id: int, story_id: int, when: datetime, fp: Fingerprint,
+            anchors: Anchors = NO_ANCHORS) -> None:
         """Remember an item of ``story_id``."""
-        self._items[item_id] = (story_id, when, StoredPrint.fields_of(fp))
-        by_word = self._by_word
-        for word in fp.title_words:
-            bucket = by_word.get(word)
-            if bucket is None:
-                by_word[word] = {item_id}
-            else:
-                bucket.add(item_id)
+        self._items[item_id] = (story_id, when, StoredPrint.fields_of(fp),
+                                (tuple(anchors.all), tuple(anchors.title), anchors.lang,
+                                 anchors.roundup))
+        _file(self._by_word, fp.title_words, item_id)
+        _file(self._by_anchor, (x for x in anchors.all if x[:2] in INDEXED), item_id)
 
-    def find(self, fp: Fingerprint, when: datetime) -> int | None:
-        """The story of the most similar recent item that reports the same story, if any."""
+    def find(self, fp: Fingerprint, when: datetime,
+             anchors: Anchors = NO_ANCHORS) -> int | None:
+        """The story of the most similar recent item that reports the same story, if any:
+        worded alike in one language, or sharing enough names, actors and figures in any."""
         # A word in more than COMMON_WORD_ITEMS recent titles says nothing about the story.
         buckets = [bucket for bucket in map(self._by_word.get, fp.title_words)
                    if bucket and len(bucket) <= COMMON_WORD_ITEMS]
-        if not buckets:
+        anchor_buckets = [bucket for bucket in map(self._by_anchor.get, anchors.all)
+                          if bucket and len(bucket) <= COMMON_ANCHOR_ITEMS]
+        if not buckets and not anchor_buckets:
             return None
         shared = Counter(chain.from_iterable(buckets))  # title words each recent item shares
+        by_anchors = Counter(chain.from_iterable(anchor_buckets))
+        candidates = dict.fromkeys(chain((i for i, _ in shared.most_common(CANDIDATES)),
+                                         (i for i, _ in by_anchors.most_common(CANDIDATES))))
         best: tuple[float, int] | None = None
-        for item_id, _ in shared.most_common(CANDIDATES):
-            story_id, indexed_at, fields = self._items[item_id]
+        for item_id in candidates:
+            story_id, indexed_at, fields, stored = self._items[item_id]
             gap = indexed_at - when
             if abs(gap) > self.window:
                 continue
-            score = story_score(fp, StoredPrint._make(fields), gap)
-            if score is None:
-                continue
-            if best is None or score > best[0]:
+            score = self._score(fp, anchors, StoredPrint._make(fields), stored, gap)
+            if score is not None and (best is None or score > best[0]):
                 best = (score, story_id)
         return best[1] if best else None
 
+    def _score(self, fp: Fingerprint, anchors: Anchors, other: StoredPrint,
+               stored: _StoredAnchors, gap: timedelta) -> float | None:
+        """Word similarity within a language; else what names, actors and figures say."""
+        other_lang = stored[2]
+        same_language = not anchors.lang or not other_lang or anchors.lang == other_lang
+        if same_language:
+            score = story_score(fp, other, gap)
+            if score is not None:
+                return score
+            if names_conflict(fp, other):
+                return None  # figures and days are weighed with the anchors below
+        if not anchors.all or abs(gap) > ANCHOR_WINDOW:
+            return None
+        found = anchor_score(anchors, Anchors(frozenset(stored[0]), frozenset(stored[1]),
+                                              other_lang, stored[3]),
+                             self._rare, abs(gap) > LATE_REPORT)
+        return None if found is None else found / 10
+
+    def _rare(self, anchor: str) -> bool:
+        """Whether few enough recent items carry ``anchor`` for it to tell stories apart."""
+        return len(self._by_anchor.get(anchor, ())) <= COMMON_ANCHOR_ITEMS
+
     def prune(self, now: datetime) -> int:
         """Forget items older than the window; returns how many went."""
-        old = [i for i, (_, indexed_at, _) in self._items.items()
+        old = [i for i, (_, indexed_at, _, _) in self._items.items()
                if now - indexed_at > self.window]
         for item_id in old:
-            _, _, fields = self._items.pop(item_id)
-            for word in StoredPrint._make(fields).title_words:
-                bucket = self._by_word.get(word)
-                if bucket is not None:
-                    bucket.discard(item_id)
-                    if not bucket:
-                        del self._by_word[word]
+            _, _, fields, stored = self._items.pop(item_id)
+            _unfile(self._by_word, StoredPrint._make(fields).title_words, item_id)
+            _unfile(self._by_anchor, stored[0], item_id)
         return len(old)
+
+
+def _file(buckets: dict[str, set[int]], keys: Iterable[str], item_id: int) -> None:
+    """Put ``item_id`` in the bucket of each key."""
+    for key in keys:
+        bucket = buckets.get(key)
+        if bucket is None:
+            buckets[key] = {item_id}
+        else:
+            bucket.add(item_id)
+
+
+def _unfile(buckets: dict[str, set[int]], keys: Iterable[str], item_id: int) -> None:
+    """Take ``item_id`` out of the bucket of each key (a bucket left empty goes)."""
+    for key in keys:
+        bucket = buckets.get(key)
+        if bucket is not None:
+            bucket.discard(item_id)
+            if not bucket:
+                del buckets[key]

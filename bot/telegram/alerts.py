@@ -47,54 +47,99 @@ class AlertContent:
     published: datetime | None  # already in the reader's time zone
     outlets: tuple[str, ...] = ()  # every outlet that carried the story, the source first
     summary_hits: tuple[Hit, ...] = ()  # hits inside ``summary``, for the excerpt
+    languages: tuple[str, ...] = ()  # each outlet's language, when known
 
 
 def format_alert(content: AlertContent, hits: Sequence[Hit], names: Mapping[str, str],
-                 lang: str) -> str:
-    """The HTML message for one item: watchlists, linked title, source, time, evidence."""
+                 lang: str, signals: Sequence[Signal] = (),
+                 partnerships: Partnerships | None = None) -> str:
+    """The HTML message for one story: watchlists, the partnerships it reports (when
+    ``partnerships`` is given), linked title, source, time, evidence."""
     watchlists = list(dict.fromkeys(hit.watchlist for hit in hits))
     header = f"{ALERT_ICON} " + " · ".join(bold(names.get(w, w)) for w in watchlists)
-    title_line = _title_line(content, lang)
-    source_line = _source_line(content, lang)
+    heads = _signal_heads(signals, partnerships, lang) if partnerships is not None else []
     evidence = ", ".join(
-        f"«{escape(hit.text)}» ({escape(t(lang, 'alert.field.' + hit.field))}"
+        f"{_quoted(hit.text)} ({escape(t(lang, 'alert.field.' + hit.field))}"
         + (f", {hit.score}%" if hit.score < 100 else "") + ")"
-        for hit in hits[:MAX_EVIDENCE]
+        for hit in best_evidence(hits)[:MAX_EVIDENCE]
     )
-    lines = [header, title_line, source_line, *_outlets_line(content, lang)]
+    lines = [header, *heads, _title_line(content, lang), _source_line(content, lang)]
+    essential = len(lines)
+    lines += _outlets_line(content, lang)
     lines.append(f"{escape(t(lang, 'alert.matched'))} {evidence}")
     summary_hits = content.summary_hits or [h for h in hits if h.field == "summary"]
     excerpt = _excerpt(content.summary, summary_hits)
     if excerpt:
         lines.append(f"<blockquote>{excerpt}</blockquote>")
-    message = "\n".join(lines)
-    while visible_length(message) > MAX_MESSAGE_UTF16 and len(lines) > 3:
-        lines.pop()  # drop the excerpt, then the evidence, before anything essential
-        message = "\n".join(lines)
-    return message
+    if heads:
+        lines += _signal_evidence(signals, content)
+    return _within_limit(lines, essential)
 
 
 def format_signal_alert(content: AlertContent, signals: Sequence[Signal],
                         partnerships: Partnerships, lang: str) -> str:
-    """The HTML message for a story reporting partnerships: who → whom and what, the
-    linked title, source and time, and the sentences that say so."""
-    heads = [
+    """The HTML message for a story reporting partnerships and no watched term (or one
+    routed apart): who → whom and what, the linked title, source and time, and the
+    sentences that say so."""
+    lines = [*_signal_heads(signals, partnerships, lang), _title_line(content, lang)]
+    lines += [_source_line(content, lang), *_outlets_line(content, lang)]
+    essential = len(lines)
+    lines += _signal_evidence(signals, content)
+    return _within_limit(lines, essential)
+
+
+def _signal_heads(signals: Sequence[Signal], partnerships: Partnerships,
+                  lang: str) -> list[str]:
+    """One line per partnership reported: supplier → recipient : kind."""
+    return [
         f"{SIGNAL_ICON} " + bold(t(
             lang, "signal.header", supplier=actor_name(s.supplier, partnerships, lang),
             recipient=actor_name(s.recipient, partnerships, lang),
             kind=kind_name(s.kind, partnerships, lang)))
         for s in signals[:MAX_SIGNALS_SHOWN]
     ]
-    lines = [*heads, _title_line(content, lang)]
-    lines += [_source_line(content, lang), *_outlets_line(content, lang)]
-    essential = len(lines)
-    for evidence in dict.fromkeys(s.evidence for s in signals[:MAX_SIGNALS_SHOWN]):
-        lines.append(f"<blockquote>{escape(clip(evidence, MAX_EVIDENCE_CHARS))}</blockquote>")
+
+
+def _signal_evidence(signals: Sequence[Signal], content: AlertContent) -> list[str]:
+    """The sentences that report the partnerships, each once, unless it is the title."""
+    return [f"<blockquote>{escape(clip(evidence, MAX_EVIDENCE_CHARS))}</blockquote>"
+            for evidence in dict.fromkeys(s.evidence for s in signals[:MAX_SIGNALS_SHOWN])
+            if not _same_words(evidence, content.title)]
+
+
+def _within_limit(lines: list[str], essential: int) -> str:
+    """The lines as one message, the last ones dropped until it fits Telegram's limit
+    (quotes first, then evidence; never the header, the title or the source)."""
     message = "\n".join(lines)
     while visible_length(message) > MAX_MESSAGE_UTF16 and len(lines) > essential:
         lines.pop()
         message = "\n".join(lines)
     return message
+
+
+def best_evidence(hits: Sequence[Hit]) -> list[Hit]:
+    """One hit per matched text and field, the best scored, in the order first seen: the
+    same words matched by several terms are one piece of evidence."""
+    best: dict[tuple[str, str], Hit] = {}
+    for hit in hits:
+        key = (hit.text, hit.field)
+        if key not in best or hit.score > best[key].score:
+            best[key] = hit
+    return list(best.values())
+
+
+def _quoted(text: str) -> str:
+    """The matched words between quotation marks that cannot be mistaken for its own."""
+    if "«" in text or "»" in text:
+        return f"“{escape(text)}”"
+    return f"«{escape(text)}»"
+
+
+def _same_words(a: str, b: str) -> bool:
+    """Whether two texts read the same, case, spacing and final punctuation aside."""
+    def words(text: str) -> str:
+        return " ".join(text.casefold().split()).rstrip(" .!?…")
+    return words(a) == words(b)
 
 
 def _title_line(content: AlertContent, lang: str) -> str:
@@ -116,7 +161,11 @@ def _outlets_line(content: AlertContent, lang: str) -> list[str]:
     others = content.outlets[1:]
     if not others:
         return []
-    shown = ", ".join(escape(clip(o, MAX_SOURCE_CHARS)) for o in others[:MAX_OUTLETS_SHOWN])
+    first = content.languages[0] if content.languages else ""
+    languages = content.languages[1:] or ("",) * len(others)
+    shown = ", ".join(
+        escape(clip(o, MAX_SOURCE_CHARS)) + (f" ({lang})" if lang and lang != first else "")
+        for o, lang in zip(others[:MAX_OUTLETS_SHOWN], languages, strict=False))
     more = "…" if len(others) > MAX_OUTLETS_SHOWN else ""
     return [f"{escape(t(lang, 'alert.also'))} {shown}{more} "
             f"({escape(t(lang, 'alert.outlets', count=len(content.outlets)))})"]

@@ -20,6 +20,8 @@ from bot.matching.evaluate import (
 )
 from bot.matching.matcher import Matcher
 from bot.matching.watchlists import load_watchlists
+from bot.partners.catalog import load_partnerships, named_phrases
+from bot.stories.anchors import Names, alias_map
 from tests.support.common import ROOT, WATCHLISTS
 
 DATA = ROOT / "tests" / "data"
@@ -118,17 +120,33 @@ def test_commands_benchmark_runs_and_prints_its_table() -> None:
     assert "| /search Ménaka (accented: " in result.stdout
 
 
-MIN_STORY_PRECISION = 0.97
-MIN_STORY_RECALL = 0.9
+# Floors the grouping holds today (README, "One story, one alert"): precision first, since a
+# wrong merge hides news; the hold-out set was written blind and is not tuned on.
+STORY_FLOORS = {
+    "stories.jsonl": {"precision": 0.99, "same": 0.85, "cross": 0.80},
+    "stories-holdout.jsonl": {"precision": 0.97, "same": 0.50, "cross": 0.50},
+}
 
 
-def test_story_grouping_holds_the_bar() -> None:
-    items = load_story_items(DATA / "stories.jsonl")
-    assert len(items) >= 100
-    evaluation = evaluate_stories(items)
+@pytest.fixture(scope="module")
+def story_aliases() -> Names:
+    watchlists = load_watchlists(WATCHLISTS)
+    partnerships = load_partnerships(WATCHLISTS / "partnerships" / "partnerships.toml",
+                                     watchlists)
+    return alias_map(named_phrases(watchlists, partnerships))
+
+
+@pytest.mark.parametrize("name", sorted(STORY_FLOORS))
+def test_story_grouping_holds_the_bar(name: str, story_aliases: Names) -> None:
+    items = load_story_items(DATA / name)
+    floors = STORY_FLOORS[name]
+    evaluation = evaluate_stories(items, story_aliases)
     report = format_story_report(evaluation)
-    assert evaluation.same_language.precision >= MIN_STORY_PRECISION, report
-    assert evaluation.same_language.recall >= MIN_STORY_RECALL, report
+    assert evaluation.same_language.precision >= floors["precision"], report
+    assert evaluation.cross_language.precision >= floors["precision"], report
+    assert evaluation.same_language.recall >= floors["same"], report
+    assert evaluation.cross_language.recall >= floors["cross"], report
+    assert evaluation.traps >= 20 and evaluation.trap_errors == 0, report  # no near miss joined
 
 
 def test_eval_stories_command_prints_pairwise_figures() -> None:

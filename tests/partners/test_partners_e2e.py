@@ -79,23 +79,31 @@ def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
 
 
 def _signal_alerts(api: BotApiStandIn) -> list[SentMessage]:
-    return [m for m in api.sent if str(m.chat_id) == CHAT and m.plain_text.startswith("🤝")]
+    """The channel's messages that report a partnership."""
+    return [m for m in api.sent if str(m.chat_id) == CHAT and "🤝" in m.plain_text]
 
 
-def test_signals_reach_the_channel_with_their_own_header(running: Running) -> None:
+def test_one_message_per_story_carries_its_hits_and_its_partnerships(
+        running: Running) -> None:
     alerts = _signal_alerts(running.api)
-    heads = sorted(m.plain_text.splitlines()[0] for m in alerts)
+    heads = sorted(line for m in alerts for line in m.plain_text.splitlines()
+                   if line.startswith("🤝"))
     assert heads == ["🤝 Russie → Niger : protection et déploiement",
                      "🤝 Turquie → Mali : formation"], \
         running.log.read_text(encoding="utf-8")[-2000:]
-    training = next(m for m in alerts if "Turquie" in m.text)
-    # The evidence: the sentence that links the two sides.
-    assert "<blockquote>Bamako : des instructeurs turcs forment les FAMa" in training.text
+    # Both stories name watched terms: the partnership sits inside the story's alert.
+    assert all(m.plain_text.startswith("🔔") for m in alerts)
+    channel = [m for m in running.api.sent if str(m.chat_id) == CHAT]
+    assert len([m for m in channel if "instructeurs turcs" in m.text]) == 1
+    assert len([m for m in channel if "Africa Corps" in m.text]) == 1
+    protection = next(m for m in alerts if "Russie" in m.text)
+    # The title says who protects whom: it is not quoted a second time.
+    assert protection.plain_text.count("deploys troops to guard") == 1
     # The denial and the weather raise nothing.
     assert not any("dément" in m.text for m in alerts)
 
 
-def test_the_signal_alert_grows_with_the_story(running: Running) -> None:
+def test_the_story_alert_grows_with_the_story(running: Running) -> None:
     running.feeds.route("/other", rss_feed("Le Sahélien", [SAME_STORY]))
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -103,7 +111,7 @@ def test_the_signal_alert_grows_with_the_story(running: Running) -> None:
         if edits:
             break
         time.sleep(0.05)
-    assert edits, "the partnership alert was not edited to name the second outlet"
+    assert edits, "the story's alert was not edited to name the second outlet"
     assert len([m for m in _signal_alerts(running.api) if "Turquie" in m.text]) == 1
 
 

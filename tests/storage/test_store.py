@@ -323,3 +323,34 @@ def test_the_map_claims_no_new_pair_beyond_the_kept_history(store: Store) -> Non
     # Signals are kept 10 days: the week before this one is partly forgotten.
     forgotten = partner_map_from(store, partnerships, NOW - week, NOW, history=10 * 86400.0)
     assert forgotten.new_pairs == () and forgotten.count("turkey", "mali") == 1
+
+
+def test_a_story_keeps_one_message_per_target_when_a_second_kind_arrives(store: Store) -> None:
+    save(store, 0, [item(1)], hit=False)
+    story = store.db.execute("SELECT story_id FROM items").fetchone()[0]
+    channel = (("@c", None),)
+    assert store.upsert_alerts(story, RenderedAlert("🤝 only", False, channel), NOW,
+                               "signals") == (1, 0)
+    store.db.execute("UPDATE alerts SET status = 'sent', sent_html = html, message_id = 5")
+    # A watched term later: the partnership message becomes the story's one message.
+    assert store.upsert_alerts(story, RenderedAlert("🔔 and 🤝", False, channel), NOW,
+                               "hits") == (0, 1)
+    rows = store.db.execute("SELECT kind, html, message_id FROM alerts").fetchall()
+    assert [tuple(r) for r in rows] == [("signals", "🔔 and 🤝", 5)]
+    # Elsewhere (a topic of its own), the other kind is a message of its own.
+    assert store.upsert_alerts(story, RenderedAlert("🤝 topic", False, (("@c", 12),)), NOW,
+                               "signals") == (1, 0)
+
+
+def test_a_story_alerted_as_two_messages_before_keeps_editing_each(store: Store) -> None:
+    save(store, 0, [item(1)], hit=False)
+    story = store.db.execute("SELECT story_id FROM items").fetchone()[0]
+    channel = (("@c", None),)
+    store.db.execute(
+        """INSERT INTO alerts (story_id, chat, html, status, next_attempt_at, created_at, kind,
+           message_id, sent_html) VALUES (?, '@c', '🔔', 'sent', ?, ?, 'hits', 1, '🔔'),
+           (?, '@c', '🤝', 'sent', ?, ?, 'signals', 2, '🤝')""",
+        [story, NOW.isoformat(), NOW.isoformat()] * 2)
+    store.upsert_alerts(story, RenderedAlert("🔔 grown", False, channel), NOW, "hits")
+    rows = store.db.execute("SELECT message_id, html FROM alerts ORDER BY id").fetchall()
+    assert [tuple(r) for r in rows] == [(1, "🔔 grown"), (2, "🤝")]

@@ -9,6 +9,8 @@ from datetime import datetime, timedelta
 from bot.ingest.parse import ParsedItem
 from bot.pipeline.render import Queued, queue_alerts
 from bot.storage.records import (
+    ALERT_HITS,
+    ALERT_SIGNALS,
     FeedAnswer,
     FeedState,
     NewItem,
@@ -46,12 +48,15 @@ class PlainComposer:
     def signals_on(self) -> bool:
         return self.signals is not None
 
-    def hits_alert(self, view: StoryView, now: datetime) -> RenderedAlert:
-        return self.hits(view)
-
-    def signals_alert(self, view: SignalStoryView, now: datetime) -> RenderedAlert:
-        assert self.signals is not None
-        return self.signals(view)
+    def story_alerts(self, view: StoryView | None, signals: SignalStoryView | None,
+                     now: datetime) -> tuple[tuple[str, RenderedAlert], ...]:
+        """Each kind of alert on its own (the storage tests' view of the outbox)."""
+        alerts = []
+        if view is not None and view.hits:
+            alerts.append((ALERT_HITS, self.hits(view)))
+        if signals is not None and self.signals is not None:
+            alerts.append((ALERT_SIGNALS, self.signals(signals)))
+        return tuple(alerts)
 
 
 @dataclass(frozen=True)

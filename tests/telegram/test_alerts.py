@@ -5,8 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from bot.matching.matcher import Hit
-from bot.telegram.alerts import AlertContent, format_alert
-from bot.telegram.html import MAX_MESSAGE_UTF16, safe_href, visible_length
+from bot.matching.watchlists import load_watchlists
+from bot.partners.catalog import load_partnerships
+from bot.partners.detect import Signal
+from bot.telegram.alerts import AlertContent, format_alert, format_signal_alert
+from bot.telegram.html import MAX_MESSAGE_UTF16, escape, safe_href, visible_length
+from tests.support.common import WATCHLISTS
 
 NAMES = {"goita": "Assimi Goïta", "wagner": "Wagner / Africa Corps"}
 WHEN = datetime(2026, 11, 24, 9, 5, tzinfo=UTC)
@@ -72,3 +76,32 @@ def test_safe_href() -> None:
     assert safe_href("data:text/html,hi") is None
     assert safe_href("//ex.org/x") is None
     assert safe_href(None) is None
+
+
+def test_the_same_words_matched_by_two_terms_are_one_piece_of_evidence() -> None:
+    hits = [Hit("wagner", "wagnériens", "wagnériens", "title", 100, 0, 10),
+            Hit("wagner", "wagnérien", "wagnériens", "title", 94, 0, 10),
+            Hit("wagner", "wagnériens", "wagnériens", "summary", 100, 3, 13)]
+    message = format_alert(content(title="wagnériens à Gao", summary="Les wagnériens"),
+                           hits, NAMES, "fr")
+    assert "Termes : «wagnériens» (titre), «wagnériens» (résumé)" in message
+    assert "94%" not in message
+
+
+def test_matched_text_with_guillemets_keeps_its_own_marks() -> None:
+    hits = [Hit("wagner", "ЧВК Вагнер", "ЧВК «Вагнер»", "title", 100, 0, 12)]
+    message = format_alert(content(title="ЧВК «Вагнер» в Мали"), hits, NAMES, "fr")
+    assert "Termes : “ЧВК «Вагнер»” (titre)" in message
+
+
+def test_a_partnership_said_in_the_title_is_not_quoted_again() -> None:
+    partnerships = load_partnerships(WATCHLISTS / "partnerships" / "partnerships.toml",
+                                     load_watchlists(WATCHLISTS))
+    title = "Des instructeurs turcs forment les FAMa à Bamako"
+    in_title = Signal("turkey", "mali", "training", title + ".", "title")
+    message = format_signal_alert(content(title=title), [in_title], partnerships, "fr")
+    assert message.count("instructeurs turcs") == 1 and "<blockquote>" not in message
+    sentence = "Selon l'état-major, des instructeurs turcs forment les FAMa depuis lundi."
+    in_summary = Signal("turkey", "mali", "training", sentence, "summary")
+    message = format_signal_alert(content(title=title), [in_summary], partnerships, "fr")
+    assert f"<blockquote>{escape(sentence)}</blockquote>" in message
