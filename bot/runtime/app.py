@@ -56,6 +56,7 @@ log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
 PRUNE_EVERY = 3600.0
+RELEASE_EVERY = timedelta(days=1)  # a full collection walks the whole heap: once a day
 DAILY_REPORT_JOB, PARTNER_DIGEST_JOB = "daily-report", "partner-digest"
 WEEK = timedelta(days=7)
 
@@ -124,6 +125,7 @@ class BotApp:
                                    language=config.telegram.language,
                                    admins=config.telegram.admins, metrics=self.metrics)
         self._sent_before = 0
+        self._released = self.clock()  # when memory was last handed back
         self._atom_due = True  # the first cycle writes them, then cycles with new hits
         self.watchlists: tuple[Watchlist, ...] = ()
         self.commands = Commands(CommandDeps(
@@ -156,14 +158,11 @@ class BotApp:
         return metrics
 
     def _story_index(self) -> StoryIndex:
-        """The recent items, by their words, so new reports join their stories."""
+        """The recent items, by their words and names, so new reports join their stories;
+        read from the database the first time a new item needs them."""
         window = timedelta(seconds=self.config.delivery.story_window)
-        index = StoryIndex(window, self.poller.stories.aliases)
-        for item_id, story_id, title, summary, when, lang in self.store.recent_items(
-                self.clock() - window):
-            index.add(item_id, story_id, when, index.fingerprint(title, summary),
-                      index.anchors(title, summary, lang))
-        return index
+        return StoryIndex(window, self.poller.stories.aliases,
+                          source=lambda: self.store.recent_items(self.clock() - window))
 
     async def __aexit__(self, *exc: object) -> None:
         await self._stack.aclose()
@@ -369,7 +368,9 @@ class BotApp:
         if any(removed.values()):
             log.info("pruned texts=%d items=%d stories=%d alerts=%d", removed["texts"],
                      removed["items"], removed["stories"], removed["alerts"])
-        release_memory()  # what this hour's cycles and the pruning freed
+        if now - self._released >= RELEASE_EVERY:
+            self._released = now
+            release_memory()  # what the day's cycles and the pruning freed
 
     async def partner_digest(self) -> None:
         """Post the week's supplier × recipient map and its new pairs to the channel."""

@@ -119,14 +119,15 @@ def _anchors(text: str, aliases: Names, words: Sequence[str] | None,
     if not capitals:
         return
     title_case = is_title and len(capitals) > TITLE_CASE_SHARE * len(WORD_RE.findall(text)) > 2
-    inside = {_folded(m.group()) for m in capitals if not _opens(text, m)}
-    for match in capitals:
+    opens = [_opens(text, m) for m in capitals]
+    inside = {_folded(m.group()) for m, first in zip(capitals, opens, strict=True) if not first}
+    for match, first in zip(capitals, opens, strict=True):
         word = match.group()
         folded = _folded(word)
         if DIGIT_RE.search(word):
             yield NAME + folded  # a model or a code: TB2, B-52
         elif (len(folded) > 2 and folded not in STOPWORDS and aliases.ids.get(folded) != ""
-                and _named(text, match, word, folded, inside, title_case)):
+                and _named(text, match, word, folded, inside, title_case or first)):
             yield NAME + folded  # a place, a person
 
 
@@ -206,13 +207,13 @@ def _opens(text: str, match: re.Match[str]) -> bool:
 
 
 def _named(text: str, match: re.Match[str], word: str, folded: str, inside: set[str],
-           title_case: bool) -> bool:
+           doubtful: bool) -> bool:
     """Whether a capitalised word is a name: written so mid-sentence, in capitals (an
     acronym), or opening a dateline ("Kidal : …"); not the capital of a sentence's first
-    word or of a title written in title case."""
+    word or of a title written in title case (``doubtful``: one of those)."""
     if word.isupper() and len(word) > 1:
         return True
-    if title_case or _opens(text, match):
+    if doubtful:
         after = text[match.end():match.end() + 3].lstrip()
         return folded in inside or (not text[:match.start()].strip()
                                     and after[:1] in DATELINE)

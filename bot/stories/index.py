@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
 from itertools import chain
 
@@ -39,14 +39,20 @@ ANCHOR_WINDOW = timedelta(hours=36)
 COMMON_ANCHOR_ITEMS = 25  # a name or figure carried by more recent items tells none apart
 _StoredAnchors = tuple[tuple[str, ...], tuple[str, ...], str, bool]
 _IndexedItem = tuple[int, datetime, tuple[tuple[str, ...], ...], _StoredAnchors]
+# A stored item to index: (item id, story id, title, summary, time, language).
+StoredItem = tuple[int, int, str, str, datetime, str]
 
 
 class StoryIndex:
     """Recent items by their words, to find the story a new item belongs to (in memory)."""
 
-    def __init__(self, window: timedelta, aliases: Names = NO_NAMES) -> None:
+    def __init__(self, window: timedelta, aliases: Names = NO_NAMES,
+                 source: Callable[[], Iterable[StoredItem]] | None = None) -> None:
         self.window = window
         self.aliases = aliases  # the names of actors and watched subjects
+        # The stored items of the window, read the first time the index is needed: a run
+        # whose feeds bring nothing new never pays for reading them again.
+        self._source = source
         self._items: dict[int, _IndexedItem] = {}
         self._by_word: dict[str, set[int]] = {}
         self._by_anchor: dict[str, set[int]] = {}
@@ -72,12 +78,28 @@ class StoryIndex:
         ``words``: its folded title and summary words, when the matcher read them."""
         return anchors_of(title, summary, self.aliases, lang, words)
 
+    def _fill(self) -> None:
+        """Index the stored items of the window, once, when first needed."""
+        source, self._source = self._source, None
+        if source is None:
+            return
+        for item_id, story_id, title, summary, when, lang in source():
+            self.add(item_id, story_id, when, self.fingerprint(title, summary),
+                     self.anchors(title, summary, lang))
+
+    @property
+    def filled(self) -> bool:
+        """Whether the stored items have been read (or there were none to read)."""
+        return self._source is None
+
     def __len__(self) -> int:
+        self._fill()
         return len(self._items)
 
     def add(self, item_id: int, story_id: int, when: datetime, fp: Fingerprint,
             anchors: Anchors = NO_ANCHORS) -> None:
         """Remember an item of ``story_id``."""
+        self._fill()
         self._items[item_id] = (story_id, when, StoredPrint.fields_of(fp),
                                 (tuple(anchors.all), tuple(anchors.title), anchors.lang,
                                  anchors.roundup))
@@ -88,6 +110,7 @@ class StoryIndex:
              anchors: Anchors = NO_ANCHORS) -> int | None:
         """The story of the most similar recent item that reports the same story, if any:
         worded alike in one language, or sharing enough names, actors and figures in any."""
+        self._fill()
         # A word in more than COMMON_WORD_ITEMS recent titles says nothing about the story.
         buckets = [bucket for bucket in map(self._by_word.get, fp.title_words)
                    if bucket and len(bucket) <= COMMON_WORD_ITEMS]
@@ -134,6 +157,7 @@ class StoryIndex:
 
     def prune(self, now: datetime) -> int:
         """Forget items older than the window; returns how many went."""
+        self._fill()
         old = [i for i, (_, indexed_at, _, _) in self._items.items()
                if now - indexed_at > self.window]
         for item_id in old:
