@@ -12,8 +12,8 @@ from bot.matching.text import fold
 from bot.stories.fingerprint import STOPWORDS
 
 # An anchor is a short tagged string: "p:senou" (a proper name), "e:mali" (an actor or a
-# watchlist named by any of its aliases), "n:310e6" (a figure, units applied), "d:5"
-# (a weekday), "y:2027" (a year), "s:12" (a small number).
+# watchlist named by any of its aliases), "n:310e6" (a figure, units applied, to the digits
+# it was written with), "d:5" (a weekday), "y:2027" (a year), "s:3e0" (a figure under ten).
 NAME, ENTITY, NUMBER, DAY, YEAR, SMALL = "p:", "e:", "n:", "d:", "y:", "s:"
 WEEKDAYS = {
     "lundi": 0, "mardi": 1, "mercredi": 2, "jeudi": 3, "vendredi": 4, "samedi": 5,
