@@ -36,7 +36,7 @@ from bot.storage.records import (
     Unseen,
 )
 from bot.storage.store import Store
-from bot.stories.anchors import SUMMARY_WORDS, Anchors
+from bot.stories.anchors import NO_ANCHORS, SUMMARY_WORDS, Anchors
 from bot.stories.fingerprint import Fingerprint
 from bot.stories.identity import content_hash
 from bot.stories.index import StoryIndex
@@ -140,11 +140,14 @@ class Poller:
         """Each item's fingerprint and anchors (its words, and its names and figures in any
         language), and the recent story it joins (None: a new story)."""
         stories = self.stories
+        # Names and figures join reports across languages for the items that can alert
+        # (those naming a watched term): the rest are grouped by their words alone.
         prints = [(stories.fingerprint_read(item.title, item.summary, analysis.title_words,
                                             analysis.summary_words),
                    stories.anchors(item.title, item.summary, lang, (
                        [w.folded for w in analysis.title_words],
-                       [w.folded for w in analysis.summary_words[:SUMMARY_WORDS]])))
+                       [w.folded for w in analysis.summary_words[:SUMMARY_WORDS]]))
+                   if analysis.hits else NO_ANCHORS)
                   for item, analysis in zip(items, read, strict=True)]
         joins = [stories.find(fp, shown_time(item.published, now), anchors)
                  for item, (fp, anchors) in zip(items, prints, strict=True)]

@@ -177,16 +177,17 @@ class ItemsMixin(FeedsMixin):
         return new.story_id if cursor.rowcount else None
 
     def recent_items(self, since: datetime,
-                     ) -> Iterator[tuple[int, int, str, str, datetime, str]]:
-        """(item id, story id, title, summary, time, language) of the items seen since
-        ``since``."""
+                     ) -> Iterator[tuple[int, int, str, str, datetime, str, bool]]:
+        """(item id, story id, title, summary, time, language, whether it has hits) of the
+        items seen since ``since``."""
         rows = self.db.execute(
             """SELECT id, story_id, title, summary, coalesce(published_at, fetched_at),
-                 fetched_at, lang FROM items WHERE fetched_at >= ? ORDER BY id""", [iso(since)])
+                 fetched_at, lang, EXISTS (SELECT 1 FROM hits WHERE hits.item_id = items.id)
+               FROM items WHERE fetched_at >= ? ORDER BY id""", [iso(since)])
         for row in rows:
             when = from_iso(row[4]) or from_iso(row[5]) or since
             yield (int(row[0]), int(row[1]), row[2], row[3], min(when, from_iso(row[5]) or when),
-                   row[6])
+                   row[6], bool(row[7]))
 
 
 class _SeenKeys:

@@ -37,7 +37,7 @@ SCALES = {
     "trillion": 1e12, "trillions": 1e12,
 }
 SMALL_NUMBER = 10  # below this, a figure is weak evidence ("two drones", "6 heures")
-YEARS = range(1900, 2101)
+FIRST_YEAR, LAST_YEAR = 1900, 2100  # a plain four-digit figure in between is a year
 # A figure, its thousands groups ("1,500", "3 245"), its decimals ("7,1", "3.2"), then an
 # optional scale word.
 FIGURE_RE = re.compile(
@@ -46,6 +46,7 @@ FIGURE_RE = re.compile(
     re.IGNORECASE)
 WORD_RE = re.compile(r"[^\W\d_][\w'’-]*[\w]|[^\W\d_]|\w*\d\w*[^\W\d_]\w*", re.UNICODE)
 DIGIT_RE = re.compile(r"\d")
+SEPARATORS_RE = re.compile(r"[ \u00a0\u202f,]")  # thousands separators in a figure
 SENTENCE_END = frozenset(".!?:;«»\"“”")
 SUMMARY_CHARS = 600
 SUMMARY_WORDS = 100  # about as many words
@@ -223,7 +224,7 @@ def _named(text: str, match: re.Match[str], word: str, folded: str, inside: set[
 def _figure(match: re.Match[str]) -> str:
     """One figure as an anchor, its scale applied, written with the precision it was
     given ("3.2 trillion": two digits, "3 245 milliards": four)."""
-    whole = re.sub(r"[ \u00a0\u202f,]", "", match.group(1))
+    whole = SEPARATORS_RE.sub("", match.group(1))
     decimals = match.group(2)
     scale = SCALES.get((match.group(3) or "").casefold(), 1.0)
     if decimals is not None and len(decimals) == 3 and scale == 1.0:
@@ -231,7 +232,8 @@ def _figure(match: re.Match[str]) -> str:
     value = float(f"{whole}.{decimals}" if decimals else whole) * scale
     if value == 0:
         return SMALL + "0e0"
-    if scale == 1.0 and decimals is None and match.group(1).isdigit() and value in YEARS:
+    if (scale == 1.0 and decimals is None and match.group(1).isdigit()
+            and FIRST_YEAR <= value <= LAST_YEAR):
         return YEAR + whole
     # Every written digit counts: "4 000" is not "4 184"; a scale word keeps the digits
     # before it ("3.2 trillion": two, so it is also "3 245 milliards").
@@ -256,6 +258,8 @@ def same_figure(a: str, b: str) -> bool:
     if a[:2] != b[:2] or a.endswith("0e0") or b.endswith("0e0"):
         return False
     (ma, ea), (mb, eb) = (x[len(NUMBER):].split("e") for x in (a, b))
+    if len(ma) == len(mb):
+        return False  # written to the same precision, and different
     digits = min(len(ma), len(mb))
     va, vb = int(ma) * 10.0 ** int(ea), int(mb) * 10.0 ** int(eb)
     return _figure_key(va, digits) == _figure_key(vb, digits)
@@ -313,21 +317,26 @@ MIN_RICHER_COVERAGE = 0.3  # and of the richer one's: a round-up is not any one 
 def anchor_score(a: Anchors, b: Anchors, rare: Callable[[str], bool], late: bool) -> float | None:
     """How strongly the anchors two reports share say they tell one event (None when not
     enough, or when their facts conflict). ``rare`` tells the anchors that still tell
-    stories apart (not carried by most recent items)."""
-    if (a.roundup or b.roundup or conflict(a, b)
-            or not (_about(a, b, rare) and _about(b, a, rare))):
+    stories apart (not carried by most recent items). The cheap tests come first: most
+    candidates share too little to go further."""
+    if a.roundup or b.roundup:
         return None
-    figures_b = _tagged(b.all, NUMBER)
-    shared = [x for x in a.all & b.all if rare(x) and not x.startswith(NUMBER)]
-    shared += [x for x in _tagged(a.all, NUMBER) if not _unmatched({x}, figures_b)]
-    distinct = sum(1 for x in shared if x[:2] in INDEXED)
+    common = a.all & b.all
+    figures_b = _figures(b.all)
+    shared = [x for x in common if rare(x) and not x.startswith(NUMBER)]
+    if figures_b:
+        shared += [x for x in a.all if x.startswith(NUMBER) and not _unmatched({x}, figures_b)]
     score = sum(map(weight, shared))
-    if distinct < MIN_DISTINCT or score < (LATE_ANCHOR_JOIN if late else ANCHOR_JOIN):
+    if score < (LATE_ANCHOR_JOIN if late else ANCHOR_JOIN):
+        return None
+    if sum(1 for x in shared if x[:2] in INDEXED) < MIN_DISTINCT:
         return None
     # Most of what the sparer report states must be in the other: a round-up naming many
     # places and figures shares a few with every story of the week.
     sizes = sorted((sum(map(weight, filter(rare, a.all))), sum(map(weight, filter(rare, b.all)))))
     if score < MIN_COVERAGE * sizes[0] or score < MIN_RICHER_COVERAGE * sizes[1]:
+        return None
+    if conflict(a, b) or not (_about(a, b, rare) and _about(b, a, rare)):
         return None
     return score
 

@@ -10,6 +10,7 @@ from itertools import chain
 from bot.matching.text import WordForms
 from bot.stories.anchors import (
     INDEXED,
+    MIN_DISTINCT,
     NO_ANCHORS,
     NO_NAMES,
     Anchors,
@@ -39,8 +40,9 @@ ANCHOR_WINDOW = timedelta(hours=36)
 COMMON_ANCHOR_ITEMS = 25  # a name or figure carried by more recent items tells none apart
 _StoredAnchors = tuple[tuple[str, ...], tuple[str, ...], str, bool]
 _IndexedItem = tuple[int, datetime, tuple[tuple[str, ...], ...], _StoredAnchors]
-# A stored item to index: (item id, story id, title, summary, time, language).
-StoredItem = tuple[int, int, str, str, datetime, str]
+# A stored item to index: (item id, story id, title, summary, time, language, whether it
+# names a watched term: only those are read for names and figures, as the poller does).
+StoredItem = tuple[int, int, str, str, datetime, str, bool]
 
 
 class StoryIndex:
@@ -83,9 +85,9 @@ class StoryIndex:
         source, self._source = self._source, None
         if source is None:
             return
-        for item_id, story_id, title, summary, when, lang in source():
+        for item_id, story_id, title, summary, when, lang, hits in source():
             self.add(item_id, story_id, when, self.fingerprint(title, summary),
-                     self.anchors(title, summary, lang))
+                     self.anchors(title, summary, lang) if hits else NO_ANCHORS)
 
     @property
     def filled(self) -> bool:
@@ -120,15 +122,20 @@ class StoryIndex:
             return None
         shared = Counter(chain.from_iterable(buckets))  # title words each recent item shares
         by_anchors = Counter(chain.from_iterable(anchor_buckets))
+        # Anchors are weighed only for items sharing at least two names, actors or figures
+        # (fewer can never be enough): most look-alikes stop at this count.
+        weighed = {i for i, count in by_anchors.most_common(CANDIDATES)
+                   if count >= MIN_DISTINCT}
         candidates = dict.fromkeys(chain((i for i, _ in shared.most_common(CANDIDATES)),
-                                         (i for i, _ in by_anchors.most_common(CANDIDATES))))
+                                         weighed))
         best: tuple[float, int] | None = None
         for item_id in candidates:
             story_id, indexed_at, fields, stored = self._items[item_id]
             gap = indexed_at - when
             if abs(gap) > self.window:
                 continue
-            score = self._score(fp, anchors, StoredPrint._make(fields), stored, gap)
+            score = self._score(fp, anchors if item_id in weighed else NO_ANCHORS,
+                                StoredPrint._make(fields), stored, gap)
             if score is not None and (best is None or score > best[0]):
                 best = (score, story_id)
         return best[1] if best else None
