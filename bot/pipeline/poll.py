@@ -36,7 +36,7 @@ from bot.storage.records import (
     Unseen,
 )
 from bot.storage.store import Store
-from bot.stories.anchors import NO_ANCHORS, SUMMARY_WORDS, Anchors
+from bot.stories.anchors import NO_ANCHORS, Anchors
 from bot.stories.fingerprint import Fingerprint
 from bot.stories.identity import content_hash
 from bot.stories.index import StoryIndex
@@ -146,7 +146,7 @@ class Poller:
                                             analysis.summary_words),
                    stories.anchors(item.title, item.summary, lang, (
                        [w.folded for w in analysis.title_words],
-                       [w.folded for w in analysis.summary_words[:SUMMARY_WORDS]]))
+                       [w.folded for w in analysis.summary_words]))
                    if analysis.hits else NO_ANCHORS)
                   for item, analysis in zip(items, read, strict=True)]
         joins = [stories.find(fp, shown_time(item.published, now), anchors)

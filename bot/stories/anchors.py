@@ -44,18 +44,34 @@ FIGURE_RE = re.compile(
     r"(?<![\w.,])(\d{1,3}(?:(?:[ \u00a0\u202f]|,(?=\d{3}\b))\d{3})+|\d+)(?:[.,](\d+))?"
     r"(?:\s*(" + "|".join(sorted(SCALES, key=len, reverse=True)) + r")\b)?",
     re.IGNORECASE)
-WORD_RE = re.compile(r"[^\W\d_][\w'’-]*[\w]|[^\W\d_]|\w*\d\w*[^\W\d_]\w*", re.UNICODE)
+TOKEN_RE = re.compile(r"[^\W\d_]+|\d+")  # the words of folded text, elisions split
+# Capitalised words and codes (TB2, B-52), the candidates for proper names.
+CAPITAL_RE = re.compile(r"(?<![\w'’-])[A-ZÀ-ÖØ-ÞŒА-ЯЁ][^\W_]*(?:['’-][^\W_]+)*")
 DIGIT_RE = re.compile(r"\d")
 SEPARATORS_RE = re.compile(r"[ \u00a0\u202f,]")  # thousands separators in a figure
 SENTENCE_END = frozenset(".!?:;«»\"“”")
 SUMMARY_CHARS = 600
 SUMMARY_WORDS = 100  # about as many words
+HUNDREDS = frozenset({"cent", "cents", "hundred"})
+MAX_NAME_WORDS = 4
+FOLDED_CACHE = 65_536  # words whose folded form is remembered (news reuses its words)
+OPENER_LOOKBACK = 4  # characters looked at before a word for the end of a sentence
+TITLE_CASE_SHARE = 0.6  # "Gunmen Attack Army Camp": capitals say nothing there
+DATELINE = frozenset(":–—-,")
+# Names that French and English write differently (accents and case aside), each to one.
+EXONYMS = {
+    "timbuktu": "tombouctou", "ecowas": "cedeao", "unhcr": "hcr", "un": "onu",
+    "mauritania": "mauritanie", "chad": "tchad", "algeria": "algerie", "libya": "libye",
+    "morocco": "maroc", "guinea": "guinee", "cameroon": "cameroun", "egypt": "egypte",
+    "brussels": "bruxelles", "geneva": "geneve", "moscou": "moscow", "russie": "russia",
+    "turquie": "turkey", "chine": "china", "iounous-bek": "yunus-bek",
+}
 
 
 @dataclass(frozen=True)
 class Names:
     """Folded names ("turcs", "forces armees maliennes") to the id of what they name ("" for
-    a word of longer names that names nothing alone), and one pattern finding them all."""
+    a word of longer names that names nothing alone), and the first words of longer names."""
 
     ids: Mapping[str, str]
     starts: frozenset[str] = frozenset()  # first words of names of several words
@@ -115,11 +131,12 @@ def _anchors(text: str, aliases: Names, words: Sequence[str] | None,
     if DIGIT_RE.search(text):
         for match in FIGURE_RE.finditer(text):
             yield _figure(match)
-    yield from _keywords(words if words is not None else TOKEN_RE.findall(fold(text)), aliases)
+    words = words if words is not None else TOKEN_RE.findall(fold(text))
+    yield from _keywords(words, aliases)
     capitals = list(CAPITAL_RE.finditer(text))
     if not capitals:
         return
-    title_case = is_title and len(capitals) > TITLE_CASE_SHARE * len(WORD_RE.findall(text)) > 2
+    title_case = is_title and len(capitals) > TITLE_CASE_SHARE * len(words) > 2
     opens = [_opens(text, m) for m in capitals]
     inside = {_folded(m.group()) for m, first in zip(capitals, opens, strict=True) if not first}
     for match, first in zip(capitals, opens, strict=True):
@@ -132,15 +149,6 @@ def _anchors(text: str, aliases: Names, words: Sequence[str] | None,
             yield NAME + folded  # a place, a person
 
 
-# Names that French and English write differently (accents and case aside), each to one.
-EXONYMS = {
-    "timbuktu": "tombouctou", "ecowas": "cedeao", "unhcr": "hcr", "un": "onu",
-    "mauritania": "mauritanie", "chad": "tchad", "algeria": "algerie", "libya": "libye",
-    "morocco": "maroc", "guinea": "guinee", "cameroon": "cameroun", "egypt": "egypte",
-    "brussels": "bruxelles", "geneva": "geneve", "moscou": "moscow", "russie": "russia",
-    "turquie": "turkey", "chine": "china", "iounous-bek": "yunus-bek",
-}
-TOKEN_RE = re.compile(r"[^\W\d_]+|\d+")  # the words of folded text, elisions split
 
 
 def _keywords(words: Sequence[str], aliases: Names) -> Iterable[str]:
@@ -151,9 +159,9 @@ def _keywords(words: Sequence[str], aliases: Names) -> Iterable[str]:
         word = words[position]
         position += 1
         if word in starts:
-            for length in range(MAX_NAME_WORDS, 1, -1):
+            for length in range(min(MAX_NAME_WORDS, count - position + 1), 1, -1):
                 entity = ids.get(" ".join(words[position - 1:position - 1 + length]))
-                if entity is not None and position - 1 + length <= count:
+                if entity is not None:
                     position += length - 1
                     if entity:
                         yield ENTITY + entity
@@ -179,10 +187,6 @@ def _keywords(words: Sequence[str], aliases: Names) -> Iterable[str]:
                    + _figure_key(value, len(str(value))))
 
 
-MAX_NAME_WORDS = 4
-FOLDED_CACHE = 65_536  # words whose folded form is remembered (news reuses its words)
-# Capitalised words and codes (TB2, B-52), the candidates for proper names.
-CAPITAL_RE = re.compile(r"(?<![\w'’-])[A-ZÀ-ÖØ-ÞŒА-ЯЁ][^\W_]*(?:['’-][^\W_]+)*")
 @lru_cache(maxsize=FOLDED_CACHE)
 def _folded(word: str) -> str:
     """A word as names are compared: folded, elision and possessive off, exonym mapped."""
@@ -192,12 +196,8 @@ def _folded(word: str) -> str:
     return EXONYMS.get(folded, folded)
 
 
-HUNDREDS = frozenset({"cent", "cents", "hundred"})
 
 
-OPENER_LOOKBACK = 4  # characters looked at before a word for the end of a sentence
-TITLE_CASE_SHARE = 0.6  # "Gunmen Attack Army Camp": capitals say nothing there
-DATELINE = frozenset(":–—-,")
 
 
 def _opens(text: str, match: re.Match[str]) -> bool:

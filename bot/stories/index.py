@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import heapq
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
@@ -124,10 +125,9 @@ class StoryIndex:
         by_anchors = Counter(chain.from_iterable(anchor_buckets))
         # Anchors are weighed only for items sharing at least two names, actors or figures
         # (fewer can never be enough): most look-alikes stop at this count.
-        weighed = {i for i, count in by_anchors.most_common(CANDIDATES)
-                   if count >= MIN_DISTINCT}
-        candidates = dict.fromkeys(chain((i for i, _ in shared.most_common(CANDIDATES)),
-                                         weighed))
+        weighed = {i for i, count in _most_shared(by_anchors) if count >= MIN_DISTINCT}
+        candidates = dict.fromkeys(chain((i for i, _ in _most_shared(shared)),
+                                         sorted(weighed)))
         best: tuple[float, int] | None = None
         for item_id in candidates:
             story_id, indexed_at, fields, stored = self._items[item_id]
@@ -172,6 +172,12 @@ class StoryIndex:
             _unfile(self._by_word, StoredPrint._make(fields).title_words, item_id)
             _unfile(self._by_anchor, stored[0], item_id)
         return len(old)
+
+
+def _most_shared(counts: Counter[int]) -> list[tuple[int, int]]:
+    """The CANDIDATES items sharing the most, ties to the earlier item: the same answer
+    whatever order the sets of words were read in (it changes with each process)."""
+    return heapq.nsmallest(CANDIDATES, counts.items(), key=lambda pair: (-pair[1], pair[0]))
 
 
 def _file(buckets: dict[str, set[int]], keys: Iterable[str], item_id: int) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -80,9 +80,9 @@ class AlertComposer:
         live = [h for h in view.hits if self.muted.get(h.watchlist, now) <= now]
         targets = tuple(dict.fromkeys(self.routes.get(h.watchlist, default) for h in live))
         together = signal_target is not None and signal_target in targets
-        content = replace(self._content(view.title, view.link, view.summary, view.source,
-                                        view.published, view.outlets, now, view.summary_hits),
-                          languages=view.languages)
+        content = self._content(view.title, view.link, view.summary, view.source,
+                                view.published, view.outlets, now, view.summary_hits,
+                                view.languages)
         html = format_alert(content, view.hits, self.names, self.language,
                             signals if together else (),
                             self.partnerships if together else None)
@@ -111,8 +111,9 @@ class AlertComposer:
 
     def _content(self, title: str, link: str | None, summary: str, source: str,
                  published: datetime | None, outlets: tuple[str, ...], now: datetime,
-                 summary_hits: tuple[Hit, ...] = ()) -> AlertContent:
+                 summary_hits: tuple[Hit, ...] = (),
+                 languages: tuple[str, ...] = ()) -> AlertContent:
         return AlertContent(
             title=title, link=link, summary=summary, source=source,
             published=shown_time(published, now).astimezone(self.timezone), outlets=outlets,
-            summary_hits=summary_hits)
+            summary_hits=summary_hits, languages=languages)

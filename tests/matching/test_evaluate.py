@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -156,3 +157,13 @@ def test_eval_stories_command_prints_pairwise_figures() -> None:
     lines = result.stdout.splitlines()
     assert lines[1].split()[:3] == ["pairs", "precision", "recall"]
     assert lines[2].startswith("same language") and lines[3].startswith("cross-language")
+
+
+def test_story_grouping_is_the_same_in_every_process() -> None:
+    """Sets of words are read in an order that changes with the hash seed; the stories
+    found must not."""
+    outputs = {subprocess.run([sys.executable, "-m", "bot", "eval", "--stories"],
+                              capture_output=True, text=True, cwd=ROOT, timeout=60,
+                              env={**os.environ, "PYTHONHASHSEED": seed}).stdout
+               for seed in ("1", "2", "3")}
+    assert len(outputs) == 1, outputs
