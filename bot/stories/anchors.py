@@ -5,16 +5,20 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 from bot.matching.text import fold
+from bot.stories.concepts import CONCEPTS, concepts_of
 from bot.stories.fingerprint import STOPWORDS
 
 # An anchor is a short tagged string: "p:senou" (a proper name), "e:mali" (an actor or a
 # watchlist named by any of its aliases), "n:310e6" (a figure, units applied, to the digits
 # it was written with), "d:5" (a weekday), "y:2027" (a year), "s:3e0" (a figure under ten).
 NAME, ENTITY, NUMBER, DAY, YEAR, SMALL = "p:", "e:", "n:", "d:", "y:", "s:"
+RATE = "r:"  # a percentage: "r:6e0" ("6 %", "six per cent")
+SPAN = "t:"  # a duration in days: "t:9e1" ("trois mois", "90 days")
+CONCEPT = "c:"  # the kind of event, in either language: "c:ambush" (see concepts.py)
 WEEKDAYS = {
     "lundi": 0, "mardi": 1, "mercredi": 2, "jeudi": 3, "vendredi": 4, "samedi": 5,
     "dimanche": 6, "monday": 0, "tuesday": 1, "wednesday": 2, "thursday": 3, "friday": 4,
@@ -36,13 +40,29 @@ SCALES = {
     "milliard": 1e9, "milliards": 1e9, "billion": 1e9, "billions": 1e9, "bn": 1e9,
     "trillion": 1e12, "trillions": 1e12,
 }
+MONTHS = frozenset("""
+janvier fevrier mars avril mai juin juillet aout septembre octobre novembre decembre january
+february march april may june july august september october november december jan feb mar apr
+jun jul aug sep sept oct nov dec
+""".split())
+# Capitalised words that are no names: English writes weekdays and months so.
+NOT_NAMES = STOPWORDS | MONTHS | frozenset(WEEKDAYS)
+# A duration is counted in days, so that "trois mois" and "90 days" are one figure.
+DURATIONS = {
+    "jour": 1, "jours": 1, "day": 1, "days": 1, "semaine": 7, "semaines": 7, "week": 7,
+    "weeks": 7, "mois": 30, "month": 30, "months": 30,
+    "an": 365, "ans": 365, "annee": 365, "annees": 365, "year": 365, "years": 365,
+}
+PERCENT_WORDS = ("percent", "pour cent", "per cent")
+ZERO = "0e0"
 SMALL_NUMBER = 10  # below this, a figure is weak evidence ("two drones", "6 heures")
 FIRST_YEAR, LAST_YEAR = 1900, 2100  # a plain four-digit figure in between is a year
 # A figure, its thousands groups ("1,500", "3 245"), its decimals ("7,1", "3.2"), then an
 # optional scale word.
 FIGURE_RE = re.compile(
     r"(?<![\w.,])(\d{1,3}(?:(?:[ \u00a0\u202f]|,(?=\d{3}\b))\d{3})+|\d+)(?:[.,](\d+))?"
-    r"(?:\s*(" + "|".join(sorted(SCALES, key=len, reverse=True)) + r")\b)?",
+    r"(?:\s*(" + "|".join(sorted(SCALES, key=len, reverse=True)) + r")\b)?"
+    r"(?:\s*(%|" + "|".join(PERCENT_WORDS) + "|" + "|".join(DURATIONS) + r")(?!\w))?",
     re.IGNORECASE)
 TOKEN_RE = re.compile(r"[^\W\d_]+|\d+")  # the words of folded text, elisions split
 # Capitalised words and codes (TB2, B-52), the candidates for proper names.
@@ -75,6 +95,9 @@ class Names:
 
     ids: Mapping[str, str]
     starts: frozenset[str] = frozenset()  # first words of names of several words
+    # Names written in capitals only ("EAU", "AES"): they name something only when the text
+    # writes them so too ("pénurie d'eau" names no Emirates), as in the matcher.
+    acronyms: Mapping[str, str] = field(default_factory=dict)
 
 
 NO_NAMES = Names({})
@@ -90,6 +113,8 @@ class Anchors:
     lang: str = ""
     roundup: bool = False
     revised: bool = False  # its title revises a figure ("le bilan s'alourdit")
+    # The places and people its title names, other than actors (compared as actors).
+    places: frozenset[str] = frozenset()
 
 
 NO_ANCHORS = Anchors(frozenset(), frozenset())
@@ -119,9 +144,11 @@ def anchors_of(title: str, summary: str, aliases: Names, lang: str = "",
     roundup = (not ROUNDUP_WORDS.isdisjoint(title_words)
                or any(f" {phrase} " in folded_title for phrase in ROUNDUP_PHRASES))
     summary_words = summary_words[:SUMMARY_WORDS] if summary_words is not None else None
+    places = frozenset(x for x in in_title if x.startswith(NAME) and not DIGIT_RE.search(x)
+                       and x[len(NAME):] not in aliases.ids)
     return Anchors(in_title | frozenset(_anchors(summary[:SUMMARY_CHARS], aliases,
                                                  summary_words)), in_title,
-                   lang, roundup, not REVISION_WORDS.isdisjoint(title_words))
+                   lang, roundup, not REVISION_WORDS.isdisjoint(title_words), places)
 
 
 def _anchors(text: str, aliases: Names, words: Sequence[str] | None,
@@ -133,6 +160,7 @@ def _anchors(text: str, aliases: Names, words: Sequence[str] | None,
             yield _figure(match)
     words = words if words is not None else TOKEN_RE.findall(fold(text))
     yield from _keywords(words, aliases)
+    yield from (CONCEPT + concept for concept in concepts_of(words, CONCEPTS))
     capitals = list(CAPITAL_RE.finditer(text))
     if not capitals:
         return
@@ -144,7 +172,9 @@ def _anchors(text: str, aliases: Names, words: Sequence[str] | None,
         folded = _folded(word)
         if DIGIT_RE.search(word):
             yield NAME + folded  # a model or a code: TB2, B-52
-        elif (len(folded) > 2 and folded not in STOPWORDS and aliases.ids.get(folded) != ""
+        elif folded in aliases.acronyms and word.isupper():
+            yield ENTITY + aliases.acronyms[folded]
+        elif (len(folded) > 2 and folded not in NOT_NAMES and aliases.ids.get(folded) != ""
                 and _named(text, match, word, folded, inside, title_case or first)):
             yield NAME + folded  # a place, a person
 
@@ -183,8 +213,10 @@ def _keywords(words: Sequence[str], aliases: Names) -> Iterable[str]:
                     break
                 word = words[position]
                 position += 1
-            yield ((SMALL if value < SMALL_NUMBER else NUMBER)
-                   + _figure_key(value, len(str(value))))
+            unit = words[position] if position < count else ""
+            if unit in DURATIONS or unit == "percent":
+                position += 1
+            yield _counted(value, len(str(value)), unit)
 
 
 @lru_cache(maxsize=FOLDED_CACHE)
@@ -231,13 +263,22 @@ def _figure(match: re.Match[str]) -> str:
         whole, decimals = whole + decimals, None  # "1.500" and "1,500": thousands
     value = float(f"{whole}.{decimals}" if decimals else whole) * scale
     if value == 0:
-        return SMALL + "0e0"
+        return SMALL + ZERO
     if (scale == 1.0 and decimals is None and match.group(1).isdigit()
             and FIRST_YEAR <= value <= LAST_YEAR):
         return YEAR + whole
     # Every written digit counts: "4 000" is not "4 184"; a scale word keeps the digits
     # before it ("3.2 trillion": two, so it is also "3 245 milliards").
     digits = len((whole + (decimals or "")).lstrip("0")) or 1
+    return _counted(value, digits, (match.group(4) or "").casefold())
+
+
+def _counted(value: float, digits: int, unit: str) -> str:
+    """A figure with the unit written after it: a rate, a duration in days, or a count."""
+    if unit == "%" or unit in PERCENT_WORDS:
+        return RATE + _figure_key(value, digits)
+    if unit in DURATIONS:
+        return SPAN + _figure_key(value * DURATIONS[unit], digits)
     return (SMALL if value < SMALL_NUMBER else NUMBER) + _figure_key(value, digits)
 
 
@@ -255,7 +296,8 @@ def same_figure(a: str, b: str) -> bool:
     was written ("3245e9" and "32e11" agree; "4051e0" and "4058e0" do not)."""
     if a == b:
         return True
-    if a[:2] != b[:2] or a.endswith("0e0") or b.endswith("0e0"):
+    a, b = _as_count(a), _as_count(b)
+    if a[:2] != b[:2] or ZERO in (a[2:], b[2:]):
         return False
     (ma, ea), (mb, eb) = (x[len(NUMBER):].split("e") for x in (a, b))
     if len(ma) == len(mb):
@@ -265,8 +307,10 @@ def same_figure(a: str, b: str) -> bool:
     return _figure_key(va, digits) == _figure_key(vb, digits)
 
 
+CONCEPT_WEIGHT = 1.0
 # How much a shared anchor says that two reports tell one event.
-WEIGHTS = {NAME: 1.0, ENTITY: 1.0, NUMBER: 2.0, DAY: 0.5, YEAR: 0.5, SMALL: 0.5}
+WEIGHTS = {NAME: 1.0, ENTITY: 1.0, NUMBER: 2.0, DAY: 0.5, YEAR: 0.5, SMALL: 0.5, RATE: 1.0,
+           SPAN: 0.5, CONCEPT: CONCEPT_WEIGHT}
 
 
 def weight(anchor: str) -> float:
@@ -283,21 +327,41 @@ def conflict(a: Anchors, b: Anchors) -> bool:
         return True
     if not (a.revised or b.revised):  # "the toll rises to 34": the same event, a new figure
         figures_a, figures_b = _figures(a.all), _figures(b.all)
-        if (_unmatched(_figures(a.title), figures_b)
-                and _unmatched(_figures(b.title), figures_a)):
-            return True
+        for kind in FIGURE_KINDS:  # a rate and an amount are two sides of one budget
+            if (_unmatched(_tagged(a.title, kind), figures_b)
+                    and _unmatched(_tagged(b.title, kind), figures_a)):
+                return True
+    # Each title names an actor the other report never names: two deliveries of one model
+    # to two armies, two visits of one minister to two capitals.
+    if _tagged(a.title, ENTITY) - b.all and _tagged(b.title, ENTITY) - a.all:
+        return True
+    # An ambush in Gao, another in Kidal. Within one language only: across languages
+    # names of institutions are translated ("World Bank", "Banque mondiale").
+    if (a.lang == b.lang or not (a.lang and b.lang)) and a.places - b.all and b.places - a.all:
+        return True
     codes_a = {x for x in a.title if x.startswith(NAME) and any(c.isdigit() for c in x)}
     codes_b = {x for x in b.title if x.startswith(NAME) and any(c.isdigit() for c in x)}
     return bool(codes_a - b.all and codes_b - a.all)
 
 
-def _tagged(anchors: frozenset[str], tag: str) -> set[str]:
+# Counts, amounts and years (a four-digit count reads as a year: "1944 personnes"); rates;
+# spans.
+FIGURE_KINDS = ((NUMBER, SMALL, YEAR), (RATE,), (SPAN,))
+
+
+def _as_count(figure: str) -> str:
+    """A year as the count it may also be ("y:1944" is "n:1944e0")."""
+    return f"{NUMBER}{figure[len(YEAR):]}e0" if figure.startswith(YEAR) else figure
+
+
+def _tagged(anchors: frozenset[str], tag: str | tuple[str, ...]) -> set[str]:
+    """The anchors with one of the tags."""
     return {x for x in anchors if x.startswith(tag)}
 
 
 def _figures(anchors: frozenset[str]) -> set[str]:
-    """The figures among ``anchors``, small ones included."""
-    return {x for x in anchors if x.startswith((NUMBER, SMALL))}
+    """The figures among ``anchors``, small ones and rates included."""
+    return {x for x in anchors if x.startswith((NUMBER, SMALL, YEAR, RATE, SPAN))}
 
 
 def _unmatched(figures: set[str], others: set[str]) -> set[str]:
@@ -306,7 +370,9 @@ def _unmatched(figures: set[str], others: set[str]) -> set[str]:
 
 
 # Anchors that find candidates in the index (days, years and small numbers are too common).
-INDEXED = (NAME, ENTITY, NUMBER)
+ROUNDED = (NUMBER, SPAN)  # figures compared to the precision they were written with
+FACTS = (NAME, ENTITY, NUMBER)  # what tells one event from another of its kind
+INDEXED = (*FACTS, CONCEPT)
 ANCHOR_JOIN = 3.0  # shared evidence for two reports to be one story
 LATE_ANCHOR_JOIN = 4.5  # the same, for reports more than LATE_REPORT apart
 MIN_DISTINCT = 2  # and at least this many names, actors or figures among it
@@ -323,13 +389,14 @@ def anchor_score(a: Anchors, b: Anchors, rare: Callable[[str], bool], late: bool
         return None
     common = a.all & b.all
     figures_b = _figures(b.all)
-    shared = [x for x in common if rare(x) and not x.startswith(NUMBER)]
-    if figures_b:
-        shared += [x for x in a.all if x.startswith(NUMBER) and not _unmatched({x}, figures_b)]
+    shared = [x for x in common if rare(x) and not x.startswith(ROUNDED)]
+    if figures_b:  # figures written to another precision are the same ("3.2", "3 245")
+        shared += [x for x in a.all if x.startswith(ROUNDED) and not _unmatched({x}, figures_b)]
     score = sum(map(weight, shared))
     if score < (LATE_ANCHOR_JOIN if late else ANCHOR_JOIN):
         return None
-    if sum(1 for x in shared if x[:2] in INDEXED) < MIN_DISTINCT:
+    if (sum(1 for x in shared if x[:2] in INDEXED) < MIN_DISTINCT
+            or not any(x[:2] in FACTS for x in shared)):
         return None
     # Most of what the sparer report states must be in the other: a round-up naming many
     # places and figures shares a few with every story of the week.
@@ -344,19 +411,27 @@ def anchor_score(a: Anchors, b: Anchors, rare: Callable[[str], bool], late: bool
 def _about(a: Anchors, b: Anchors, rare: Callable[[str], bool]) -> bool:
     """Whether ``b`` mentions something ``a``'s title is about (when its title names
     anything): a weekly brief's title names no event of the week."""
-    named = [x for x in a.title if x[:2] in INDEXED and rare(x)]
-    return not named or any(x in b.all for x in named)
+    named = [x for x in a.title if x[:2] in FACTS and rare(x)]
+    if not named or any(x in b.all for x in named):
+        return True
+    # The actors of the title, whichever of their names each report used ("FAMa", "Mali").
+    actors = _tagged(a.title, ENTITY)
+    return bool(actors) and actors <= b.all
 
 
 def alias_map(named: Iterable[tuple[str, Iterable[str]]]) -> Names:
     """Folded one-word names ("turcs", "FAMa", "Tiani") to the id of what they name, from
     (id, phrases) pairs; the first pair that claims a word keeps it."""
     aliases: dict[str, str] = {}
+    acronyms: dict[str, str] = {}
     parts: dict[str, set[str]] = {}
     for entity, phrases in named:
         for phrase in phrases:
             words = TOKEN_RE.findall(fold(phrase))
             if not words or len(words) > MAX_NAME_WORDS:
+                continue
+            if len(words) == 1 and phrase.strip().isupper():
+                acronyms.setdefault(words[0], entity)
                 continue
             aliases.setdefault(" ".join(words), entity)
             for word in words if len(words) > 1 else ():
@@ -365,4 +440,5 @@ def alias_map(named: Iterable[tuple[str, Iterable[str]]]) -> Names:
     for part, entities in parts.items():
         if part not in aliases:  # "Faso" names Burkina alone; "forces" names nobody
             aliases[part] = next(iter(entities)) if len(entities) == 1 else ""
-    return Names(aliases, frozenset(key.split(" ", 1)[0] for key in aliases if " " in key))
+    return Names(aliases, frozenset(key.split(" ", 1)[0] for key in aliases if " " in key),
+                 acronyms)

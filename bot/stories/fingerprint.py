@@ -5,9 +5,7 @@ from __future__ import annotations
 import re
 import sys
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
 from datetime import timedelta
-from operator import attrgetter
 from typing import NamedTuple
 
 from bot.matching.text import TOKEN_RE, WordForms, word_forms
@@ -24,7 +22,6 @@ amid says told more most last first one two three after while during against nea
 """.split())
 WIRE_NAMES = frozenset({"afp", "reuters", "ap", "xinhua", "anadolu", "dpa", "efe", "ansa",
                         "apa", "aps", "mapa", "sputnik", "tass", "ria", "pana"})
-FOLDED = attrgetter("folded")
 IGNORED_WORDS = STOPWORDS | WIRE_NAMES  # never evidence that two items tell one story
 DAY_NAMES = frozenset({"lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche",
                        "monday", "tuesday", "wednesday", "thursday", "friday", "saturday",
@@ -43,9 +40,9 @@ LATE_REPORT = timedelta(hours=12)
 LATE_REPORT_SIMILARITY = 0.6
 
 
-@dataclass(frozen=True)
-class Fingerprint:
-    """What a story comparison looks at in one item."""
+class Fingerprint(NamedTuple):
+    """What a story comparison looks at in one item (a named tuple: one is made for every
+    item read, and a frozen dataclass costs several times more to make)."""
 
     title_words: frozenset[str]
     words: frozenset[str]
@@ -86,17 +83,14 @@ def fingerprint_words(title_words: Sequence[WordForms], summary_words: Sequence[
     same result unless a number is written with thousands separators (see
     ``StoryIndex.fingerprint_read``). ``kinds`` remembers which words are content."""
     kinds = kinds or WordKinds()
-    title_content = kinds.content(set(map(FOLDED, title_words)))
-    words = title_content | kinds.content(set(map(FOLDED, summary_words[:SUMMARY_WORDS])))
+    title_content = kinds.content({w.folded for w in title_words})
+    words = title_content | kinds.content({w.folded for w in summary_words[:SUMMARY_WORDS]})
     return Fingerprint(
-        title_words=title_content,
-        words=words,
-        numbers=kinds.numbers(title_content),
-        names=frozenset([w.folded for w in title_words[1:]
-                         if w.folded in title_content and w.cased[:1].isupper()
-                         and len(w.folded) > 2]),
-        days=words.intersection(DAY_NAMES),
-    )
+        title_content, words, kinds.numbers(title_content),
+        frozenset([w.folded for w in title_words[1:]
+                   if w.cased[:1].isupper() and w.folded in title_content
+                   and len(w.folded) > 2]),
+        words.intersection(DAY_NAMES))
 
 
 class WordKinds:
@@ -105,19 +99,18 @@ class WordKinds:
 
     def __init__(self) -> None:
         self._content: set[str] = set()
-        self._other: set[str] = set()
+        self._known: set[str] = set()  # content words and the others
         self._numbers: set[str] = set()
 
     def content(self, words: set[str]) -> frozenset[str]:
         """The content words among ``words``: not stop words or agency names, and longer
         than two letters unless a number."""
-        if len(self._content) + len(self._other) > MAX_REMEMBERED_WORDS:
-            self._content.clear()
-            self._other.clear()
-            self._numbers.clear()
-        new = words - self._content - self._other
-        if new:
-            self._learn(new)
+        if not self._known.issuperset(words):  # rare once the news's words are known
+            if len(self._known) > MAX_REMEMBERED_WORDS:
+                self._content.clear()
+                self._known.clear()
+                self._numbers.clear()
+            self._learn(words - self._known)
         return frozenset(words & self._content)
 
     def numbers(self, words: frozenset[str]) -> frozenset[str]:
@@ -125,14 +118,13 @@ class WordKinds:
         return words & self._numbers
 
     def _learn(self, words: set[str]) -> None:
+        self._known.update(words)
         for word in words:
             number = word.isdigit()
             if (len(word) > 2 or number) and word not in IGNORED_WORDS:
                 self._content.add(word)
                 if number:
                     self._numbers.add(word)
-            else:
-                self._other.add(word)
 
 
 def _learn(word: str, memo: dict[str, Form]) -> Form:
@@ -162,31 +154,35 @@ class StoredPrint(NamedTuple):
 
 def similarity(a: Fingerprint, b: Fingerprint | StoredPrint) -> float:
     """How much two items share: the best of title overlap and word containment."""
-    title = _jaccard(a.title_words, b.title_words)
-    smaller = min(len(a.words), len(b.words))
+    return _similarity(a, b.title_words, b.words)
+
+
+def _similarity(a: Fingerprint, title_words: Collection[str], words: Collection[str]) -> float:
+    title = _jaccard(a.title_words, title_words)
+    smaller = min(len(a.words), len(words))
     if smaller < MIN_CONTAINMENT_WORDS:
         return title
-    return max(title, len(a.words.intersection(b.words)) / smaller)
+    return max(title, len(a.words.intersection(words)) / smaller)
 
 
 def facts_conflict(a: Fingerprint, b: Fingerprint | StoredPrint) -> bool:
     """True when each item states a number or a day the other lacks, or each names in its
     title a place or person the other never mentions."""
-    return (
-        (_lacks(a.numbers, b.numbers) and _lacks(b.numbers, a.numbers))
-        or (_lacks(a.days, b.days) and _lacks(b.days, a.days))
-        or (_lacks(a.names, b.words) and _lacks(b.names, a.words))
-    )
+    return _conflict(a, b.words, b.numbers, b.names, b.days)
 
 
-def names_conflict(a: Fingerprint, b: Fingerprint | StoredPrint) -> bool:
-    """True when each item names in its title a place or person the other never mentions."""
-    return _lacks(a.names, b.words) and _lacks(b.names, a.words)
-
-
-def _lacks(mine: Collection[str], theirs: Collection[str]) -> bool:
-    """True when ``mine`` holds a word that ``theirs`` does not."""
-    return any(word not in theirs for word in mine)
+def _conflict(a: Fingerprint, words: Collection[str], numbers: Collection[str],
+              names: Collection[str], days: Collection[str]) -> bool:
+    """``facts_conflict`` on the other item's fields, in set operations on ``a``'s sets and
+    no further calls: it runs for every candidate of every new item."""
+    mine = a.numbers
+    if mine and numbers and not mine.issubset(numbers) and not mine.issuperset(numbers):
+        return True
+    mine = a.days
+    if mine and days and not mine.issubset(days) and not mine.issuperset(days):
+        return True
+    mine = a.names
+    return bool(mine and names and not mine.issubset(words) and not a.words.issuperset(names))
 
 
 def story_score(a: Fingerprint, b: Fingerprint | StoredPrint,
@@ -195,10 +191,18 @@ def story_score(a: Fingerprint, b: Fingerprint | StoredPrint,
     enough and no conflicting facts (places, numbers, days); reports ``gap`` apart need more
     in common when the gap is long. Facts are looked at first: look-alike reports of
     different events (two tolls, two dates) are common, and cheaper to tell apart that way."""
-    if facts_conflict(a, b):
+    return stored_score(a, b, abs(gap) > LATE_REPORT)  # both are tuples of these fields
+
+
+def stored_score(a: Fingerprint, fields: Sequence[Collection[str]],
+                 late: bool = False) -> float | None:
+    """``story_score`` against an indexed item's fields (``StoredPrint.fields_of``);
+    ``late``: the two came more than LATE_REPORT apart."""
+    title_words, words, numbers, names, days = fields
+    if _conflict(a, words, numbers, names, days):
         return None
-    score = similarity(a, b)
-    needed = SAME_STORY_SIMILARITY if abs(gap) <= LATE_REPORT else LATE_REPORT_SIMILARITY
+    score = _similarity(a, title_words, words)
+    needed = LATE_REPORT_SIMILARITY if late else SAME_STORY_SIMILARITY
     return score if score >= needed else None
 
 

@@ -29,8 +29,7 @@ from bot.stories.fingerprint import (
     WordKinds,
     fingerprint,
     fingerprint_words,
-    names_conflict,
-    story_score,
+    stored_score,
 )
 
 COMMON_WORD_ITEMS = 60  # a title word shared by more recent items is not used to find them
@@ -38,9 +37,14 @@ CANDIDATES = 20  # most word-sharing recent items compared in full
 # Reports of one event in two languages, or rewritten, come within a day or so; alike
 # reports further apart are follow-ups (a tribute, an inquiry) unless worded alike.
 ANCHOR_WINDOW = timedelta(hours=36)
+ANCHOR_SECONDS = ANCHOR_WINDOW.total_seconds()
+LATE_SECONDS = LATE_REPORT.total_seconds()
 COMMON_ANCHOR_ITEMS = 25  # a name or figure carried by more recent items tells none apart
-_StoredAnchors = tuple[tuple[str, ...], tuple[str, ...], str, bool]
-_IndexedItem = tuple[int, datetime, tuple[tuple[str, ...], ...], _StoredAnchors]
+# An item's anchors as plain tuples (the collector stops watching those): all, title's,
+# language, round-up, revised, title's places.
+_StoredAnchors = tuple[tuple[str, ...], tuple[str, ...], str, bool, bool, tuple[str, ...]]
+# (story id, time as POSIX seconds, StoredPrint fields, anchors): plain values only.
+_IndexedItem = tuple[int, float, tuple[tuple[str, ...], ...], _StoredAnchors]
 # A stored item to index: (item id, story id, title, summary, time, language, whether it
 # names a watched term: only those are read for names and figures, as the poller does).
 StoredItem = tuple[int, int, str, str, datetime, str, bool]
@@ -103,9 +107,9 @@ class StoryIndex:
             anchors: Anchors = NO_ANCHORS) -> None:
         """Remember an item of ``story_id``."""
         self._fill()
-        self._items[item_id] = (story_id, when, StoredPrint.fields_of(fp),
+        self._items[item_id] = (story_id, when.timestamp(), StoredPrint.fields_of(fp),
                                 (tuple(anchors.all), tuple(anchors.title), anchors.lang,
-                                 anchors.roundup))
+                                 anchors.roundup, anchors.revised, tuple(anchors.places)))
         _file(self._by_word, fp.title_words, item_id)
         _file(self._by_anchor, (x for x in anchors.all if x[:2] in INDEXED), item_id)
 
@@ -121,41 +125,35 @@ class StoryIndex:
                           if bucket and len(bucket) <= COMMON_ANCHOR_ITEMS]
         if not buckets and not anchor_buckets:
             return None
-        shared = Counter(chain.from_iterable(buckets))  # title words each recent item shares
-        by_anchors = Counter(chain.from_iterable(anchor_buckets))
-        # Anchors are weighed only for items sharing at least two names, actors or figures
-        # (fewer can never be enough): most look-alikes stop at this count.
-        weighed = {i for i, count in _most_shared(by_anchors) if count >= MIN_DISTINCT}
-        candidates = dict.fromkeys(chain((i for i, _ in _most_shared(shared)),
-                                         sorted(weighed)))
+        # The recent items sharing the most title words; and those sharing at least two
+        # names, actors or figures (fewer can never be enough), whose anchors are weighed.
+        by_words = _most_shared(buckets)
+        weighed = ({i for i, count in _most_shared(anchor_buckets) if count >= MIN_DISTINCT}
+                   if anchor_buckets else set())
+        items, window, lang = self._items, self.window.total_seconds(), anchors.lang
+        at = when.timestamp()
         best: tuple[float, int] | None = None
-        for item_id in candidates:
-            story_id, indexed_at, fields, stored = self._items[item_id]
-            gap = indexed_at - when
-            if abs(gap) > self.window:
+        for item_id in dict.fromkeys(chain((i for i, _ in by_words), sorted(weighed))):
+            story_id, indexed_at, fields, stored = items[item_id]
+            gap = abs(indexed_at - at)  # seconds: cheaper than datetimes, per candidate
+            if gap > window:
                 continue
-            score = self._score(fp, anchors if item_id in weighed else NO_ANCHORS,
-                                StoredPrint._make(fields), stored, gap)
+            other_lang = stored[2]
+            score = (stored_score(fp, fields, gap > LATE_SECONDS)
+                     if not lang or not other_lang or lang == other_lang else None)
+            if score is None and item_id in weighed and gap <= ANCHOR_SECONDS:
+                score = self._anchor_score(anchors, stored, gap > LATE_SECONDS)
             if score is not None and (best is None or score > best[0]):
                 best = (score, story_id)
         return best[1] if best else None
 
-    def _score(self, fp: Fingerprint, anchors: Anchors, other: StoredPrint,
-               stored: _StoredAnchors, gap: timedelta) -> float | None:
-        """Word similarity within a language; else what names, actors and figures say."""
-        other_lang = stored[2]
-        same_language = not anchors.lang or not other_lang or anchors.lang == other_lang
-        if same_language:
-            score = story_score(fp, other, gap)
-            if score is not None:
-                return score
-            if names_conflict(fp, other):
-                return None  # figures and days are weighed with the anchors below
-        if not anchors.all or abs(gap) > ANCHOR_WINDOW:
-            return None
+    def _anchor_score(self, anchors: Anchors, stored: _StoredAnchors,
+                      late: bool) -> float | None:
+        """What the names, actors and figures two items share say (in any language)."""
         found = anchor_score(anchors, Anchors(frozenset(stored[0]), frozenset(stored[1]),
-                                              other_lang, stored[3]),
-                             self._rare, abs(gap) > LATE_REPORT)
+                                              stored[2], stored[3], stored[4],
+                                              frozenset(stored[5])),
+                             self._rare, late)
         return None if found is None else found / 10
 
     def _rare(self, anchor: str) -> bool:
@@ -165,8 +163,8 @@ class StoryIndex:
     def prune(self, now: datetime) -> int:
         """Forget items older than the window; returns how many went."""
         self._fill()
-        old = [i for i, (_, indexed_at, _, _) in self._items.items()
-               if now - indexed_at > self.window]
+        oldest = (now - self.window).timestamp()
+        old = [i for i, (_, indexed_at, _, _) in self._items.items() if indexed_at < oldest]
         for item_id in old:
             _, _, fields, stored = self._items.pop(item_id)
             _unfile(self._by_word, StoredPrint._make(fields).title_words, item_id)
@@ -174,10 +172,15 @@ class StoryIndex:
         return len(old)
 
 
-def _most_shared(counts: Counter[int]) -> list[tuple[int, int]]:
-    """The CANDIDATES items sharing the most, ties to the earlier item: the same answer
-    whatever order the sets of words were read in (it changes with each process)."""
-    return heapq.nsmallest(CANDIDATES, counts.items(), key=lambda pair: (-pair[1], pair[0]))
+def _most_shared(buckets: list[set[int]]) -> list[tuple[int, int]]:
+    """The CANDIDATES items found in the most ``buckets``, with their count; ties go to the
+    earlier item: the same answer whatever order the sets were read in (it changes with
+    each process)."""
+    if len(buckets) == 1:  # one word shared: each item once
+        return [(i, 1) for i in heapq.nsmallest(CANDIDATES, buckets[0])]
+    counts = Counter(chain.from_iterable(buckets))
+    return [(i, -minus) for minus, i in heapq.nsmallest(
+        CANDIDATES, [(-count, i) for i, count in counts.items()])]
 
 
 def _file(buckets: dict[str, set[int]], keys: Iterable[str], item_id: int) -> None:

@@ -164,11 +164,13 @@ def _outlets_line(content: AlertContent, lang: str) -> list[str]:
     first = content.languages[0] if content.languages else ""
     languages = content.languages[1:] or ("",) * len(others)
     shown = ", ".join(
-        escape(clip(o, MAX_SOURCE_CHARS)) + (f" ({lang})" if lang and lang != first else "")
-        for o, lang in zip(others[:MAX_OUTLETS_SHOWN], languages, strict=False))
+        escape(clip(outlet, MAX_SOURCE_CHARS)) + (f" ({other})" if other and other != first
+                                                   else "")
+        for outlet, other in zip(others[:MAX_OUTLETS_SHOWN], languages, strict=False))
     more = "…" if len(others) > MAX_OUTLETS_SHOWN else ""
-    return [f"{escape(t(lang, 'alert.also'))} {shown}{more} "
-            f"({escape(t(lang, 'alert.outlets', count=len(content.outlets)))})"]
+    # " · 3 médias", as /recent writes it: the outlet's language is the only parenthesis.
+    return [f"{escape(t(lang, 'alert.also'))} {shown}{more} · "
+            f"{escape(t(lang, 'alert.outlets', count=len(content.outlets)))}"]
 
 
 def _excerpt(summary: str, hits: Sequence[Hit]) -> str:

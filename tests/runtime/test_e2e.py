@@ -277,7 +277,7 @@ def test_a_wire_story_in_ten_outlets_is_one_alert_edited_to_list_them(
     [alert] = api.sent
     # Feeds are polled at once: whichever answered first is the source, the others follow.
     also = next(line for line in alert.text.splitlines() if line.startswith("Aussi"))
-    assert also.endswith("(3 médias)")
+    assert also.endswith(" · 3 médias")
     assert sum(f"Média {n}" in alert.text for n in range(3)) == 3
     for n in range(3, 10):
         feed_server.route(f"/m{n}", rss_feed(f"Média {n}", [wire_item(n)]))
@@ -287,7 +287,7 @@ def test_a_wire_story_in_ten_outlets_is_one_alert_edited_to_list_them(
     assert len(api.sent) == 1  # still one message
     [edit] = api.edits
     assert edit.message_id == alert.message_id
-    assert "(10 médias)" in edit.text
+    assert " · 10 médias" in edit.text
     assert all(f"Média {n}" in edit.text for n in range(1, 10))
 
 

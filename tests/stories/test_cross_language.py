@@ -10,7 +10,14 @@ from pathlib import Path
 from bot.runtime.app import BotApp
 from bot.settings.config import load_config
 from bot.settings.credentials import Token
-from bot.stories.anchors import Anchors, alias_map, anchor_score, anchors_of, same_figure
+from bot.stories.anchors import (
+    Anchors,
+    alias_map,
+    anchor_score,
+    anchors_of,
+    conflict,
+    same_figure,
+)
 from tests.support.botapi import BotApiStandIn
 from tests.support.botprocess import CHAT, TOKEN
 from tests.support.common import WATCHLISTS, write_config
@@ -110,3 +117,65 @@ def test_a_weekly_brief_joins_no_story() -> None:
     report = anchors_of("Goundam : douze soldats des FAMa tués lundi", "Embuscade près de "
                         "Goundam.", ALIASES, "fr")
     assert brief.roundup and score(brief, report) is None
+
+
+MORE_ALIASES = alias_map([("mali", ["Mali", "FAMa", "Malian"]), ("niger", ["Niger", "Niamey"]),
+                          ("chad", ["Tchad", "Chad"]), ("uae", ["Émirats", "EAU", "UAE"]),
+                          ("turkey", ["Turquie", "Turkey", "Bayraktar"])])
+
+
+def test_the_kind_of_event_is_read_in_either_language() -> None:
+    french = anchors_of("Djibo : l'armée repousse une attaque d'envergure",
+                        "Des assaillants ont attaqué le camp militaire de Djibo à l'aube.",
+                        MORE_ALIASES, "fr")
+    english = anchors_of("Burkina army says it repelled assault on Djibo",
+                         "Militants attacked the Djibo military camp at dawn on Sunday.",
+                         MORE_ALIASES, "en")
+    assert {"c:attack", "c:base", "c:jihadists", "p:djibo"} <= french.all & english.all
+    assert score(french, english) is not None
+    # The same kind of event elsewhere is another event.
+    elsewhere = anchors_of("Burkina army says it repelled assault on Arbinda",
+                           "Militants attacked the Arbinda military camp at dawn.",
+                           MORE_ALIASES, "en")
+    assert score(english, elsewhere) is None
+
+
+def test_rates_durations_and_years_are_compared_with_their_own_kind() -> None:
+    amount = anchors_of("Conseil des ministres : le budget 2027 arrêté à 3 245 milliards",
+                        "Le gouvernement nigérien prévoit une hausse de 6 %.", MORE_ALIASES,
+                        "fr")
+    rate = anchors_of("Niger : hausse de 6 % du budget de l'État pour 2027",
+                      "Le texte prévoit 3 245 milliards de dépenses.", MORE_ALIASES, "fr")
+    assert "r:6e0" in amount.all & rate.all and not conflict(amount, rate)
+    months = anchors_of("La HAC suspend Horizon 24 pour trois mois", "", MORE_ALIASES, "fr")
+    days = anchors_of("Mali regulator takes Horizon 24 TV off air for 90 days", "",
+                      MORE_ALIASES, "en")
+    assert {"t:9e1", "t:90e0"} <= months.title | days.title and not conflict(months, days)
+    # A four-digit count is also a year's shape: two counts still tell two events apart.
+    first = anchors_of("Kayes : 1944 personnes déplacées", "", MORE_ALIASES, "fr")
+    second = anchors_of("Kayes : 1728 personnes déplacées", "", MORE_ALIASES, "fr")
+    assert conflict(first, second)
+
+
+def test_titles_naming_different_actors_or_places_keep_apart() -> None:
+    niger = anchors_of("Niger receives new batch of Bayraktar TB2 drones", "", MORE_ALIASES,
+                       "en")
+    chad = anchors_of("Le Tchad réceptionne ses premiers drones Bayraktar TB2", "",
+                      MORE_ALIASES, "fr")
+    assert conflict(niger, chad)
+    gao = anchors_of("Mali : embuscade contre un convoi des FAMa près de Gao", "",
+                     MORE_ALIASES, "fr")
+    kidal = anchors_of("Mali : embuscade contre un convoi des FAMa près de Kidal", "",
+                       MORE_ALIASES, "fr")
+    assert conflict(gao, kidal)
+    # Across languages an institution's name is translated: not a place that differs.
+    bank_fr = anchors_of("La Banque mondiale accorde 310 millions de dollars au Mali", "",
+                         MORE_ALIASES, "fr")
+    bank_en = anchors_of("World Bank approves $310 million for Mali", "", MORE_ALIASES, "en")
+    assert not conflict(bank_fr, bank_en)
+
+
+def test_a_name_written_in_capitals_names_something_only_in_capitals() -> None:
+    water = anchors_of("Niamey : pénurie d'eau dans trois quartiers", "", MORE_ALIASES, "fr")
+    emirates = anchors_of("Niamey : les EAU livrent des blindés", "", MORE_ALIASES, "fr")
+    assert "e:uae" not in water.all and "e:uae" in emirates.all
