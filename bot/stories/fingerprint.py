@@ -101,6 +101,7 @@ class WordKinds:
         self._content: set[str] = set()
         self._known: set[str] = set()  # content words and the others
         self._numbers: set[str] = set()
+        self._groups: set[str] = set()  # three-digit numbers: "000" in "10 000"
 
     def content(self, words: set[str]) -> frozenset[str]:
         """The content words among ``words``: not stop words or agency names, and longer
@@ -110,12 +111,18 @@ class WordKinds:
                 self._content.clear()
                 self._known.clear()
                 self._numbers.clear()
+                self._groups.clear()
             self._learn(words - self._known)
         return frozenset(words & self._content)
 
     def numbers(self, words: frozenset[str]) -> frozenset[str]:
         """The numbers among content ``words``."""
         return words & self._numbers
+
+    def may_group(self, words: frozenset[str]) -> bool:
+        """Whether ``words`` hold a three-digit number, which may be the thousands of a
+        number written "10 000" (then the text is read again for it)."""
+        return not self._groups.isdisjoint(words)
 
     def _learn(self, words: set[str]) -> None:
         self._known.update(words)
@@ -125,6 +132,8 @@ class WordKinds:
                 self._content.add(word)
                 if number:
                     self._numbers.add(word)
+                    if len(word) == len("000"):
+                        self._groups.add(word)
 
 
 def _learn(word: str, memo: dict[str, Form]) -> Form:

@@ -75,9 +75,11 @@ class StoryIndex:
     def fingerprint_read(self, title: str, summary: str, title_words: Sequence[WordForms],
                          summary_words: Sequence[WordForms]) -> Fingerprint:
         """The fingerprint of an item the matcher has read, from its words."""
-        if THOUSANDS_RE.search(title) or THOUSANDS_RE.search(summary):
+        fp = fingerprint_words(title_words, summary_words, self._kinds)
+        if self._kinds.may_group(fp.words) and (THOUSANDS_RE.search(title)
+                                                or THOUSANDS_RE.search(summary)):
             return self.fingerprint(title, summary)  # "10 000" is one number here
-        return fingerprint_words(title_words, summary_words, self._kinds)
+        return fp
 
     def anchors(self, title: str, summary: str, lang: str = "",
                 words: tuple[Sequence[str], Sequence[str]] | None = None) -> Anchors:
