@@ -5,10 +5,10 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 from zoneinfo import ZoneInfo
 
 from bot.cli.exits import EXIT_OK
@@ -20,6 +20,10 @@ from bot.settings.durations import parse_duration
 from bot.storage.records import FeedState
 from bot.storage.store import Store
 from bot.telegram.i18n import LANGUAGES
+
+if TYPE_CHECKING:  # loaded by the commands that need them
+    from bot.matching.watchlists import Watchlist
+    from bot.partners.detect import SignalDetector
 
 EXPORT_FORMATS = ("csv", "jsonl", "atom")
 OPML_TITLE = "Sahel Watch feeds"
@@ -54,7 +58,8 @@ def add_parsers(commands: Subcommands) -> None:
                           help="file to write (default: standard output; a PNG needs a file)")
 
     rematch = commands.add_parser(
-        "rematch", help="run the current watchlists over stored items (after an edit)")
+        "rematch", help="run the current watchlists and partnership file over stored items "
+                        "(after an edit)")
     rematch.add_argument("--since", metavar="PERIOD", help="only items this recent")
     rematch.add_argument("--watchlist", metavar="ID", action="append",
                          help="only this watchlist (repeat for more; default: all)")
@@ -198,16 +203,37 @@ def _rematch(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                           f"(known: {', '.join(sorted(known))})")
     now = datetime.now(UTC)
     since = _since(args.since, now)
+    # Signals are read again with the whole file, unless only some watchlists are asked for.
+    detector = _detector(config, watchlists) if chosen is None else None
     store = _existing_store(config)
     try:
         total = count_items(store, since=since)
         with Progress(total, "rematch", err) as progress:
             report = rematch(store, Matcher(watchlists), since=since, watchlists=chosen,
                              progress=progress)
+        if detector is not None:
+            from bot.partners.resignal import format_report as format_signals
+            from bot.partners.resignal import resignal
+
+            with Progress(total, "signals", err) as progress:
+                signals = resignal(store, detector, since=since, progress=progress)
     finally:
         store.close()
     out.write(format_report(report))
+    if detector is not None:
+        out.write(format_signals(signals))
     return EXIT_OK
+
+
+def _detector(config: Config, watchlists: Sequence[Watchlist]) -> SignalDetector | None:
+    """The partnership file's detector, when the configuration names one (an invalid file
+    is a ConfigError with its line)."""
+    from bot.partners.catalog import load_partnerships
+    from bot.partners.detect import SignalDetector
+
+    if config.partnerships_file is None:
+        return None
+    return SignalDetector(load_partnerships(config.partnerships_file, watchlists))
 
 
 def _partners(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:

@@ -267,6 +267,24 @@ class HitChanges:
     unlisted: dict[tuple[int, str], None] = field(default_factory=dict)  # pairs that lost one
 
 
+class StoredSignal(NamedTuple):
+    """A stored partnership signal of one item, as a rematch compares it."""
+
+    id: int
+    evidence: str
+    field: str
+
+
+@dataclass(frozen=True)
+class SignalChanges:
+    """One rematch batch's writes to the signals table."""
+
+    # (item id, story id, supplier, recipient, kind, evidence, field, created_at)
+    insert: list[tuple[Any, ...]] = field(default_factory=list)
+    delete: list[tuple[int]] = field(default_factory=list)  # signal ids
+    update: list[tuple[str, str, int]] = field(default_factory=list)  # evidence, field, id
+
+
 @dataclass(frozen=True)
 class Relisted:
     """What applying HitChanges did to the story listings: (story, watchlist) pairs."""

@@ -1,4 +1,5 @@
-"""Hits rewritten after a watchlist edit: stored texts read again, hits and listings changed."""
+"""Hits and signals rewritten after an edit: stored texts read again, hits, signals and
+listings changed."""
 
 from __future__ import annotations
 
@@ -8,7 +9,16 @@ from datetime import datetime
 from bot.matching.matcher import Hit
 from bot.storage.base import StoreBase
 from bot.storage.listings import EARLIEST
-from bot.storage.records import HitChanges, HitKey, Relisted, StoredHit, StoredText, iso
+from bot.storage.records import (
+    HitChanges,
+    HitKey,
+    Relisted,
+    SignalChanges,
+    StoredHit,
+    StoredSignal,
+    StoredText,
+    iso,
+)
 
 
 class RehitsMixin(StoreBase):
@@ -70,6 +80,30 @@ class RehitsMixin(StoreBase):
                                            WHERE items.story_id = ? AND hits.watchlist = ?)""",
                         [story_id, watchlist, story_id, watchlist]).rowcount > 0]
         return Relisted(tuple(listed), tuple(unlisted))
+
+
+    def stored_signals(self, item_ids: Sequence[int],
+                       ) -> dict[int, dict[tuple[str, str, str], StoredSignal]]:
+        """The items' stored signals: per item, per (supplier, recipient, kind)."""
+        rows = self.db.execute(
+            f"""SELECT id, item_id, supplier, recipient, kind, evidence, field FROM signals
+                WHERE item_id IN ({", ".join("?" * len(item_ids))})""", list(item_ids))
+        stored: dict[int, dict[tuple[str, str, str], StoredSignal]] = {}
+        for signal_id, item_id, supplier, recipient, kind, evidence, where in rows:
+            stored.setdefault(item_id, {})[(supplier, recipient, kind)] = StoredSignal(
+                signal_id, evidence, where)
+        return stored
+
+    def apply_signal_changes(self, changes: SignalChanges) -> None:
+        """Write one batch's changes to the signals."""
+        conn = self.db.conn
+        conn.executemany(
+            """INSERT OR IGNORE INTO signals (item_id, story_id, supplier, recipient, kind,
+                 evidence, field, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)""",
+            changes.insert)
+        conn.executemany("DELETE FROM signals WHERE id = ?", changes.delete)
+        conn.executemany("UPDATE signals SET evidence = ?, field = ? WHERE id = ?",
+                         changes.update)
 
 
 def _after(since: datetime | None) -> str:

@@ -153,6 +153,35 @@ def test_rematch_after_a_watchlist_edit(tmp_path: Path, feed_server: FeedServer)
     assert code == 1 and "no watchlist 'nope'" in err
 
 
+def test_rematch_reads_signals_again_after_an_edit_of_the_partnership_file(
+        tmp_path: Path, feed_server: FeedServer) -> None:
+    partnerships = tmp_path / "partnerships.toml"
+    shutil.copy(WATCHLISTS / "partnerships" / "partnerships.toml", partnerships)
+    feed_server.route("/rss", rss_feed("Le Quotidien", [
+        *ITEMS, {"title": "Sahel Defence Systems livre des blindés à l'armée malienne",
+                 "link": "https://news.example/sds", "guid": "sds",
+                 "pubDate": "Tue, 24 Nov 2026 10:00:00 GMT"}]))
+    config = write_config(tmp_path, [{"name": "Le Quotidien", "url": feed_server.url("/rss"),
+                                      "lang": "fr"}], partnerships=partnerships)
+    code, _, err = run("--config", str(config), "run", "--once")
+    assert code == 0, err
+    code, out, err = run("--config", str(config), "rematch")
+    assert code == 0, err
+    assert "signals: 0 added, 0 removed, 0 updated" in out
+    text = partnerships.read_text(encoding="utf-8")
+    partnerships.write_text(text.replace('"Otokar", ', '"Sahel Defence Systems", ', 1),
+                            encoding="utf-8")
+    code, out, err = run("--config", str(config), "rematch")
+    assert code == 0, err
+    assert "signals: 1 added, 0 removed, 0 updated" in out
+    assert "signals: 4/4 (100%)" in err
+    broken = text.replace('[[kind]]\nid = "training"', '[[kind]\nid = "training"', 1)
+    partnerships.write_text(broken, encoding="utf-8")
+    line = broken.splitlines().index("[[kind]") + 1
+    code, _, err = run("--config", str(config), "rematch")
+    assert code == 1 and f"partnerships.toml:{line}: invalid TOML" in err
+
+
 def test_the_partnership_map_for_reports(tmp_path: Path, feed_server: FeedServer,
                                          monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SAHEL_WATCH_PARTNERSHIPS_FILE",
