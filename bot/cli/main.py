@@ -21,6 +21,8 @@ from bot.errors import BotError, ConfigError, StoreError
 from bot.matching.evaluate import (
     DEFAULT_LABELLED_SET,
     DEFAULT_STORY_SET,
+    HOLDOUT,
+    PARTS,
     evaluate,
     evaluate_stories,
     format_report,
@@ -93,6 +95,9 @@ def build_parser(environ: Mapping[str, str] | None = None) -> argparse.ArgumentP
                           help="measure story grouping (pairwise precision and recall)")
     evaluate.add_argument("--partners", action="store_true",
                           help="measure partnership signals (precision and recall)")
+    evaluate.add_argument("--part", choices=PARTS,
+                          help="only the items of this part of a partnership set; a "
+                               "hold-out part prints its figures, not its items")
     evaluate.add_argument("--watchlists", type=Path,
                           help="watchlists folder (default: the one config.toml names)")
     return parser
@@ -309,9 +314,11 @@ def _eval_partners(args: argparse.Namespace, out: TextIO) -> int:
     path = (config.partnerships_file if config and config.partnerships_file
             else directory / DEFAULT_PARTNERSHIPS)
     detector = SignalDetector(load_partnerships(path, load_watchlists(directory)))
-    result = evaluate_signals(detector, load_labelled_signals(args.file
-                                                               or DEFAULT_PARTNERSHIP_SET))
-    out.write(format_signal_report(result))
+    items = load_labelled_signals(args.file or DEFAULT_PARTNERSHIP_SET)
+    if args.part:
+        items = [item for item in items if item.part == args.part]
+    result = evaluate_signals(detector, items)
+    out.write(format_signal_report(result, items_shown=args.part != HOLDOUT))
     return EXIT_OK
 
 

@@ -18,6 +18,8 @@ from bot.stories.index import StoryIndex
 
 DEFAULT_LABELLED_SET = Path("tests/data/matching.jsonl")
 T = TypeVar("T")
+TUNE, HOLDOUT = "tune", "holdout"  # the parts of a set ("part"): tuned on, and kept out
+PARTS = (TUNE, HOLDOUT)
 
 
 @dataclass(frozen=True)

@@ -68,6 +68,9 @@ DOUBTS = frozenset({
     # an accusation is a claim against a supplier, not a partnership it reports
     "accuse", "accusent", "accusant", "accusee", "accuses", "accusees", "accused",
     "accusing", "accusation", "accusations",
+    # a guess from afar is not a report, an aim is not a deal
+    "suggere", "suggerent", "suggest", "suggests", "semble", "semblent", "seem", "seems",
+    "lorgne", "lorgnent", "vise", "visent", "eyes", "eyeing", "seeks", "seeking",
 })
 # "même si", "even if": a concession, not a hypothesis.
 CONCESSIONS = frozenset({"meme", "even"})
@@ -82,7 +85,7 @@ DENIALS = (
     "refuted", "rejects reports", "rejected reports", "rejects claims", "rejected claims",
     "dismisses reports", "dismissed reports", "dismissed claims", "false reports",
     "fake news", "baseless", "unfounded", "aucun projet", "pas l'intention", "no plans",
-    "no intention",
+    "no intention", "fausses", "fausse", "untrue", "false",
 )
 
 # Two suppliers competing for a recipient are not its partners.
@@ -117,6 +120,39 @@ SOURCE_WINDOW = 3
 SOURCES = frozenset({"selon"})
 SOURCE_PAIRS = frozenset({("d", "apres"), ("according", "to"), ("cited", "by")})
 
+# An actor named beside one of these is a source or a place, not a party: "a Turkish
+# newspaper", "selon un quotidien français", "la frontière nigérienne", "near the Chadian
+# border"; or the past: "a former French base", "l'ancien allié russe".
+MEDIA = frozenset({
+    "journal", "journaux", "quotidien", "quotidiens", "hebdomadaire", "presse", "media",
+    "medias", "agence", "chaine", "television", "radio", "site", "newspaper", "newspapers",
+    "daily", "weekly", "outlet", "outlets", "press", "agency", "broadcaster", "tv",
+    "channel", "website", "tabloid", "magazine",
+})
+BORDERS = frozenset({"frontiere", "frontieres", "border", "borders", "frontier"})
+FORMER = frozenset({"former", "ancien", "ancienne", "anciens", "anciennes", "ex"})
+ASIDE_WINDOW = 2  # words on either side of a mention looked at for those
+# A hyphen or dash alone between two names makes a route or an axis ("Paris-Bamako").
+ROUTE_JOINS = frozenset({"-", "–", "—"})
+# Words that join two predicates: a second kind of the same pair is reported too
+# ("déploie des soldats pour protéger ... et former ...", "supplied by Turkey, whose
+# technicians are training ...").
+PREDICATE_JOINS = frozenset({"et", "puis", "dont", "and", "while", "whose", "then"})
+# A summary clause that opens with one of these continues the title's subject ("Les
+# appareils sont destinés à…", "The firm will provide…", "Ils suivront…"); one that opens
+# with these turns to other news.
+ANAPHORA = frozenset({
+    "il", "ils", "elle", "elles", "le", "la", "les", "l", "ce", "cet", "cette", "ces", "son",
+    "sa", "ses", "leur", "leurs", "it", "its", "they", "their", "he", "his", "she", "her",
+    "the", "this", "these", "those", "such",
+})
+NEW_TOPIC = frozenset({"separately", "meanwhile", "elsewhere", "ailleurs", "parallelement"})
+NEW_TOPIC_PHRASES = ("par ailleurs", "le meme jour", "on the same day", "in other news",
+                     "de son cote", "dans le meme temps")
+# A weak cue followed this closely by a weak cue of another kind yields to it: "déploie
+# des drones" deploys arms, it is not a deployment of troops.
+OBJECT_WINDOW = 3
+
 ABBREVIATIONS = frozenset({
     "m", "mm", "mme", "mmes", "mlle", "dr", "pr", "me", "mgr", "st", "ste", "gen", "gén",
     "col", "cdt", "cmdt", "lt", "lieut", "capt", "cpt", "sgt", "adj", "etc", "cf", "ex",
@@ -136,6 +172,7 @@ PARENS_RE = re.compile(r"\([^()]*\)")
 
 ACTOR, ACTOR_EXCLUDE, KIND, WEAK, KIND_EXCLUDE, VETO = "a", "ax", "k", "kw", "kx", "v"
 PREFILTER = "p"
+EXACT = 100  # the score of a hit as written
 SUPPLIER, RECIPIENT = ROLES
 
 
@@ -160,6 +197,7 @@ class _Span:
     start: int
     end: int
     strong: bool = True  # a weak cue tells its kind only when no strong one links the pair
+    carried: bool = False  # named in the title, not in this clause (it continues the title)
 
 
 class SignalDetector:
@@ -195,50 +233,107 @@ class SignalDetector:
 
     def detect(self, title: str, summary: str) -> list[Signal]:
         """The signals of an item's plain-text title and summary, title first, at most one
-        per (supplier, recipient, kind), each with the first sentence that shows it."""
+        per (supplier, recipient, kind), each with the first sentence that shows it. A
+        summary that continues a title without a signal may lean on the title: its actors
+        and its cues stand for a party or a relation the summary's clause leaves unnamed
+        ("Baykar livre deux drones Akinci | Les appareils sont destinés à l'armée
+        tchadienne")."""
         sides = {hit.watchlist for hit in self._sides.match(title, summary)}
         if len(sides) < len((SUPPLIER, RECIPIENT)):
             return []
         signals: dict[tuple[str, str, str], Signal] = {}
+        carried: _Carried | None = None
         for field, text in (("title", title), ("summary", summary)):
             text = composed(text)
+            if field == "summary" and not signals:
+                carried = self._title_context(composed(title))
             for sentence in split_sentences(text):
                 if sentence.rstrip(" \"'»”’)").endswith("?"):
                     continue  # a question asks, it does not report
                 for clause in split_clauses(sentence):
-                    for supplier, recipient, kind in self._links(clause):
+                    for supplier, recipient, kind in self._links(clause, carried):
                         key = (supplier, recipient, kind)
                         if key not in signals:
                             signals[key] = Signal(supplier, recipient, kind, sentence.strip(),
                                                   field)
         return list(signals.values())
 
-    def _links(self, clause: str) -> Iterator[tuple[str, str, str]]:
-        """(supplier, recipient, kind) for each pair the clause links, one kind per pair."""
-        spans = self._spans(clause)
+    def _title_context(self, title: str) -> _Carried | None:
+        """The title's parties and strong cues, as a summary may lean on them (None when
+        the title denies or names nobody)."""
+        spans = self._spans(title)
         if spans is None or spans[VETO]:
-            return
+            return None
+        words = self._matcher.words(title)
+        mentions = self._parties(spans, words, title)
+        if not mentions:
+            return None
+        carried = {m.target: _Span(m.target, -1, -1, -1, -1, carried=True) for m in mentions}
+        cues = {c.target: _Span(c.target, -1, -1, -1, -1, carried=True)
+                for c in _most_specific(spans[KIND]) if not _doubted(words, c.first)}
+        return _Carried(tuple(carried.values()), tuple(cues.values()))
+
+    def _parties(self, spans: dict[str, list[_Span]], words: Sequence[WordForms],
+                 clause: str) -> list[_Span]:
+        """The actor mentions of a clause that are parties: not inside an exclusion, not a
+        source, a place or the past."""
         mentions = [m for m in spans[ACTOR] if not any(
             x.target == m.target and x.start <= m.start and m.end <= x.end
             for x in spans[ACTOR_EXCLUDE])]
-        suppliers = [m for m in mentions if self._roles[m.target] == "supplier"]
-        if not suppliers:
+        return [m for m in mentions if not _aside(words, m) and not _route(clause, m, mentions)]
+
+    def _links(self, clause: str,
+               carried: _Carried | None = None) -> Iterator[tuple[str, str, str]]:
+        """(supplier, recipient, kind) for each pair the clause links: the best kind, and
+        another one told by a second predicate ("livre ... et forme ...")."""
+        spans = self._spans(clause)
+        if spans is None or spans[VETO]:
             return
         words = self._matcher.words(clause)
+        mentions = self._parties(spans, words, clause)
+        suppliers = [m for m in mentions if self._roles[m.target] == "supplier"]
         recipients = [m for m in mentions if self._roles[m.target] == "recipient"
                       and not _source(words, m.first) and not _negated(words, m.first)]
-        if not recipients:
+        continues = carried is not None and _continues(words)
+        if carried is not None and (suppliers or recipients) and not _new_topic(words):
+            suppliers, recipients = self._carry(carried, suppliers, recipients, continues)
+        if not suppliers or not recipients:
             return
         silenced = {x.target for x in spans[KIND_EXCLUDE]}
-        cues = [c for c in _most_specific(spans[KIND] + spans[WEAK])
+        cues = [c for c in _yielding(_most_specific(spans[KIND] + spans[WEAK]))
                 if c.target not in silenced
                 and not any(_overlap(c, r) for r in recipients)
-                and not _doubted(words, c.first)]
+                and not _doubted(words, c.first, wide=not c.strong)]
+        if not cues and carried is not None and continues:
+            cues = [c for c in carried.cues if c.target not in silenced]
         if not cues:
             return
         best = self._best_kinds(clause, words, cues, suppliers, recipients)
-        for (supplier, recipient), (_, kind) in best.items():
-            yield supplier, recipient, kind
+        for (supplier, recipient), kinds in best.items():
+            ranked = sorted(kinds.items(), key=lambda k: k[1][0], reverse=True)
+            top_kind, (_, top_cue) = ranked[0]
+            yield supplier, recipient, top_kind
+            for kind, (_, cue) in ranked[1:]:
+                # "the withdrawal of instructors and of advisers" is one end, not training
+                if (cue.strong and top_cue.strong and _joined(words, cue, top_cue)
+                        and self._rank[kind][0] == self._rank[top_kind][0]):
+                    yield supplier, recipient, kind
+
+    def _carry(self, carried: _Carried, suppliers: list[_Span], recipients: list[_Span],
+               continues: bool) -> tuple[list[_Span], list[_Span]]:
+        """The clause's parties, the title's standing in for a missing side: when the
+        clause opens on the title's subject ("Les appareils…", "The firm…"), or when it
+        names only parties the title named (a title of two parties and no relation)."""
+        title_suppliers = [m for m in carried.actors if self._roles[m.target] == SUPPLIER]
+        title_recipients = [m for m in carried.actors if self._roles[m.target] == RECIPIENT]
+        named = {m.target for m in (*suppliers, *recipients)}
+        if not (continues or named <= {m.target for m in carried.actors}):
+            return suppliers, recipients
+        if not suppliers and len(title_suppliers) == 1:  # two suppliers: whose is it?
+            return title_suppliers, recipients
+        if not recipients:
+            return suppliers, title_recipients
+        return suppliers, recipients
 
     def _spans(self, clause: str) -> dict[str, list[_Span]] | None:
         """The clause's actors, cues, exclusions and vetoes as word spans; None for none."""
@@ -248,8 +343,11 @@ class SignalDetector:
         starts = {m.start(): i for i, m in enumerate(TOKEN_RE.finditer(clause))}
         spans: dict[str, list[_Span]] = {ACTOR: [], ACTOR_EXCLUDE: [], KIND: [], WEAK: [],
                                          KIND_EXCLUDE: [], VETO: []}
+        exact = {(h.start, h.end) for h in hits if h.score == EXACT and h.watchlist[0] == KIND}
         for hit in hits:
             group, _, target = hit.watchlist.partition(":")
+            if group in (KIND, WEAK) and hit.score < EXACT and (hit.start, hit.end) in exact:
+                continue  # "purchase" is a cue as written, not "purchased" with a slip
             first = starts[hit.start]
             last = first + len(TOKEN_RE.findall(hit.text)) - 1
             spans[group].append(_Span(target, first, last, hit.start, hit.end,
@@ -258,12 +356,13 @@ class SignalDetector:
 
     def _best_kinds(self, clause: str, words: Sequence[WordForms], cues: Sequence[_Span],
                     suppliers: Sequence[_Span], recipients: Sequence[_Span],
-                    ) -> dict[tuple[str, str], tuple[tuple[int, ...], str]]:
-        """For each (supplier, recipient) the cues can link: the best cue's score and kind."""
+                    ) -> dict[tuple[str, str], dict[str, tuple[tuple[int, ...], _Span]]]:
+        """For each (supplier, recipient) the cues can link: per kind, its best cue and the
+        cue's score."""
         chunks = _chunks(clause)
         supplier_groups = _groups(suppliers, words)
         recipient_groups = _groups(recipients, words)
-        best: dict[tuple[str, str], tuple[tuple[int, ...], str]] = {}
+        best: dict[tuple[str, str], dict[str, tuple[tuple[int, ...], _Span]]] = {}
         for cue in cues:
             near_s = _nearest_group(cue, suppliers, supplier_groups)
             if _among_themselves(words, cue, near_s):
@@ -278,16 +377,17 @@ class SignalDetector:
                         continue
                     low, high = min(s.first, r.first), max(s.last, r.last)
                     gap_r, gap_s = _gap(cue, r), _gap(cue, s)
-                    if not (low <= cue.first and cue.last <= high) \
+                    if not ((low <= cue.first and cue.last <= high) or cue.carried) \
                             and min(gap_r, gap_s) > CUE_WINDOW:
                         continue
                     precedence, order = self._rank[cue.target]
                     chunk = chunks(cue.start)
                     affinity = (chunk == chunks(s.start)) + (chunk == chunks(r.start))
-                    score = (affinity, precedence, cue.strong, -gap_r, -gap_s, order)
-                    pair = (s.target, r.target)
-                    if pair not in best or score > best[pair][0]:
-                        best[pair] = (score, cue.target)
+                    # A weak cue tells its kind only when no strong one links the pair.
+                    score = (cue.strong, affinity, precedence, -gap_r, -gap_s, order)
+                    kinds = best.setdefault((s.target, r.target), {})
+                    if cue.target not in kinds or score > kinds[cue.target][0]:
+                        kinds[cue.target] = (score, cue)
         return best
 
 
@@ -327,7 +427,10 @@ def _chunks(clause: str) -> Callable[[int], int]:
 def _groups(mentions: Sequence[_Span], words: Sequence[WordForms]) -> dict[int, int]:
     """Number the mentions (in text order) so that coordinated ones share a number: "au
     Mali, au Burkina et au Niger", "Turkey and Russia". A run joined by commas alone is a
-    list only if a conjunction closes it ("After Niger, Chad asks ..." is not one)."""
+    list only if a conjunction closes it ("After Niger, Chad asks ..." is not one). The
+    parties carried from the title are one group."""
+    if all(m.carried for m in mentions):
+        return {id(m): 0 for m in mentions}
     ordered = sorted(mentions, key=lambda m: m.first)
     runs: list[list[_Span]] = []
     joints: list[list[set[str]]] = []  # the words between consecutive members of each run
@@ -363,7 +466,7 @@ def _nearest_group(cue: _Span, mentions: Sequence[_Span],
 def _among_themselves(words: Sequence[WordForms], cue: _Span, group: Sequence[_Span]) -> bool:
     """True when ``cue`` tells a relation between the coordinated suppliers of ``group``
     ("La Chine et la Russie renforcent leur alliance", "accord entre Moscou et Ankara")."""
-    if len({m.target for m in group}) < 2:
+    if len({m.target for m in group}) < 2 or any(m.carried for m in group):
         return False
     first = min(m.first for m in group)
     before_group = {w.folded for w in words[max(0, first - 1) : first]}
@@ -393,11 +496,13 @@ def _negated(words: Sequence[WordForms], first: int) -> bool:
     return any(w in MENTION_NEGATIONS for w in before)
 
 
-def _doubted(words: Sequence[WordForms], first: int) -> bool:
-    """True when a negation or a word of doubt stands just before the word ``first``."""
+def _doubted(words: Sequence[WordForms], first: int, *, wide: bool = False) -> bool:
+    """True when a negation or a word of doubt stands just before the word ``first``;
+    ``wide``: a negation counts as far as a doubt (a weak cue names a thing, and the verb
+    that denies it stands further: "did not receive any Emirati aircraft")."""
     for i in range(max(0, first - DOUBT_WINDOW), first):
         word = words[i].folded
-        near = first - i <= NEGATION_WINDOW
+        near = first - i <= (DOUBT_WINDOW if wide else NEGATION_WINDOW)
         if near and word in NEGATIONS:
             following = words[i + 1].folded if i + 1 < len(words) else ""
             if following not in NEGATION_BREAKERS:
@@ -413,6 +518,67 @@ def _doubted(words: Sequence[WordForms], first: int) -> bool:
         if words[i].cased in CASED_DOUBTS:
             return True
     return False
+
+
+@dataclass(frozen=True)
+class _Carried:
+    """A title's parties and cues, for the summary clauses that continue it."""
+
+    actors: tuple[_Span, ...]
+    cues: tuple[_Span, ...]
+
+
+def _aside(words: Sequence[WordForms], mention: _Span) -> bool:
+    """True for a mention that names a source, a place or the past, not a party: "a
+    Turkish newspaper", "la frontière nigérienne", "the Chadian border", "a former French
+    base"."""
+    before = {w.folded for w in words[max(0, mention.first - ASIDE_WINDOW) : mention.first]}
+    border_before = {w.folded for w in words[max(0, mention.first - ASIDE_WINDOW - 1) :
+                                             mention.first]}
+    # The words right beside it: "journal turc", "Turkish newspaper", "Chadian border".
+    beside = {w.folded for w in (*words[max(0, mention.first - 1) : mention.first],
+                                 *words[mention.last + 1 : mention.last + 2])}
+    return bool(beside & MEDIA or border_before & BORDERS
+                or {w.folded for w in words[mention.last + 1 : mention.last + 2]} & BORDERS
+                or before & FORMER)
+
+
+def _route(clause: str, mention: _Span, mentions: Sequence[_Span]) -> bool:
+    """True for one end of a route or an axis: two names joined by a dash alone
+    ("Paris-Bamako", "l'axe Niamey–Ouagadougou")."""
+    return any(clause[o.end : mention.start] in ROUTE_JOINS
+               or clause[mention.end : o.start] in ROUTE_JOINS
+               for o in mentions if o is not mention)
+
+
+def _continues(words: Sequence[WordForms]) -> bool:
+    """Whether a clause opens on the subject of what came before: a pronoun, a possessive
+    or a definite article ("Its instructors", "Les appareils", "The firm")."""
+    return bool(words) and words[0].folded in ANAPHORA
+
+
+def _new_topic(words: Sequence[WordForms]) -> bool:
+    """Whether a clause opens on other news ("Separately,", "Le même jour,")."""
+    opening = " ".join(w.folded for w in words[:4])
+    return bool(words) and (words[0].folded in NEW_TOPIC
+                            or opening.startswith(NEW_TOPIC_PHRASES))
+
+
+def _yielding(cues: list[_Span]) -> list[_Span]:
+    """Drop a weak cue that a weak cue of another kind follows closely: its object tells
+    the relation ("déploie des drones turcs" deploys arms)."""
+    return [c for c in cues if c.strong or not any(
+        not o.strong and o.target != c.target and 0 < o.first - c.last <= OBJECT_WINDOW
+        for o in cues)]
+
+
+def _joined(words: Sequence[WordForms], a: _Span, b: _Span) -> bool:
+    """Whether two cues are two predicates joined by "and", "while", "whose"...: each tells
+    its own kind of the same pair."""
+    if a.carried or b.carried:
+        return False
+    low, high = sorted((a, b), key=lambda c: c.first)
+    return any(w.folded in PREDICATE_JOINS for w in words[low.last + 1 : high.first])
 
 
 def split_sentences(text: str) -> list[str]:

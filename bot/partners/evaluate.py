@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bot.matching.evaluate import Score, _read_jsonl
+from bot.matching.evaluate import PARTS, Score, _read_jsonl
 from bot.matching.text import html_to_text
 from bot.partners.detect import SignalDetector
 
@@ -29,6 +29,7 @@ class LabelledSignals:
     lang: str = ""
     hard: bool = False
     note: str = ""
+    part: str = ""  # TUNE, HOLDOUT, or "" for a set not split
 
 
 @dataclass(frozen=True)
@@ -73,10 +74,14 @@ def _labelled(record: dict[str, Any]) -> LabelledSignals:
     hard = record.get("hard", False)
     if not isinstance(hard, bool):
         raise TypeError("hard must be true or false")
+    part = record.get("part", "")
+    if part not in ("", *PARTS):
+        raise TypeError(f"part must be {' or '.join(PARTS)}, not {part!r}")
     return LabelledSignals(
         id=str(record["id"]), title=str(record.get("title") or ""),
         summary=str(record.get("summary") or ""), expected=frozenset(expected),
         lang=str(record.get("lang", "")), hard=hard, note=str(record.get("note", "")),
+        part=part,
     )
 
 
@@ -115,9 +120,9 @@ def _count(score: Score, expected: bool, found: bool) -> None:
         score.fn += 1
 
 
-def format_signal_report(result: SignalEvaluation) -> str:
+def format_signal_report(result: SignalEvaluation, *, items_shown: bool = True) -> str:
     """A table of the measures per kind, overall, per language and for hard items, then
-    every miss and false alarm with its item."""
+    (``items_shown``) every miss and false alarm with its item."""
     rows = [_header("kind")]
     rows += [_row(kind, score) for kind, score in result.per_kind.items()]
     rows.append(_row("overall", result.overall))
@@ -128,7 +133,7 @@ def format_signal_report(result: SignalEvaluation) -> str:
     missed = sum(1 for m in result.misses if m.kind == "missed")
     rows.append(f"\n{result.items} items, {missed} signals missed, "
                 f"{len(result.misses) - missed} false alarms")
-    for miss in result.misses:
+    for miss in result.misses if items_shown else ():
         supplier, recipient, kind = miss.signal
         note = f" ({miss.item.note})" if miss.item.note else ""
         text = f"«{miss.evidence}»" if miss.evidence else f"{miss.item.title} | {miss.item.summary}"
