@@ -22,18 +22,16 @@ from bot.ingest.fetch import Fetcher, refuse_private_address
 from bot.ingest.parse import ParsedFeed
 from bot.ingest.workers import ParsePool
 from bot.matching.matcher import Matcher
-from bot.matching.reload import ReloadOutcome, WatchlistReloader
-from bot.matching.watchlists import Watchlist, load_watchlists
+from bot.matching.watchlists import load_watchlists
 from bot.ops.collector import fewer_collections, release_memory
 from bot.ops.export import write_atom_files
 from bot.ops.metrics import Metrics, NoMetrics, Recorder
-from bot.partners.catalog import Partnerships, load_partnerships, named_phrases
-from bot.partners.detect import SignalDetector
 from bot.partners.digest import partner_map_from
 from bot.partners.matrix import PartnerMap
 from bot.pipeline.poll import Poller
 from bot.pipeline.report import CycleReport
 from bot.runtime.jobs import Jobs
+from bot.runtime.rules import Rules
 from bot.runtime.telegram import (
     UpdatesWatch,
     initialized_application,
@@ -44,12 +42,10 @@ from bot.settings.config import Config
 from bot.settings.credentials import Token
 from bot.storage.records import CycleRecord
 from bot.storage.store import Store
-from bot.stories.anchors import alias_map
 from bot.stories.index import StoryIndex
 from bot.telegram.commands import CommandDeps, Commands
 from bot.telegram.compose import AlertComposer
-from bot.telegram.deliver import ConsoleSender, Deliverer, Pacer, Sender, SendError, TelegramSender
-from bot.telegram.notices import watchlists_refused_notice
+from bot.telegram.deliver import ConsoleSender, Deliverer, Pacer, Sender, TelegramSender
 from bot.telegram.partners import digest_caption
 
 log = logging.getLogger(__name__)
@@ -59,6 +55,7 @@ PRUNE_EVERY = 3600.0
 RELEASE_EVERY = timedelta(days=1)  # a full collection walks the whole heap: once a day
 DAILY_REPORT_JOB, PARTNER_DIGEST_JOB = "daily-report", "partner-digest"
 WEEK = timedelta(days=7)
+DIGEST_KEY = "partner-digest"  # with the chat and the ISO week: one digest per week
 
 
 def utc_now() -> datetime:
@@ -95,7 +92,6 @@ class BotApp:
             raise ConfigError(config.path, "a Telegram token is set but [telegram] chat is "
                               "empty: say which channel or chat receives the alerts")
         watchlists = load_watchlists(config.watchlists_dir)
-        self.reloader = WatchlistReloader(config.watchlists_dir)
         self.store = Store.open(config.storage_path)
         self._stack.callback(self.store.close)
         self.metrics = self._open_metrics()
@@ -110,7 +106,6 @@ class BotApp:
             sender = await self._telegram_sender()
         else:
             sender = ConsoleSender(self.out)
-        self.partnerships: Partnerships | None = None
         self.poller = Poller(
             store=self.store, fetcher=self.fetcher, parse=pool, matcher=Matcher(watchlists),
             composer=AlertComposer(sender.chat, config.telegram.language, self.timezone,
@@ -127,15 +122,16 @@ class BotApp:
         self._sent_before = 0
         self._released = self.clock()  # when memory was last handed back
         self._atom_due = True  # the first cycle writes them, then cycles with new hits
-        self.watchlists: tuple[Watchlist, ...] = ()
+        rules = self.rules = Rules(config, self.poller, self.store, self.deliverer.admins,
+                                   self.clock)
         self.commands = Commands(CommandDeps(
-            store=self.store, config=config, watchlists=lambda: self.watchlists,
-            matcher=lambda: self.poller.matcher, reload_watchlists=self.reload_watchlists,
+            store=self.store, config=config, watchlists=lambda: rules.watchlists,
+            matcher=lambda: self.poller.matcher, reload_watchlists=rules.reload,
             muted=lambda: self.poller.composer.muted, mutes_changed=self.mutes_changed,
             check_feed=self.check_feed, clock=self.clock,
-            partnerships=lambda: self.partnerships,
+            partnerships=lambda: rules.partnerships,
         ))
-        self._use_watchlists(watchlists)
+        rules.use(watchlists)
         self.poller.stories = self._story_index()  # read with the watchlists' names
         log.info("bot ready feeds=%d watchlists=%d sender=%s db=%s", len(config.feeds),
                  len(watchlists), "telegram" if self.token else "console", config.storage_path)
@@ -214,7 +210,8 @@ class BotApp:
         if directory is None:
             return
         try:
-            written = write_atom_files(self.store, directory, self.watchlists, self.clock())
+            written = write_atom_files(self.store, directory, self.rules.watchlists,
+                                       self.clock())
         except OSError as exc:
             log.error("atom files not written dir=%s error=%s", directory, exc)
             return
@@ -222,68 +219,16 @@ class BotApp:
         if written:
             log.info("atom files written dir=%s files=%d", directory, len(written))
 
-    def _use_watchlists(self, watchlists: tuple[Watchlist, ...]) -> None:
-        """Match with ``watchlists`` from now on (names are shared with the commands), and
-        read the partnership file again: its actors reuse the watchlists' terms."""
-        self.watchlists = watchlists
-        self.poller.matcher = Matcher(watchlists)
-        self._use_partnerships(watchlists)
-        self._use_names(watchlists)
-        chat = self.poller.composer.chat
-        self.poller.composer = replace(
-            self.poller.composer, names={w.id: w.name for w in watchlists},
-            priorities={w.id: w.priority for w in watchlists},
-            routes={w.id: (w.chat or chat, w.topic) for w in watchlists if w.chat or w.topic},
-            partnerships=self.partnerships)
-
-    def _use_names(self, watchlists: tuple[Watchlist, ...]) -> None:
-        """Join reports across languages by the names of actors and watched subjects."""
-        self.poller.stories.aliases = alias_map(named_phrases(watchlists, self.partnerships))
-
-    def _use_partnerships(self, watchlists: tuple[Watchlist, ...]) -> None:
-        """Detect partnership signals with the partnership file, if there is one; an invalid
-        file is reported and the previous one kept."""
-        path = self.config.partnerships_file
-        if path is None:
-            return
-        try:
-            partnerships = load_partnerships(path, watchlists)
-        except ConfigError as exc:
-            log.error("partnership file refused error=%s", exc)
-            return
-        self.partnerships = partnerships
-        self.poller.detector = SignalDetector(partnerships)
-
     def mutes_changed(self) -> None:
         """Take up the mutes stored in the database (after /mute or /unmute)."""
         self.poller.composer = replace(self.poller.composer,
                                        muted=self.store.mutes(self.clock()))
 
-    def reload_watchlists(self) -> bool:
-        """Take up edits of the watchlists folder; refuse, log and report an invalid edit."""
-        return self._take_up(self.reloader.poll())
-
-    def _take_up(self, outcome: ReloadOutcome | None) -> bool:
-        """Match with the watchlists a reload found, or report why they were refused."""
-        if outcome is None:
-            return False
-        if outcome.watchlists is not None:
-            self._use_watchlists(outcome.watchlists)
-            log.info("watchlists reloaded watchlists=%d terms=%d", len(outcome.watchlists),
-                     sum(len(w.terms) for w in outcome.watchlists))
-            return True
-        for error in outcome.errors:
-            log.error("watchlist edit refused error=%s", error)
-        notice = watchlists_refused_notice(outcome.errors, self.config.telegram.language)
-        for chat in self.deliverer.admins:
-            self.store.queue_message(chat, notice, self.clock())
-        return False
-
     async def poll_due(self) -> CycleReport:
         """Take up watchlist edits, poll the feeds whose time has come, deliver the alerts."""
         started = self.clock()
         # Reading and checking a large folder takes time: not on the loop that answers chat.
-        self._take_up(await asyncio.to_thread(self.reloader.poll))
+        self.rules.take_up(await asyncio.to_thread(self.rules.reloader.poll))
         feeds = self.store.feeds(due_at=self.clock())
         report = await self.poller.poll(feeds) if feeds else CycleReport()
         if self.store.pending_count(console=self.deliverer.sender.console):
@@ -334,7 +279,7 @@ class BotApp:
         reports = self.config.reports
         if reports.daily_at is not None and self.config.telegram.admins:
             jobs.daily(self.daily_report, reports.daily_at, self.timezone, DAILY_REPORT_JOB)
-        if reports.partners_weekly is not None and self.partnerships is not None:
+        if reports.partners_weekly is not None and self.rules.partnerships is not None:
             jobs.weekly(self.partner_digest, reports.partners_weekly, self.timezone,
                         PARTNER_DIGEST_JOB)
 
@@ -374,7 +319,7 @@ class BotApp:
 
     async def partner_digest(self) -> None:
         """Post the week's supplier × recipient map and its new pairs to the channel."""
-        partnerships = self.partnerships
+        partnerships = self.rules.partnerships
         if partnerships is None:
             return
         from bot.partners.chart import partner_matrix_png  # matplotlib loads only when asked
@@ -384,22 +329,26 @@ class BotApp:
         partner_map = self.partner_map(now - WEEK, now)
         png = partner_matrix_png(partner_map, partnerships, lang)
         release_memory()  # a chart's figure is a web of cycles the young collections miss
-        text = digest_caption(partner_map, partnerships, lang)
         routing = partnerships.routing
         chat = routing.chat or self.deliverer.sender.chat
-        try:
-            await self.deliverer.sender.send_photo(chat, png, text, thread_id=routing.topic)
-        except SendError as exc:
-            log.error("partner digest not sent chat=%s error=%s", chat, exc)
-            return
-        log.info("partner digest sent chat=%s pairs=%d new_pairs=%d", chat,
+        # Through the outbox: retried while Telegram fails, and queued once per week
+        # however often the job runs (a restart, a catch-up).
+        week = "{}-W{:02d}".format(*now.isocalendar()[:2])
+        queued = self.store.queue_photo(chat, png, digest_caption(partner_map, partnerships,
+                                                                  lang),
+                                        self.clock(), key=f"{DIGEST_KEY}:{chat}:{week}",
+                                        thread_id=routing.topic)
+        log.info("partner digest %s chat=%s week=%s pairs=%d new_pairs=%d",
+                 "queued" if queued else "already queued", chat, week,
                  len(partner_map.cells), len(partner_map.new_pairs))
+        await self.deliverer.deliver_due()
 
     def partner_map(self, since: datetime, until: datetime) -> PartnerMap:
         """The supplier × recipient map of [since, until), against the period before it."""
-        if self.partnerships is None:
+        partnerships = self.rules.partnerships
+        if partnerships is None:
             raise ConfigError(self.config.path, "no partnership file (partnerships_file)")
-        return partner_map_from(self.store, self.partnerships, since, until,
+        return partner_map_from(self.store, partnerships, since, until,
                                 self.config.history)
 
     async def daily_report(self) -> None:

@@ -66,6 +66,18 @@ class OutboxMixin(StoreBase):
             )
         return int(cursor.lastrowid or 0)
 
+    def queue_photo(self, chat: str, png: bytes, caption: str, now: datetime, *,
+                    key: str, thread_id: int | None = None) -> bool:
+        """Put a picture with its caption in the outbox, once per ``key`` (a second call
+        with a key already queued, sent or not, adds nothing); whether it was queued."""
+        with self.transaction():
+            cursor = self.db.execute(
+                """INSERT OR IGNORE INTO alerts (item_id, chat, html, silent, status,
+                   next_attempt_at, created_at, photo, once_key, thread_id)
+                   VALUES (NULL, ?, ?, 0, ?, ?, ?, ?, ?, ?)""",
+                [chat, caption, ALERT_PENDING, iso(now), iso(now), png, key, thread_id])
+        return cursor.rowcount > 0
+
     def due_alerts(self, now: datetime, limit: int, *,
                    console: bool | None = None) -> list[Alert]:
         """Outbox work that is due, oldest first: alerts to send, and sent alerts whose
@@ -73,8 +85,8 @@ class OutboxMixin(StoreBase):
         the console's (True), only Telegram's (False), or all (None)."""
         where, params = _scope(console)
         rows = self.db.query(
-            f"""SELECT id, story_id, chat, html, silent, attempts, message_id, thread_id
-                FROM alerts WHERE ((status = ? AND next_attempt_at <= ?)
+            f"""SELECT id, story_id, chat, html, silent, attempts, message_id, thread_id,
+                  photo FROM alerts WHERE ((status = ? AND next_attempt_at <= ?)
                   OR (status = ? AND digest = 0 AND sent_html IS NOT NULL
                       AND html != sent_html AND edit_after <= ?)){where}
                 ORDER BY id LIMIT ?""",
@@ -82,7 +94,8 @@ class OutboxMixin(StoreBase):
         )
         return [Alert(id=r["id"], story_id=r["story_id"], chat=r["chat"], html=r["html"],
                       silent=bool(r["silent"]), attempts=r["attempts"],
-                      message_id=r["message_id"], thread_id=r["thread_id"]) for r in rows]
+                      message_id=r["message_id"], thread_id=r["thread_id"],
+                      photo=r["photo"]) for r in rows]
 
     def pending_sends(self, chat: str, now: datetime) -> int:
         """How many story alerts wait to be sent to ``chat`` (not edits)."""

@@ -188,6 +188,7 @@ class Alert:
     attempts: int
     message_id: int | None = None
     thread_id: int | None = None
+    photo: bytes | None = None  # a picture, ``html`` its caption
 
 
 NEVER = datetime(1970, 1, 1, tzinfo=UTC)

@@ -242,6 +242,15 @@ SCHEMA_V9 = (
 )
 
 
+# Pictures in the outbox (the weekly partnership map), and a key that queues a message once
+# whatever how often the job that queues it runs (a restart, a catch-up).
+SCHEMA_V10 = (
+    "ALTER TABLE alerts ADD COLUMN photo BLOB",
+    "ALTER TABLE alerts ADD COLUMN once_key TEXT",
+    "CREATE UNIQUE INDEX alerts_once_key ON alerts(once_key) WHERE once_key IS NOT NULL",
+)
+
+
 def _run(db: Database, statements: tuple[str, ...]) -> None:
     for statement in statements:
         db.execute(statement)
@@ -299,3 +308,8 @@ def _cycles(db: Database) -> None:
 @MIGRATIONS(name="0009_signals")
 def _signals(db: Database) -> None:
     _run(db, SCHEMA_V9)
+
+
+@MIGRATIONS(name="0010_outbox_pictures")
+def _outbox_pictures(db: Database) -> None:
+    _run(db, SCHEMA_V10)

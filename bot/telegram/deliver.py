@@ -266,6 +266,9 @@ class Deliverer:
         return DeliveryReport(sent, failed)
 
     async def _deliver(self, alert: Alert) -> int | None:
+        if alert.photo is not None:  # a picture is sent once, never edited
+            return await self.sender.send_photo(alert.chat, alert.photo, alert.html,
+                                                thread_id=alert.thread_id)
         if alert.message_id is not None:
             await self.sender.edit(alert.chat, alert.message_id, alert.html)
             return alert.message_id

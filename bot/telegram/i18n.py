@@ -87,6 +87,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "recent.bad_count": "Indiquez un nombre entre 1 et {max}, par exemple /recent 5.",
         "admin.watchlists_refused": "⚠️ Modification des listes de veille refusée ; "
         "les listes précédentes restent actives.",
+        "admin.partnerships_refused": "⚠️ Modification du fichier des partenariats refusée ; "
+        "le fichier précédent reste actif.",
+        "admin.partnerships_off": "⚠️ Fichier des partenariats refusé ; les signaux de "
+        "partenariat sont suspendus jusqu'à sa correction.",
         # Partnership map (/partners, weekly digest, python -m bot partners) --------------
         "partners.title": "Partenariats sécuritaires {period}",
         "partners.suppliers": "fournisseur",
@@ -192,6 +196,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "recent.bad_count": "Give a number from 1 to {max}, for example /recent 5.",
         "admin.watchlists_refused": "⚠️ Watchlist edit refused; the previous watchlists "
         "stay active.",
+        "admin.partnerships_refused": "⚠️ Partnership file edit refused; the previous file "
+        "stays active.",
+        "admin.partnerships_off": "⚠️ Partnership file refused; partnership signals are off "
+        "until it is mended.",
         # Partnership map (/partners, weekly digest, python -m bot partners) --------------
         "partners.title": "Security partnerships {period}",
         "partners.suppliers": "supplier",

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+import io
 import shutil
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 from bot.matching.reload import WatchlistReloader
+from bot.runtime.app import BotApp
+from bot.settings.config import load_config
 from tests.support.botapi import BotApiStandIn
 from tests.support.botprocess import CHAT, TOKEN, bot_running
 from tests.support.common import WATCHLISTS, write_config
@@ -95,3 +99,54 @@ def test_running_bot_takes_up_edits_and_refuses_bad_ones(tmp_path: Path) -> None
             sent = api.wait_for_sent(4)
             assert "<b>Assimi Goïta</b>" in sent[-1].text
             assert "<b>Malick Diaw</b>" not in sent[-1].text
+
+
+def test_the_partnership_file_is_watched_too(tmp_path: Path) -> None:
+    shutil.copytree(WATCHLISTS, tmp_path / "w")
+    path = tmp_path / "w" / "partnerships" / "partnerships.toml"
+    reloader = WatchlistReloader(tmp_path / "w", also=(path,))
+    assert reloader.poll() is None
+    path.write_text(path.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+    outcome = reloader.poll()
+    assert outcome is not None and outcome.watchlists is not None
+    assert reloader.poll() is None
+
+
+def test_a_running_bot_takes_up_partnership_edits_and_reports_bad_ones(
+        tmp_path: Path) -> None:
+    """Edits of the partnership file reach the detector without a restart; a refused edit
+    keeps the file before it and tells the admins its file and line, once."""
+    watchlists = tmp_path / "watchlists"
+    shutil.copytree(WATCHLISTS, watchlists)
+    path = watchlists / "partnerships" / "partnerships.toml"
+    text = path.read_text(encoding="utf-8")
+    config = load_config(write_config(
+        tmp_path, [], watchlists=watchlists, partnerships=path,
+        telegram=f"admins = [{ADMIN}]"), {})
+    newcomer = ("Sahel Defence Systems livre des blindés à l'armée malienne", "")
+
+    async def go() -> None:
+        async with BotApp(config, None, io.StringIO()) as app:
+            assert app.rules.partnerships is not None
+            assert app.poller.detector is not None
+            assert app.poller.detector.detect(*newcomer) == []
+            path.write_text(text.replace('"Otokar", ', '"Sahel Defence Systems", ', 1),
+                            encoding="utf-8")
+            assert app.rules.reload()
+            assert [(s.supplier, s.recipient, s.kind)
+                    for s in app.poller.detector.detect(*newcomer)] == [
+                ("turkey", "mali", "arms")]
+            broken = text.replace('id = "turkey"', 'id = "Turkey!"', 1)
+            path.write_text(broken, encoding="utf-8")
+            app.rules.reload()
+            app.rules.reload()  # nothing changed since: not reported again
+            # The edit before it stays in use.
+            assert app.poller.detector.detect(*newcomer) != []
+            notices = app.store.db.execute(
+                "SELECT html FROM alerts WHERE story_id IS NULL").fetchall()
+            assert len(notices) == 1
+            line = broken.splitlines().index('id = "Turkey!"') + 1
+            assert f"partnerships.toml:{line}:" in notices[0][0]
+            assert "fichier précédent reste actif" in notices[0][0]
+
+    asyncio.run(go())

@@ -193,3 +193,49 @@ def test_the_weekly_digest_is_scheduled_and_posts_the_map(
         assert Image.open(io.BytesIO(photo.data or b"")).format == "PNG"
         assert photo.caption is not None
         assert "Turquie → Mali" in photo.caption and "Russie → Niger" in photo.caption
+
+
+def test_the_weekly_digest_goes_through_the_outbox_once_a_week(
+        tmp_path: Path, feed_server: FeedServer) -> None:
+    """Telegram failing when the digest is due delays it, never loses it; the job run
+    again in the same week (a restart, a catch-up) sends nothing more."""
+    monday = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)
+    feed_server.route("/rss", rss_feed("Actu Sahel", [TRAINING, PROTECTION]))
+
+    class Clock:
+        now = monday - timedelta(days=1)
+
+        def __call__(self) -> datetime:
+            return self.now
+
+    clock = Clock()
+    with BotApiStandIn(token=TOKEN) as api:
+        path = write_config(tmp_path, [{"name": "Actu Sahel", "url": feed_server.url("/rss"),
+                                        "lang": "fr"}],
+                            telegram=f'chat = "{CHAT}"\napi_base_url = "{api.base_url}"')
+        config = load_config(path, {"SAHEL_WATCH_PARTNERSHIPS_FILE": str(
+            WATCHLISTS / "partnerships" / "partnerships.toml")})
+
+        async def go() -> None:
+            async with BotApp(config, Token(TOKEN), io.StringIO(), clock=clock) as app:
+                await app.run_once()
+                clock.now = monday
+                api.fail_next(3, status=502, method="sendPhoto")
+                await app.partner_digest()  # Telegram fails: the digest waits its turn
+                assert api.photos == [] and app.store.pending_count() == 1
+                await app.partner_digest()  # run again the same week: nothing more queued
+                for _ in range(6):  # the deliveries that follow, as the bot's tick does
+                    clock.now += timedelta(minutes=10)
+                    await app.deliverer.deliver_due()
+                assert app.store.pending_count() == 0
+                clock.now = monday + timedelta(days=2)
+                await app.partner_digest()  # still the same week
+                await app.deliverer.deliver_due()
+                clock.now = monday + timedelta(days=7)
+                await app.partner_digest()  # the next week's
+                await app.deliverer.deliver_due()
+
+        asyncio.run(go())
+        assert len(api.photos) == 2
+        assert all(photo.caption and "Turquie → Mali" in photo.caption for photo in api.photos)
+
