@@ -98,6 +98,7 @@ class Matcher:
         self._fuzzy_first: dict[str, list[_IndexedTerm]] = {}
         self._deletion_index: dict[str, set[str]] = {}
         self._words: dict[str, _Word] = {}
+        self._begins: dict[tuple[str, str], frozenset[str]] = {}  # see may_begin
         for watchlist in self.watchlists:
             for term in watchlist.terms:
                 self._add(self._compile(watchlist, term))
@@ -137,15 +138,34 @@ class Matcher:
         if len(self._words) > WORD_CACHE_LIMIT:
             self._words.clear()
         cased, folded = word_forms(raw)
+        starts, caseless = self._starts(cased, folded)
+        word = _Word(folded, cased, starts, caseless, bool(starts or caseless))
+        self._words[raw] = word
+        return word
+
+    def _starts(self, cased: str, folded: str) -> tuple[tuple[tuple[_IndexedTerm, int], ...],
+                                                         tuple[tuple[_IndexedTerm, int], ...]]:
+        """The terms that may begin at a word of these forms, and those that may begin
+        there caselessly."""
         starts = [(e, 0) for e in self._folded_first.get(folded, ())]
         starts.extend((e, 0) for e in self._cased_first.get(cased, ()))
         if len(folded) >= FUZZY_MIN_WORD - FUZZY_MAX_EDITS and folded.isalpha():
             for near in self._near_terms(folded):
                 starts.extend((e, FUZZY_MAX_EDITS) for e in self._fuzzy_first[near])
-        caseless = tuple((e, 0) for e in self._caseless_first.get(folded, ()))
-        word = _Word(folded, cased, tuple(starts), caseless, bool(starts or caseless))
-        self._words[raw] = word
-        return word
+        return tuple(starts), tuple((e, 0) for e in self._caseless_first.get(folded, ()))
+
+    def may_begin(self, word: WordForms) -> frozenset[str]:
+        """The ids of the watchlists one of whose terms may begin at ``word``, a word
+        another matcher read (its forms are the same whoever reads them); memoised."""
+        key = (word.cased, word.folded)
+        known = self._begins.get(key)
+        if known is None:
+            if len(self._begins) > WORD_CACHE_LIMIT:
+                self._begins.clear()
+            starts, caseless = self._starts(*key)
+            known = self._begins[key] = frozenset(
+                entry.watchlist.id for entry, _ in (*starts, *caseless))
+        return known
 
     def _near_terms(self, word: str) -> set[str]:
         """Fuzzy-eligible first tokens one slip away from ``word`` (not equal to it)."""
@@ -165,6 +185,17 @@ class Matcher:
         if not all(words):
             words = [word or self._learn(raw) for word, raw in zip(words, raws, strict=True)]
         return words  # type: ignore[return-value]  # no None is left
+
+    def possible(self, *texts: str) -> set[str]:
+        """The ids of the watchlists one of whose terms may begin at some word of ``texts``:
+        every watchlist ``match`` finds is among them (a first look that costs a dictionary
+        lookup per word)."""
+        found: set[str] = set()
+        for text in texts:
+            for word in filter(ANCHORS, self.words(composed(text))):
+                found.update(entry.watchlist.id for entry, _ in word.starts)
+                found.update(entry.watchlist.id for entry, _ in word.caseless)
+        return found
 
     def match(self, title: str, summary: str = "") -> list[Hit]:
         """Hits in plain-text ``title`` and ``summary``, title first, at most one per term."""

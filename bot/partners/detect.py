@@ -231,14 +231,17 @@ class SignalDetector:
                                          if actor.role == role for term in actor.terms])
             for role in (SUPPLIER, RECIPIENT)])
 
-    def detect(self, title: str, summary: str) -> list[Signal]:
+    def detect(self, title: str, summary: str,
+               words: Sequence[WordForms] | None = None) -> list[Signal]:
         """The signals of an item's plain-text title and summary, title first, at most one
         per (supplier, recipient, kind), each with the first sentence that shows it. A
         summary that continues a title without a signal may lean on the title: its actors
         and its cues stand for a party or a relation the summary's clause leaves unnamed
         ("Baykar livre deux drones Akinci | Les appareils sont destinés à l'armée
-        tchadienne")."""
-        sides = {hit.watchlist for hit in self._sides.match(title, summary)}
+        tchadienne"). ``words``: the item's words as the watchlists' matcher read them, for
+        the first look."""
+        sides = (self._sides.possible(title, summary) if words is None
+                 else self._sides_of(words))
         if len(sides) < len((SUPPLIER, RECIPIENT)):
             return []
         signals: dict[tuple[str, str, str], Signal] = {}
@@ -257,6 +260,16 @@ class SignalDetector:
                             signals[key] = Signal(supplier, recipient, kind, sentence.strip(),
                                                   field)
         return list(signals.values())
+
+    def _sides_of(self, words: Sequence[WordForms]) -> set[str]:
+        """The sides (supplier, recipient) whose actors may be named among ``words``."""
+        may_begin = self._sides.may_begin
+        sides: set[str] = set()
+        for word in words:
+            found = may_begin(word)
+            if found:
+                sides.update(found)
+        return sides
 
     def _title_context(self, title: str) -> _Carried | None:
         """The title's parties and strong cues, as a summary may lean on them (None when

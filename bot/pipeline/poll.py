@@ -117,7 +117,7 @@ class Poller:
         unseen = self.dedupe(feed, parsed.items)
         read = self.match(unseen.fresh)
         prints, joins = self.group(unseen.fresh, read, now, feed.lang)
-        signals = self.detect(unseen.fresh)
+        signals = self.detect(unseen.fresh, read)
         pace = self._pace(feed, now, 0, result.cache_seconds) if unseen.fresh else quiet
         batch = _batch(unseen, read, joins, signals,
                        _answer(result, digest, parsed.title or None, pace))
@@ -153,12 +153,19 @@ class Poller:
                  for item, (fp, anchors) in zip(items, prints, strict=True)]
         return prints, joins
 
-    def detect(self, items: Sequence[ParsedItem]) -> list[tuple[Signal, ...]]:
-        """Each item's partnership signals (none while partnerships are off)."""
+    def detect(self, items: Sequence[ParsedItem],
+               read: Sequence[Analysis] | None = None) -> list[tuple[Signal, ...]]:
+        """Each item's partnership signals (none while partnerships are off); ``read``: the
+        items as the matcher read them, whose words spare the detector reading them again
+        when it first looks for both sides of a partnership."""
         if self.detector is None:
             return [() for _ in items]
         detect = self.detector.detect
-        return [tuple(detect(item.title, item.summary)) for item in items]
+        if read is None:
+            return [tuple(detect(item.title, item.summary)) for item in items]
+        return [tuple(detect(item.title, item.summary,
+                             (*analysis.title_words, *analysis.summary_words)))
+                for item, analysis in zip(items, read, strict=True)]
 
     def save(self, feed: FeedState, batch: PollBatch) -> tuple[PollSaved, Queued]:
         """Store the poll and queue the alerts of the stories it touched, in one

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot.errors import ConfigError
+from bot.matching.matcher import Matcher
 from bot.matching.watchlists import load_watchlists
 from bot.partners.catalog import Partnerships, load_partnerships
 from bot.partners.detect import Signal, SignalDetector, split_clauses, split_sentences
@@ -390,3 +391,20 @@ def test_labelled_items_are_read_with_their_fields(tmp_path: Path) -> None:
         "7", "T", "", frozenset({("turkey", "mali", "arms")}), "fr", True, "n")]
     with pytest.raises(ConfigError, match="cannot read"):
         load_labelled_signals(tmp_path / "missing.jsonl")
+
+
+def test_the_first_look_with_the_matchers_words_changes_no_signal(
+        detector: SignalDetector) -> None:
+    """The poller hands the detector the words the watchlists' matcher read: its first look
+    for both sides then costs a lookup per word, and finds what reading again would."""
+    matcher = Matcher(load_watchlists(WATCHLISTS))
+    items = [*load_labelled_signals(LABELLED), *load_labelled_signals(BLIND)]
+    for item in items:
+        read = matcher.analyse(item.title, item.summary)
+        words = (*read.title_words, *read.summary_words)
+        assert (detector.detect(item.title, item.summary, words)
+                == detector.detect(item.title, item.summary)), item.id
+    # A watchlist whose terms may begin at some word includes every one a match finds.
+    for item in items[:50]:
+        assert {h.watchlist for h in matcher.match(item.title, item.summary)} <= (
+            matcher.possible(item.title, item.summary))
