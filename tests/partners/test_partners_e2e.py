@@ -171,7 +171,8 @@ def test_the_weekly_digest_is_scheduled_and_posts_the_map(
     with BotApiStandIn(token=TOKEN) as api:
         path = write_config(tmp_path, [{"name": "Actu Sahel", "url": feed_server.url("/rss"),
                                         "lang": "fr"}],
-                            telegram=f'chat = "{CHAT}"\napi_base_url = "{api.base_url}"')
+                            telegram=f'chat = "{CHAT}"\napi_base_url = "{api.base_url}"',
+                            reports={"partners_weekly": '"mon 08:00"'})
         config = load_config(path, {"SAHEL_WATCH_PARTNERSHIPS_FILE": str(
             WATCHLISTS / "partnerships" / "partnerships.toml")})
 

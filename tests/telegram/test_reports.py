@@ -28,8 +28,8 @@ def make_config(tmp_path: Path, feed_server: FeedServer, daily_at: str) -> Path:
     path = write_config(tmp_path, [{"name": "Actu", "url": feed_server.url("/rss"), "lang": "fr"},
                                    {"name": "En panne", "url": feed_server.url("/down"),
                                     "lang": "fr"}],
-                        telegram="admins = [1001]\nlanguage = \"en\"")
-    path.write_text(path.read_text() + f'\n[reports]\ndaily_at = "{daily_at}"\n')
+                        telegram="admins = [1001]\nlanguage = \"en\"",
+                        reports={"daily_at": f'"{daily_at}"'})
     return path
 
 
