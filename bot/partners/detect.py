@@ -68,6 +68,9 @@ DOUBTS = frozenset({
     # an accusation is a claim against a supplier, not a partnership it reports
     "accuse", "accusent", "accusant", "accusee", "accuses", "accusees", "accused",
     "accusing", "accusation", "accusations",
+    # what had happened before the news is its background, not the news
+    "formerly", "previously", "autrefois", "jadis",
+    "auparavant",
     # a guess from afar is not a report, an aim is not a deal
     "suggere", "suggerent", "suggest", "suggests", "semble", "semblent", "seem", "seems",
     "lorgne", "lorgnent", "vise", "visent", "eyes", "eyeing", "seeks", "seeking",
@@ -128,8 +131,13 @@ MEDIA = frozenset({
     "medias", "agence", "chaine", "television", "radio", "site", "newspaper", "newspapers",
     "daily", "weekly", "outlet", "outlets", "press", "agency", "broadcaster", "tv",
     "channel", "website", "tabloid", "magazine",
+    # people and bodies of a country that do not act for its state
+    "ong", "ngo", "ngos", "citoyens", "citizens", "ressortissants", "nationals", "aid",
+    "humanitaires", "humanitarian", "executives", "cadres", "touristes", "tourists",
+    "journalistes", "journalists", "businessmen", "expatries", "expatriates", "workers",
 })
-BORDERS = frozenset({"frontiere", "frontieres", "border", "borders", "frontier"})
+BORDERS = frozenset({"frontiere", "frontieres", "border", "borders", "frontier", "airspace",
+                     "aerien", "menace", "menaces", "threat", "threats"})
 FORMER = frozenset({"former", "ancien", "ancienne", "anciens", "anciennes", "ex"})
 ASIDE_WINDOW = 2  # words on either side of a mention looked at for those
 # A hyphen or dash alone between two names makes a route or an axis ("Paris-Bamako").
@@ -149,6 +157,22 @@ ANAPHORA = frozenset({
 NEW_TOPIC = frozenset({"separately", "meanwhile", "elsewhere", "ailleurs", "parallelement"})
 NEW_TOPIC_PHRASES = ("par ailleurs", "le meme jour", "on the same day", "in other news",
                      "de son cote", "dans le meme temps")
+# An accord, a contract or a memorandum "provides for" training or deliveries: what it
+# provides for is its content, reported as the accord (an agreement), not as done.
+ACCORDS = frozenset({
+    "accord", "accords", "protocole", "protocoles", "memorandum", "contrat", "contrats",
+    "convention", "traite", "agreement", "agreements", "contract", "contracts", "deal",
+    "deals", "pact", "pacte", "treaty", "agree", "agrees", "agreed", "conviennent",
+    "convenu", "convenus",
+})
+# After one of these, the rest of the clause is what the accord provides for; after one of
+# the short ones, only what follows it closely ("contract to supply", "accord pour former").
+PROVISIONS = frozenset({
+    "prevoit", "prevoient", "prevoyant", "provides", "provide", "providing", "envisage",
+    "envisagent", "foresees", "foresee", "covers", "couvre", "stipule", "stipulates",
+})
+SHORT_PROVISIONS = frozenset({"to", "pour", "sur", "on", "for", "porte"})
+PROVISION_WINDOW = 3  # words before a cue looked at for a short provision
 # A weak cue followed this closely by a weak cue of another kind yields to it: "déploie
 # des drones" deploys arms, it is not a deployment of troops.
 OBJECT_WINDOW = 3
@@ -304,7 +328,8 @@ class SignalDetector:
             return
         words = self._matcher.words(clause)
         mentions = self._parties(spans, words, clause)
-        suppliers = [m for m in mentions if self._roles[m.target] == "supplier"]
+        suppliers = [m for m in mentions if self._roles[m.target] == "supplier"
+                     and not _negated(words, m.first)]  # "Belarusian, not Russian"
         recipients = [m for m in mentions if self._roles[m.target] == "recipient"
                       and not _source(words, m.first) and not _negated(words, m.first)]
         continues = carried is not None and _continues(words)
@@ -317,6 +342,7 @@ class SignalDetector:
                 if c.target not in silenced
                 and not any(_overlap(c, r) for r in recipients)
                 and not _doubted(words, c.first, wide=not c.strong)]
+        cues = _beyond_accords(words, cues)
         if not cues and carried is not None and continues:
             cues = [c for c in carried.cues if c.target not in silenced]
         if not cues:
@@ -550,7 +576,7 @@ def _aside(words: Sequence[WordForms], mention: _Span) -> bool:
                                              mention.first]}
     # The words right beside it: "journal turc", "Turkish newspaper", "Chadian border".
     beside = {w.folded for w in (*words[max(0, mention.first - 1) : mention.first],
-                                 *words[mention.last + 1 : mention.last + 2])}
+                                 *words[mention.last + 1 : mention.last + 1 + ASIDE_WINDOW])}
     return bool(beside & MEDIA or border_before & BORDERS
                 or {w.folded for w in words[mention.last + 1 : mention.last + 2]} & BORDERS
                 or before & FORMER)
@@ -575,6 +601,21 @@ def _new_topic(words: Sequence[WordForms]) -> bool:
     opening = " ".join(w.folded for w in words[:4])
     return bool(words) and (words[0].folded in NEW_TOPIC
                             or opening.startswith(NEW_TOPIC_PHRASES))
+
+
+def _beyond_accords(words: Sequence[WordForms], cues: list[_Span]) -> list[_Span]:
+    """Drop the cues an accord's provisions hold: after a word for an accord, a cue that a
+    provision word stands just before ("le protocole prévoit la formation", "contract to
+    supply") tells what was agreed, not what was done."""
+    folded = [w.folded for w in words]
+    accord_at = next((i for i, w in enumerate(folded) if w in ACCORDS), None)
+    if accord_at is None:
+        return cues
+    provided = next((i for i in range(accord_at + 1, len(folded))
+                     if folded[i] in PROVISIONS), len(folded))
+    return [c for c in cues if c.first <= accord_at or not (c.first > provided or any(
+        w in SHORT_PROVISIONS for w in folded[max(accord_at + 1, c.first - PROVISION_WINDOW):
+                                              c.first]))]
 
 
 def _yielding(cues: list[_Span]) -> list[_Span]:

@@ -248,7 +248,10 @@ def test_detection_holds_the_bar_on_the_labelled_set(detector: SignalDetector) -
 BLIND = ROOT / "tests" / "data" / "partnerships-blind.jsonl"
 # The blind set, written from the README's labelling rules only: its "tune" half was tuned
 # on, its "holdout" half never looked at item by item. Floors: what each holds today.
-BLIND_FLOORS = {"tune": (0.95, 0.95), "holdout": (0.85, 0.93)}
+BLIND_FLOORS = {"tune": (0.95, 0.95), "holdout": (0.86, 0.94)}
+# A second blind batch, written later by another writer from the same rules, all tuned on.
+BLIND_2 = ROOT / "tests" / "data" / "partnerships-blind-2.jsonl"
+BLIND_2_FLOOR = (0.82, 0.90)
 
 
 def test_the_blind_set_is_split_in_two_like_halves(partnerships: Partnerships) -> None:
@@ -277,9 +280,31 @@ def test_detection_holds_its_floor_on_the_blind_set(detector: SignalDetector,
     assert result.overall.recall >= recall, report
 
 
+def test_detection_holds_its_floor_on_the_second_blind_batch(
+        detector: SignalDetector) -> None:
+    items = load_labelled_signals(BLIND_2)
+    assert len(items) >= 200 and all(item.part == "tune" for item in items)
+    result = evaluate_signals(detector, items)
+    report = format_signal_report(result)
+    assert result.overall.precision >= BLIND_2_FLOOR[0], report
+    assert result.overall.recall >= BLIND_2_FLOOR[1], report
+
+
 @pytest.mark.parametrize(
     ("title", "summary", "expected"),
     [
+        # What an accord provides for is the accord's, not done yet.
+        ("Signé à Moscou, l'accord prévoit la formation d'officiers tchadiens et la "
+         "fourniture d'équipements", "", {("russia", "chad", "agreement")}),
+        ("China signs contract to supply Mali with armoured vehicles", "",
+         {("china", "mali", "agreement")}),
+        # People of a country are not its state; a supplier ruled out is no party.
+        ("Burkina Faso expels three French aid workers", "", set()),
+        ("Koulouba guards are Belarusian, not Russian, says Mali's presidency", "", set()),
+        ("French fighter jets cross Chadian airspace en route to Djibouti", "", set()),
+        # An accord that expires, a partner that leaves.
+        ("Niger : l'accord de défense avec la France expire, Niamey refuse de le renouveler",
+         "", {("france", "niger", "end")}),
         # A summary continues its title: the title's party stands for "it", "the firm"...
         ("Baykar livre deux nouveaux drones Akinci",
          "Les appareils sont destinés à l'armée de l'air tchadienne.",
