@@ -15,13 +15,19 @@ When cues of several kinds link a pair, the one in the same comma-separated part
 actors wins, then the kind of highest precedence, a strong cue over a weak one, and the
 cue nearest to the recipient.
 
+Beyond one clause: a summary clause that opens on the title's subject ("Les appareils…",
+"The firm…") leans on the title, whose parties and cues stand for those it leaves unnamed.
+An actor named beside a newspaper, a border, a route or "former", or among a country's
+people who do not act for it (aid workers, citizens), is no party. Objects (drones,
+weapons) are weak cues, so the relation decides the kind; what an accord "provides for"
+is the accord's. Two predicates joined by "and" give a pair two kinds of equal precedence.
+
 Actors and cues are found with the watchlists' Matcher, so accents, case, elision (l', d')
 and one-letter slips are handled as for the watchlists.
 """
 
 from __future__ import annotations
 
-import re
 from bisect import bisect_left
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
@@ -31,6 +37,7 @@ from bot.matching.matcher import Matcher
 from bot.matching.text import TOKEN_RE, WordForms, composed, phrase_tokens
 from bot.matching.watchlists import Term, Watchlist
 from bot.partners.catalog import ROLES, Partnerships, alias_term
+from bot.partners.clauses import split_clauses, split_sentences
 
 # A cue links a pair when it lies between the two actors or at most this many words from
 # the nearer one ("Turkey delivered drones to Mali": 0; "Les FAMa ... formées par la Turquie").
@@ -126,7 +133,7 @@ SOURCE_PAIRS = frozenset({("d", "apres"), ("according", "to"), ("cited", "by")})
 # An actor named beside one of these is a source or a place, not a party: "a Turkish
 # newspaper", "selon un quotidien français", "la frontière nigérienne", "near the Chadian
 # border"; or the past: "a former French base", "l'ancien allié russe".
-MEDIA = frozenset({
+NOT_PARTIES = frozenset({
     "journal", "journaux", "quotidien", "quotidiens", "hebdomadaire", "presse", "media",
     "medias", "agence", "chaine", "television", "radio", "site", "newspaper", "newspapers",
     "daily", "weekly", "outlet", "outlets", "press", "agency", "broadcaster", "tv",
@@ -177,22 +184,6 @@ PROVISION_WINDOW = 3  # words before a cue looked at for a short provision
 # des drones" deploys arms, it is not a deployment of troops.
 OBJECT_WINDOW = 3
 
-ABBREVIATIONS = frozenset({
-    "m", "mm", "mme", "mmes", "mlle", "dr", "pr", "me", "mgr", "st", "ste", "gen", "gén",
-    "col", "cdt", "cmdt", "lt", "lieut", "capt", "cpt", "sgt", "adj", "etc", "cf", "ex",
-    "env", "av", "apr", "vol", "no", "n°", "art", "p", "pp", "jr", "sr", "mr", "mrs", "ms",
-    "prof", "gov", "sen", "rep", "brig", "maj", "co", "inc", "ltd", "corp", "vs", "approx",
-    "jan", "feb", "aug", "sept", "oct", "nov", "dec", "janv", "févr", "avr", "juil", "déc",
-    "min", "dir", "gal",
-})
-SENTENCE_END_RE = re.compile(r"[.!?…]+[\"'»”’)\]]*(?=\s+\S)")
-LAST_WORD_RE = re.compile(r"(\S+)$")
-OPENERS = "\"'«“‘([¿¡"
-SEMICOLON_RE = re.compile(r";")
-# A clause that sets one actor against another starts at these words.
-CONTRAST_RE = re.compile(
-    r"(?i)(?<![\w’'])(tandis qu|alors qu|pendant qu|whereas\b|while\b|même temps qu)")
-PARENS_RE = re.compile(r"\([^()]*\)")
 
 ACTOR, ACTOR_EXCLUDE, KIND, WEAK, KIND_EXCLUDE, VETO = "a", "ax", "k", "kw", "kx", "v"
 PREFILTER = "p"
@@ -577,7 +568,7 @@ def _aside(words: Sequence[WordForms], mention: _Span) -> bool:
     # The words right beside it: "journal turc", "Turkish newspaper", "Chadian border".
     beside = {w.folded for w in (*words[max(0, mention.first - 1) : mention.first],
                                  *words[mention.last + 1 : mention.last + 1 + ASIDE_WINDOW])}
-    return bool(beside & MEDIA or border_before & BORDERS
+    return bool(beside & NOT_PARTIES or border_before & BORDERS
                 or {w.folded for w in words[mention.last + 1 : mention.last + 2]} & BORDERS
                 or before & FORMER)
 
@@ -633,63 +624,3 @@ def _joined(words: Sequence[WordForms], a: _Span, b: _Span) -> bool:
         return False
     low, high = sorted((a, b), key=lambda c: c.first)
     return any(w.folded in PREDICATE_JOINS for w in words[low.last + 1 : high.first])
-
-
-def split_sentences(text: str) -> list[str]:
-    """``text`` cut into sentences at . ! ? …, not after abbreviations ("M.", "Gen.") or
-    initials ("U.S.", "A. Goïta"), nor before a lower-case word."""
-    sentences: list[str] = []
-    start = 0
-    for match in SENTENCE_END_RE.finditer(text):
-        end = match.end()
-        following = text[end:].lstrip()[:1]
-        if not (following.isupper() or following.isdigit() or following in OPENERS):
-            continue
-        if match.group().startswith(".") and match.group().rstrip(".\"'»”’)]") == "" \
-                and _abbreviation(text[start : match.start()]):
-            continue
-        sentences.append(text[start:end])
-        start = end
-    sentences.append(text[start:])
-    return [s for s in sentences if s.strip()]
-
-
-def _abbreviation(before: str) -> bool:
-    """True when the period after ``before`` ends an abbreviation or an initial."""
-    found = LAST_WORD_RE.search(before)
-    if not found:
-        return False
-    word = found.group(1).lstrip(OPENERS)
-    last = word.rsplit(".", 1)[-1]
-    if len(last) == 1 and last.isalpha() and last.isupper():
-        return True  # an initial: "M.", "U.S.", "A. Goïta"
-    return word.casefold() in ABBREVIATIONS
-
-
-def split_clauses(sentence: str) -> list[str]:
-    """The clauses of one sentence, each the sentence's length with the rest blanked, so
-    that offsets stay those of the sentence. A parenthesis is a clause of its own."""
-    inner = [m.span() for m in PARENS_RE.finditer(sentence)]
-    bounds = {0, len(sentence)}
-    bounds.update(m.start() for m in SEMICOLON_RE.finditer(sentence))
-    for match in CONTRAST_RE.finditer(sentence):
-        bounds.add(match.start())
-        if not sentence[: match.start()].strip(" \"'«“—–-"):
-            # "While Turkey trains X, Russia ..." : the opening clause ends at its comma.
-            comma = sentence.find(",", match.end())
-            if comma > 0:
-                bounds.add(comma)
-    cuts = sorted(bounds)
-    clauses = []
-    for low, high in pairwise(cuts):
-        clauses.append(_blank(sentence, [(0, low), (high, len(sentence)), *inner]))
-    clauses.extend(_blank(sentence, [(0, a), (b, len(sentence))]) for a, b in inner)
-    return [c for c in clauses if c.strip()]
-
-
-def _blank(text: str, ranges: Sequence[tuple[int, int]]) -> str:
-    """``text`` with each range replaced by spaces."""
-    chars = list(text)
-    for low, high in ranges:
-        chars[low:high] = " " * (high - low)
-    return "".join(chars)

@@ -1,5 +1,4 @@
-"""Stored items against the current partnership file again, after an edit: signals added
-and removed."""
+"""Stored items read again with the partnership file after an edit: signals added, removed."""
 
 from __future__ import annotations
 

@@ -12,7 +12,8 @@ from bot.errors import ConfigError
 from bot.matching.matcher import Matcher
 from bot.matching.watchlists import load_watchlists
 from bot.partners.catalog import Partnerships, load_partnerships
-from bot.partners.detect import Signal, SignalDetector, split_clauses, split_sentences
+from bot.partners.clauses import split_clauses, split_sentences
+from bot.partners.detect import Signal, SignalDetector
 from bot.partners.evaluate import (
     DEFAULT_PARTNERSHIP_SET,
     LabelledSignals,
