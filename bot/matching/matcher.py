@@ -186,17 +186,6 @@ class Matcher:
             words = [word or self._learn(raw) for word, raw in zip(words, raws, strict=True)]
         return words  # type: ignore[return-value]  # no None is left
 
-    def possible(self, *texts: str) -> set[str]:
-        """The ids of the watchlists one of whose terms may begin at some word of ``texts``:
-        every watchlist ``match`` finds is among them (a first look that costs a dictionary
-        lookup per word)."""
-        found: set[str] = set()
-        for text in texts:
-            for word in filter(ANCHORS, self.words(composed(text))):
-                found.update(entry.watchlist.id for entry, _ in word.starts)
-                found.update(entry.watchlist.id for entry, _ in word.caseless)
-        return found
-
     def match(self, title: str, summary: str = "") -> list[Hit]:
         """Hits in plain-text ``title`` and ``summary``, title first, at most one per term."""
         return self.analyse(title, summary).hits

@@ -255,8 +255,9 @@ class SignalDetector:
         ("Baykar livre deux drones Akinci | Les appareils sont destinés à l'armée
         tchadienne"). ``words``: the item's words as the watchlists' matcher read them, for
         the first look."""
-        sides = (self._sides.possible(title, summary) if words is None
-                 else self._sides_of(words))
+        if words is None:
+            words = [*self._sides.words(composed(title)), *self._sides.words(composed(summary))]
+        sides = self._sides_of(words)
         if len(sides) < len((SUPPLIER, RECIPIENT)):
             return []
         signals: dict[tuple[str, str, str], Signal] = {}

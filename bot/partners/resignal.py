@@ -8,13 +8,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+from bot.matching.rematch import BATCH_SIZE, Advancing
 from bot.partners.detect import Signal
 from bot.storage.records import SignalChanges, StoredSignal, StoredText
 from bot.storage.store import Store
 
 log = logging.getLogger(__name__)
 
-BATCH_SIZE = 500  # items read, detected and written per transaction
 SUMMARY = "summary"  # the field of a signal read in the summary
 
 
@@ -22,12 +22,6 @@ class Detecting(Protocol):
     """What finds the signals of one item (bot.partners.detect.SignalDetector)."""
 
     def detect(self, title: str, summary: str) -> list[Signal]: ...
-
-
-class Advancing(Protocol):
-    """Where the items done are reported (bot.ops.progress.Progress)."""
-
-    def advance(self, n: int = 1) -> None: ...
 
 
 @dataclass(frozen=True)

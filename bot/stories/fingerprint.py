@@ -161,12 +161,8 @@ class StoredPrint(NamedTuple):
                 tuple(fp.days))
 
 
-def similarity(a: Fingerprint, b: Fingerprint | StoredPrint) -> float:
-    """How much two items share: the best of title overlap and word containment."""
-    return _similarity(a, b.title_words, b.words)
-
-
 def _similarity(a: Fingerprint, title_words: Collection[str], words: Collection[str]) -> float:
+    """How much two items share: the best of title overlap and word containment."""
     title = _jaccard(a.title_words, title_words)
     smaller = min(len(a.words), len(words))
     if smaller < MIN_CONTAINMENT_WORDS:
@@ -174,15 +170,10 @@ def _similarity(a: Fingerprint, title_words: Collection[str], words: Collection[
     return max(title, len(a.words.intersection(words)) / smaller)
 
 
-def facts_conflict(a: Fingerprint, b: Fingerprint | StoredPrint) -> bool:
-    """True when each item states a number or a day the other lacks, or each names in its
-    title a place or person the other never mentions."""
-    return _conflict(a, b.words, b.numbers, b.names, b.days)
-
-
 def _conflict(a: Fingerprint, words: Collection[str], numbers: Collection[str],
               names: Collection[str], days: Collection[str]) -> bool:
-    """``facts_conflict`` on the other item's fields, in set operations on ``a``'s sets and
+    """True when each item states a number or a day the other lacks, or each names in its
+    title a place or person the other never mentions. In set operations on ``a``'s sets and
     no further calls: it runs for every candidate of every new item."""
     mine = a.numbers
     if mine and numbers and not mine.issubset(numbers) and not mine.issuperset(numbers):
@@ -194,19 +185,13 @@ def _conflict(a: Fingerprint, words: Collection[str], numbers: Collection[str],
     return bool(mine and names and not mine.issubset(words) and not a.words.issuperset(names))
 
 
-def story_score(a: Fingerprint, b: Fingerprint | StoredPrint,
-                gap: timedelta = timedelta(0)) -> float | None:
-    """The similarity of two reports of one story, or None when they are not: wording close
-    enough and no conflicting facts (places, numbers, days); reports ``gap`` apart need more
-    in common when the gap is long. Facts are looked at first: look-alike reports of
-    different events (two tolls, two dates) are common, and cheaper to tell apart that way."""
-    return stored_score(a, b, abs(gap) > LATE_REPORT)  # both are tuples of these fields
-
-
 def stored_score(a: Fingerprint, fields: Sequence[Collection[str]],
                  late: bool = False) -> float | None:
-    """``story_score`` against an indexed item's fields (``StoredPrint.fields_of``);
-    ``late``: the two came more than LATE_REPORT apart."""
+    """The similarity of a new report to an indexed one (its ``StoredPrint.fields_of``), or
+    None when they are not one story: wording close enough and no conflicting facts
+    (places, numbers, days); reports ``late`` (more than LATE_REPORT apart) need more in
+    common. Facts are looked at first: look-alike reports of different events (two tolls,
+    two dates) are common, and cheaper to tell apart that way."""
     title_words, words, numbers, names, days = fields
     if _conflict(a, words, numbers, names, days):
         return None

@@ -22,6 +22,7 @@ from tests.support.botapi import BotApiStandIn, SentMessage
 from tests.support.botprocess import CHAT, TOKEN, bot_running
 from tests.support.common import WATCHLISTS, write_config
 from tests.support.feedserver import FeedServer, rss_feed
+from tests.support.soak import SimClock
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 
@@ -161,13 +162,7 @@ def test_the_weekly_digest_is_scheduled_and_posts_the_map(
     wednesday = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
     feed_server.route("/rss", rss_feed("Actu Sahel", [TRAINING, PROTECTION]))
 
-    class Clock:
-        now = wednesday
-
-        def __call__(self) -> datetime:
-            return self.now
-
-    clock = Clock()
+    clock = SimClock(wednesday)
     with BotApiStandIn(token=TOKEN) as api:
         path = write_config(tmp_path, [{"name": "Actu Sahel", "url": feed_server.url("/rss"),
                                         "lang": "fr"}],
@@ -203,13 +198,7 @@ def test_the_weekly_digest_goes_through_the_outbox_once_a_week(
     monday = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)
     feed_server.route("/rss", rss_feed("Actu Sahel", [TRAINING, PROTECTION]))
 
-    class Clock:
-        now = monday - timedelta(days=1)
-
-        def __call__(self) -> datetime:
-            return self.now
-
-    clock = Clock()
+    clock = SimClock(monday - timedelta(days=1))
     with BotApiStandIn(token=TOKEN) as api:
         path = write_config(tmp_path, [{"name": "Actu Sahel", "url": feed_server.url("/rss"),
                                         "lang": "fr"}],
