@@ -1,4 +1,4 @@
-"""Partnership signals against a labelled set: precision and recall overall and per kind."""
+"""Partnership signals against a labelled set: precision and recall, and which kinds blur."""
 
 from __future__ import annotations
 
@@ -14,6 +14,8 @@ from bot.partners.detect import SignalDetector
 DEFAULT_PARTNERSHIP_SET = Path("tests/data/partnerships.jsonl")
 SIGNAL_KEYS = ("supplier", "recipient", "kind")
 TEXT_SHOWN = 160  # characters of an item shown beside each error
+NAME_WIDTH = 14  # the first column of the tables: a kind and a language fit
+NO_KIND = "none"  # the confusion table's row or column for a signal without counterpart
 
 Triple = tuple[str, str, str]  # (supplier, recipient, kind)
 
@@ -50,6 +52,10 @@ class SignalEvaluation:
     per_kind: dict[str, Score] = field(default_factory=dict)
     pairs: Score = field(default_factory=Score)  # supplier and recipient right, any kind
     per_group: dict[str, Score] = field(default_factory=dict)  # "fr", "en", "hard" ...
+    per_kind_lang: dict[tuple[str, str], Score] = field(default_factory=dict)
+    # (expected kind, produced kind) -> count, on the pairs of each item; NO_KIND on the
+    # expected side is a false alarm on a pair, on the produced side a signal missed
+    confusion: dict[tuple[str, str], int] = field(default_factory=dict)
     misses: list[SignalMiss] = field(default_factory=list)
     items: int = 0
 
@@ -98,7 +104,8 @@ def evaluate_signals(detector: SignalDetector,
         scores = [result.overall, *(result.per_group.setdefault(g, Score()) for g in groups)]
         for triple in sorted(item.expected | found.keys()):
             per_kind = result.per_kind.setdefault(triple[2], Score())
-            for score in (*scores, per_kind):
+            per_lang = result.per_kind_lang.setdefault((triple[2], item.lang), Score())
+            for score in (*scores, per_kind, per_lang):
                 _count(score, triple in item.expected, triple in found)
             if triple not in item.expected:
                 result.misses.append(SignalMiss(item, triple, "false alarm", found[triple]))
@@ -108,7 +115,23 @@ def evaluate_signals(detector: SignalDetector,
         found_pairs = {t[:2] for t in found}
         for pair in expected_pairs | found_pairs:
             _count(result.pairs, pair in expected_pairs, pair in found_pairs)
+            _confuse(result.confusion,
+                     {t[2] for t in item.expected if t[:2] == pair},
+                     {t[2] for t in found if t[:2] == pair})
     return result
+
+
+def _confuse(table: dict[tuple[str, str], int], expected: set[str], found: set[str]) -> None:
+    """Count one pair's kinds: a kind both expected and produced on the diagonal, then the
+    kinds left on either side paired in order, then what is still left against NO_KIND."""
+    for kind in expected & found:
+        table[kind, kind] = table.get((kind, kind), 0) + 1
+    missed, extra = sorted(expected - found), sorted(found - expected)
+    pairs = list(zip(missed, extra, strict=False))
+    pairs += [(kind, NO_KIND) for kind in missed[len(pairs):]]
+    pairs += [(NO_KIND, kind) for kind in extra[len(missed):]]
+    for cell in pairs:
+        table[cell] = table.get(cell, 0) + 1
 
 
 def _count(score: Score, expected: bool, found: bool) -> None:
@@ -130,6 +153,15 @@ def format_signal_report(result: SignalEvaluation, *, items_shown: bool = True) 
     rows.append("")
     rows.append(_header("items"))
     rows += [_row(group, score) for group, score in _ordered(result.per_group)]
+    rows.append("")
+    rows.append(_header("kind, lang"))
+    order = {kind: rank for rank, kind in enumerate(result.per_kind)}
+    rows += [_row(f"{kind} {lang}", score)
+             for (kind, lang), score in sorted(result.per_kind_lang.items(),
+                                               key=lambda cell: (order[cell[0][0]], cell[0][1]))
+             if lang]
+    rows.append("\nkinds: expected (rows) × produced (columns)")
+    rows += format_confusion(result.confusion, list(result.per_kind))
     missed = sum(1 for m in result.misses if m.kind == "missed")
     rows.append(f"\n{result.items} items, {missed} signals missed, "
                 f"{len(result.misses) - missed} false alarms")
@@ -142,15 +174,30 @@ def format_signal_report(result: SignalEvaluation, *, items_shown: bool = True) 
     return "\n".join(rows) + "\n"
 
 
+def format_confusion(table: Mapping[tuple[str, str], int], kinds: list[str]) -> list[str]:
+    """Expected kinds down, produced kinds across, on the pairs both sides found or missed;
+    the column ``none`` counts signals missed, the row ``none`` false alarms."""
+    labels = [*kinds, NO_KIND]
+    width = max(len(label) for label in labels) + 1
+    rows = [f"{'expected':<{width}}" + "".join(f"{label:>{width}}" for label in labels)]
+    for expected in labels:
+        cells = [table.get((expected, produced), 0) for produced in labels]
+        if expected == NO_KIND:
+            cells[-1] = 0
+        rows.append(f"{expected:<{width}}" + "".join(
+            f"{cell if cell else '.':>{width}}" for cell in cells))
+    return rows
+
+
 def _ordered(groups: Mapping[str, Score]) -> list[tuple[str, Score]]:
     return sorted(groups.items(), key=lambda g: (g[0] == "hard", g[0]))
 
 
 def _header(first: str) -> str:
-    return (f"{first:<12} {'precision':>9} {'recall':>7} {'F1':>6} {'TP':>5} {'FP':>4} "
+    return (f"{first:<{NAME_WIDTH}} {'precision':>9} {'recall':>7} {'F1':>6} {'TP':>5} {'FP':>4} "
             f"{'FN':>4}")
 
 
 def _row(name: str, score: Score) -> str:
-    return (f"{name:<12} {score.precision:>9.3f} {score.recall:>7.3f} {score.f1:>6.3f} "
+    return (f"{name:<{NAME_WIDTH}} {score.precision:>9.3f} {score.recall:>7.3f} {score.f1:>6.3f} "
             f"{score.tp:>5} {score.fp:>4} {score.fn:>4}")

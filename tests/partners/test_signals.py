@@ -385,6 +385,17 @@ def test_report_lists_every_miss_and_false_alarm(detector: SignalDetector) -> No
     assert "- missed china → niger training [c]: Le Niger forme ses soldats | " in lines
     assert "3 items, 2 signals missed, 1 false alarms" in report
     assert any(line.startswith("hard") for line in lines)
+    # Kinds per language, and the confusion of kinds on each pair: the wrong kind on a
+    # right pair is agreement read as training, the missed pair is training against none.
+    assert next(line for line in lines if line.startswith("training en")).split()[-3:] == [
+        "0", "1", "0"]
+    assert result.confusion == {("arms", "arms"): 1, ("agreement", "training"): 1,
+                                ("training", "none"): 1}
+    header = lines.index("kinds: expected (rows) × produced (columns)") + 1
+    assert lines[header].split() == ["expected", "training", "arms", "protection",
+                                     "agreement", "end", "none"]
+    assert lines[header + 4].split() == ["agreement", "1", ".", ".", ".", ".", "."]
+    assert lines[header + 1].split() == ["training", ".", ".", ".", ".", ".", "1"]
 
 
 @pytest.mark.parametrize(
