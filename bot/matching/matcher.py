@@ -186,9 +186,11 @@ class Matcher:
             words = [word or self._learn(raw) for word, raw in zip(words, raws, strict=True)]
         return words  # type: ignore[return-value]  # no None is left
 
-    def match(self, title: str, summary: str = "") -> list[Hit]:
-        """Hits in plain-text ``title`` and ``summary``, title first, at most one per term."""
-        return self.analyse(title, summary).hits
+    def match(self, title: str, summary: str = "", *, every: bool = False) -> list[Hit]:
+        """Hits in plain-text ``title`` and ``summary``, title first, at most one per term
+        (``every``: each place a term is found)."""
+        title, summary = composed(title), composed(summary)
+        return self._hits(title, summary, self.words(title), self.words(summary), every)
 
     def analyse(self, title: str, summary: str = "") -> Analysis:
         """The hits of ``match``, with the words it split both fields into."""
@@ -198,7 +200,7 @@ class Matcher:
                         title_words, summary_words)
 
     def _hits(self, title: str, summary: str, title_words: list[_Word],
-              summary_words: list[_Word]) -> list[Hit]:
+              summary_words: list[_Word], every: bool = False) -> list[Hit]:
         fields = (("title", title, title_words), ("summary", summary, summary_words))
         hits: list[Hit] = []
         seen: set[tuple[str, str]] = set()
@@ -220,7 +222,7 @@ class Matcher:
                     if found is None:
                         continue
                     key = (entry.watchlist.id, entry.term.text)
-                    if key in seen:
+                    if key in seen and not every:
                         continue
                     if entry.context or entry.exclude:
                         if item_words is None:

@@ -183,6 +183,24 @@ PROVISION_WINDOW = 3  # words before a cue looked at for a short provision
 # A weak cue followed this closely by a weak cue of another kind yields to it: "déploie
 # des drones" deploys arms, it is not a deployment of troops.
 OBJECT_WINDOW = 3
+# A relation named right after one of these is the background of the news, not the news:
+# "depuis le départ des forces françaises", "after the withdrawal of French troops".
+BACKGROUND = frozenset({"depuis", "apres", "since", "after", "following"})
+DETERMINERS = frozenset({"le", "la", "les", "l", "un", "une", "son", "sa", "ses", "leur",
+                         "the", "a", "an", "its", "their", "his", "her"})
+# The marks that end a part of a clause (see _chunks).
+PART_MARKS = frozenset({",", ":"})
+# A country named as where a thing was made ("Turkish-made drones", "de fabrication
+# russe", "made in China") is its maker, not a party: it supplies the thing only when the
+# clause tells the thing changing hands, never trains, guards or signs with it.
+MADE = frozenset({"made", "built", "manufactured", "designed", "produced", "fabricated"})
+MADE_BY_ORIGIN = frozenset({"fabrication", "origine", "conception", "facture", "manufacture",
+                            "provenance", "origin"})
+MADE_IN = frozenset({"in", "en"})
+MADE_IN_VERBS = MADE | frozenset({
+    "fabrique", "fabriques", "fabriquee", "fabriquees", "concu", "concus", "concue",
+    "concues", "construit", "construits", "construite", "construites", "produit", "produits",
+})
 
 
 ACTOR, ACTOR_EXCLUDE, KIND, WEAK, KIND_EXCLUDE, VETO = "a", "ax", "k", "kw", "kx", "v"
@@ -213,6 +231,9 @@ class _Span:
     end: int
     strong: bool = True  # a weak cue tells its kind only when no strong one links the pair
     carried: bool = False  # named in the title, not in this clause (it continues the title)
+    # A maker ("Turkish-made drones"): the only kind it may supply, "" for none; None for a
+    # mention that is not a maker.
+    made: str | None = None
 
 
 class SignalDetector:
@@ -329,16 +350,24 @@ class SignalDetector:
             suppliers, recipients = self._carry(carried, suppliers, recipients, continues)
         if not suppliers or not recipients:
             return
+        recalled = [c for c in spans[KIND] if _background(words, c.first)]
+        if recalled:  # "depuis le départ des soldats français": who left is no party here
+            suppliers = [m for m in suppliers if not _recalled(m, recalled, clause)]
+            recipients = [m for m in recipients if not _recalled(m, recalled, clause)]
+            if not suppliers or not recipients:
+                return
         silenced = {x.target for x in spans[KIND_EXCLUDE]}
         cues = [c for c in _yielding(_most_specific(spans[KIND] + spans[WEAK]))
                 if c.target not in silenced
                 and not any(_overlap(c, r) for r in recipients)
-                and not _doubted(words, c.first, wide=not c.strong)]
+                and not _doubted(words, c.first, wide=not c.strong)
+                and not _background(words, c.first)]
         cues = _beyond_accords(words, cues)
         if not cues and carried is not None and continues:
             cues = [c for c in carried.cues if c.target not in silenced]
         if not cues:
             return
+        suppliers = [_maker(clause, words, m, cues) for m in suppliers]
         best = self._best_kinds(clause, words, cues, suppliers, recipients)
         for (supplier, recipient), kinds in best.items():
             ranked = sorted(kinds.items(), key=lambda k: k[1][0], reverse=True)
@@ -368,7 +397,7 @@ class SignalDetector:
 
     def _spans(self, clause: str) -> dict[str, list[_Span]] | None:
         """The clause's actors, cues, exclusions and vetoes as word spans; None for none."""
-        hits = self._matcher.match(clause)
+        hits = self._matcher.match(clause, every=True)
         if not hits:
             return None
         starts = {m.start(): i for i, m in enumerate(TOKEN_RE.finditer(clause))}
@@ -395,14 +424,16 @@ class SignalDetector:
         recipient_groups = _groups(recipients, words)
         best: dict[tuple[str, str], dict[str, tuple[tuple[int, ...], _Span]]] = {}
         for cue in cues:
-            near_s = _nearest_group(cue, suppliers, supplier_groups)
+            near_s = _nearest_group(cue, suppliers, supplier_groups, chunks)
             if _among_themselves(words, cue, near_s):
                 continue
-            near_r = {m.target for m in _nearest_group(cue, recipients, recipient_groups)}
+            near_r = {m.target for m in _nearest_group(cue, recipients, recipient_groups,
+                                                       chunks)}
             supplier_ids = {m.target for m in near_s}
             for s in suppliers:
-                if s.target not in supplier_ids:
-                    continue
+                if s.target not in supplier_ids or (
+                        s.made is not None and not (cue.strong and cue.target == s.made)):
+                    continue  # a maker supplies its thing only when the thing changes hands
                 for r in recipients:
                     if r.target not in near_r or _gap(s, r) > MAX_PAIR_GAP:
                         continue
@@ -450,8 +481,10 @@ def _overlap(a: _Span, b: _Span) -> bool:
 
 def _chunks(clause: str) -> Callable[[int], int]:
     """Which comma-separated part of ``clause`` an offset falls in: a cue in the same part
-    as an actor ("La Russie, qui a formé l'armée malienne, livre ...") is about it."""
-    commas = [i for i, c in enumerate(clause) if c == ","]
+    as an actor ("La Russie, qui a formé l'armée malienne, livre ...") is about it; a
+    title's topic before a colon is a part of its own ("Formation des officiers : Bamako
+    et Moscou signent un protocole" is an accord)."""
+    commas = [i for i, c in enumerate(clause) if c in PART_MARKS]
     return lambda offset: bisect_left(commas, offset)
 
 
@@ -486,11 +519,15 @@ def _groups(mentions: Sequence[_Span], words: Sequence[WordForms]) -> dict[int, 
     return groups
 
 
-def _nearest_group(cue: _Span, mentions: Sequence[_Span],
-                   groups: dict[int, int]) -> list[_Span]:
+def _nearest_group(cue: _Span, mentions: Sequence[_Span], groups: dict[int, int],
+                   chunks: Callable[[int], int]) -> list[_Span]:
     """The mention nearest to ``cue`` and those coordinated with it: a cue tells about the
-    nearest supplier (or recipient), not about another one farther away."""
-    group = groups[id(min(mentions, key=lambda m: (_gap(cue, m), m.first)))]
+    nearest supplier (or recipient), not about another one farther away; between two as
+    near, the one in the cue's comma-separated part ("matériel américain et français,
+    formation française")."""
+    part = chunks(cue.start)
+    group = groups[id(min(mentions, key=lambda m: (_gap(cue, m), chunks(m.start) != part,
+                                                   m.first)))]
     return [m for m in mentions if groups[id(m)] == group]
 
 
@@ -525,6 +562,22 @@ def _negated(words: Sequence[WordForms], first: int) -> bool:
     """True for a mention ruled out where it stands: "au Bénin, pas au Niger", "not Chad"."""
     before = [w.folded for w in words[max(0, first - MENTION_NEGATION_WINDOW) : first]]
     return any(w in MENTION_NEGATIONS for w in before)
+
+
+def _background(words: Sequence[WordForms], first: int) -> bool:
+    """True for a relation recalled as what came before the news: "depuis le départ",
+    "après la rupture", "since the withdrawal", "following the expulsion"."""
+    before = [w.folded for w in words[max(0, first - 2) : first]]
+    return bool(before) and (before[-1] in BACKGROUND or (
+        len(before) == 2 and before[0] in BACKGROUND and before[1] in DETERMINERS))
+
+
+def _recalled(mention: _Span, recalled: Sequence[_Span], clause: str) -> bool:
+    """True for a mention inside a relation recalled as background, within a few words
+    after its cue and before the next comma ("après le retrait des troupes françaises")."""
+    return any(0 < mention.first - cue.last <= CUE_WINDOW
+               and PART_MARKS.isdisjoint(clause[cue.end : mention.start])
+               for cue in recalled)
 
 
 def _doubted(words: Sequence[WordForms], first: int, *, wide: bool = False) -> bool:
@@ -572,6 +625,25 @@ def _aside(words: Sequence[WordForms], mention: _Span) -> bool:
     return bool(beside & NOT_PARTIES or border_before & BORDERS
                 or {w.folded for w in words[mention.last + 1 : mention.last + 2]} & BORDERS
                 or before & FORMER)
+
+
+def _maker(clause: str, words: Sequence[WordForms], mention: _Span,
+           cues: Sequence[_Span]) -> _Span:
+    """The mention as a maker when it says where a thing was made ("Turkish-made",
+    "Turkish- and Chinese-made", "de fabrication russe", "made in China"), with the kind
+    of the thing named beside it; the mention unchanged otherwise."""
+    after = words[mention.last + 1 : mention.last + 3]
+    before = [w.folded for w in words[max(0, mention.first - 2) : mention.first]]
+    hyphened = clause[mention.end : mention.end + 1] == "-" and bool(after) and (
+        after[0].folded in MADE or (after[0].folded in CONJUNCTIONS and len(after) > 1))
+    made = (hyphened or (bool(after) and after[0].folded in MADE)
+            or bool(set(before) & MADE_BY_ORIGIN)
+            or (len(before) == 2 and before[0] in MADE_IN_VERBS and before[1] in MADE_IN))
+    if not made:
+        return mention
+    things = [c for c in cues if not c.strong and not c.carried
+              and -OBJECT_WINDOW - 2 <= c.first - mention.first <= OBJECT_WINDOW + 2]
+    return replace(mention, made=things[0].target if things else "")
 
 
 def _route(clause: str, mention: _Span, mentions: Sequence[_Span]) -> bool:

@@ -353,6 +353,24 @@ def test_detection_holds_its_floor_on_the_second_blind_batch(
          {("russia", "burkina", "protection"), ("russia", "burkina", "training")}),
         # A weak cue is denied from a little further away.
         ("Chad did not receive any Emirati aircraft this year", "", set()),
+        # Where a thing was made names its maker: a party only when the thing changes hands.
+        ("Burkina army pools its Russian-made helicopters in a new air wing", "", set()),
+        ("Chinese-built vehicles crash during a Malian army training drill", "", set()),
+        ("Niger takes delivery of Turkish- and Chinese-made drones", "",
+         {("turkey", "niger", "arms"), ("china", "niger", "arms")}),
+        ("Le Niger réceptionne des drones de fabrication turque", "",
+         {("turkey", "niger", "arms")}),
+        # A title's topic before a colon labels it; the statement tells the kind.
+        ("Instruction des pilotes : Niamey et Ankara signent un accord", "",
+         {("turkey", "niger", "agreement")}),
+        # Between two suppliers as near, a cue is about the one in its own part.
+        ("Matériel chinois et russe, formation russe : l'armée nigérienne se réorganise", "",
+         {("russia", "niger", "training")}),
+        # A relation recalled as background, and who took part in it, are not the news.
+        ("Depuis le départ des soldats français, le Niger achète des drones turcs", "",
+         {("turkey", "niger", "arms")}),
+        ("Following the withdrawal of French troops, Chad hosts Emirati instructors", "",
+         {("uae", "chad", "training")}),
     ])
 def test_categories_the_blind_set_showed(detector: SignalDetector, title: str, summary: str,
                                          expected: set[Triple]) -> None:
