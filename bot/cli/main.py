@@ -96,7 +96,7 @@ def build_parser(environ: Mapping[str, str] | None = None) -> argparse.ArgumentP
     evaluate.add_argument("--partners", action="store_true",
                           help="measure partnership signals (precision and recall)")
     evaluate.add_argument("--part", choices=PARTS,
-                          help="only the items of this part of a partnership set; a "
+                          help="only the items of this part of a labelled set; a "
                                "hold-out part prints its figures, not its items")
     evaluate.add_argument("--watchlists", type=Path,
                           help="watchlists folder (default: the one config.toml names)")
@@ -281,8 +281,11 @@ def _eval(args: argparse.Namespace, out: TextIO) -> int:
                                    _story_aliases(args))
         out.write(format_story_report(stories))
         return EXIT_OK
-    evaluation = evaluate(_matcher(args), load_labelled(args.file or DEFAULT_LABELLED_SET))
-    out.write(format_report(evaluation))
+    items = load_labelled(args.file or DEFAULT_LABELLED_SET)
+    if args.part:
+        items = [item for item in items if item.part == args.part]
+    evaluation = evaluate(_matcher(args), items)
+    out.write(format_report(evaluation, items_shown=args.part != HOLDOUT))
     return EXIT_OK
 
 

@@ -32,6 +32,7 @@ class LabelledItem:
     expected: frozenset[str]
     lang: str = ""
     note: str = ""
+    part: str = ""  # TUNE, HOLDOUT, or "" for a set not split
 
 
 @dataclass
@@ -81,11 +82,27 @@ class Evaluation:
 
 def load_labelled(path: Path) -> list[LabelledItem]:
     """Read a JSON-lines labelled set; ConfigError with file and line on a bad line."""
-    return _read_jsonl(path, "labelled item", lambda r: LabelledItem(
-        id=str(r["id"]), title=str(r.get("title") or ""), summary=str(r.get("summary") or ""),
-        expected=frozenset(r["expected"]), lang=str(r.get("lang", "")),
-        note=str(r.get("note", "")),
-    ))
+    return _read_jsonl(path, "labelled item", _labelled_item)
+
+
+def _labelled_item(record: dict[str, Any]) -> LabelledItem:
+    expected = record["expected"]
+    if not isinstance(expected, list) or not all(isinstance(e, str) for e in expected):
+        raise TypeError("expected must be a list of watchlist ids")
+    return LabelledItem(
+        id=str(record["id"]), title=str(record.get("title") or ""),
+        summary=str(record.get("summary") or ""), expected=frozenset(expected),
+        lang=str(record.get("lang", "")), note=str(record.get("note", "")),
+        part=part_of(record),
+    )
+
+
+def part_of(record: dict[str, Any]) -> str:
+    """The record's ``part`` (TUNE or HOLDOUT), "" when the set is not split."""
+    part = record.get("part", "")
+    if part not in ("", *PARTS):
+        raise TypeError(f"part must be {' or '.join(PARTS)}, not {part!r}")
+    return str(part)
 
 
 def _read_jsonl(path: Path, what: str, build: Callable[[dict[str, Any]], T]) -> list[T]:
@@ -138,8 +155,9 @@ def _evidence(hits: Sequence[Hit]) -> str:
                      for h in hits)
 
 
-def format_report(evaluation: Evaluation) -> str:
-    """A readable table of the measures, then every miss with its reason."""
+def format_report(evaluation: Evaluation, *, items_shown: bool = True) -> str:
+    """A readable table of the measures, then (``items_shown``) every miss with its
+    reason."""
     rows = [f"{'watchlist':<16} {'precision':>9} {'recall':>7} {'F1':>6} {'TP':>5} {'FP':>4} "
             f"{'FN':>4}"]
     scores = [*sorted(evaluation.per_watchlist.items()), ("overall", evaluation.overall)]
@@ -147,7 +165,7 @@ def format_report(evaluation: Evaluation) -> str:
         rows.append(f"{name:<16} {score.precision:>9.3f} {score.recall:>7.3f} {score.f1:>6.3f} "
                     f"{score.tp:>5} {score.fp:>4} {score.fn:>4}")
     rows.append(f"\n{evaluation.items} items, {len(evaluation.misses)} errors")
-    for miss in evaluation.misses:
+    for miss in evaluation.misses if items_shown else ():
         text = f"{miss.item.title} | {miss.item.summary}"
         rows.append(f"- {miss.kind} {miss.watchlist} [{miss.item.id}] {miss.reason}"
                     f"{f' ({miss.item.note})' if miss.item.note else ''}: {text[:160]}")

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bot.matching.evaluate import PARTS, Score, _read_jsonl
+from bot.matching.evaluate import Score, _read_jsonl, part_of
 from bot.matching.text import html_to_text
 from bot.partners.detect import SignalDetector
 
@@ -80,14 +80,11 @@ def _labelled(record: dict[str, Any]) -> LabelledSignals:
     hard = record.get("hard", False)
     if not isinstance(hard, bool):
         raise TypeError("hard must be true or false")
-    part = record.get("part", "")
-    if part not in ("", *PARTS):
-        raise TypeError(f"part must be {' or '.join(PARTS)}, not {part!r}")
     return LabelledSignals(
         id=str(record["id"]), title=str(record.get("title") or ""),
         summary=str(record.get("summary") or ""), expected=frozenset(expected),
         lang=str(record.get("lang", "")), hard=hard, note=str(record.get("note", "")),
-        part=part,
+        part=part_of(record),
     )
 
 
