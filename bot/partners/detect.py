@@ -144,7 +144,13 @@ NOT_PARTIES = frozenset({
     "journalistes", "journalists", "businessmen", "expatries", "expatriates", "workers",
 })
 BORDERS = frozenset({"frontiere", "frontieres", "border", "borders", "frontier", "airspace",
-                     "aerien", "menace", "menaces", "threat", "threats"})
+                     "aerien", "menace", "menaces", "threat", "threats", "survol", "survole",
+                     "survolent", "survoles", "overflew", "overflight", "overflights"})
+# "la frontière du Bénin avec le Niger", "the border between Mali and Niger": a border
+# this many words before a mention names it as a place when only prepositions, articles
+# and other names stand between.
+BORDER_WINDOW = 5
+BORDER_LINKS = frozenset({"avec", "with", "entre", "between"})
 FORMER = frozenset({"former", "ancien", "ancienne", "anciens", "anciennes", "ex"})
 ASIDE_WINDOW = 2  # words on either side of a mention looked at for those
 # A hyphen or dash alone between two names makes a route or an axis ("Paris-Bamako").
@@ -624,7 +630,20 @@ def _aside(words: Sequence[WordForms], mention: _Span) -> bool:
                                  *words[mention.last + 1 : mention.last + 1 + ASIDE_WINDOW])}
     return bool(beside & NOT_PARTIES or border_before & BORDERS
                 or {w.folded for w in words[mention.last + 1 : mention.last + 2]} & BORDERS
-                or before & FORMER)
+                or before & FORMER or _across_border(words, mention))
+
+
+def _across_border(words: Sequence[WordForms], mention: _Span) -> bool:
+    """True for a mention a border names a few words before it, with only prepositions,
+    articles and names between ("la frontière du Bénin avec le Niger")."""
+    for i in range(mention.first - 1, max(-1, mention.first - 1 - BORDER_WINDOW), -1):
+        word = words[i]
+        if word.folded in BORDERS:
+            return True
+        if not (word.folded in COORDINATION or word.folded in BORDER_LINKS
+                or word.cased[:1].isupper()):
+            return False
+    return False
 
 
 def _maker(clause: str, words: Sequence[WordForms], mention: _Span,

@@ -332,6 +332,11 @@ def test_detection_holds_its_floor_on_the_second_blind_batch(
          "américains", "", {("usa", "chad", "training")}),
         ("La compagnie reprend la ligne Paris-Bamako et forme ses pilotes", "", set()),
         ("Malian recruits train in a former French base", "", set()),
+        ("Des gendarmes français forment des douaniers béninois à la frontière du Bénin avec "
+         "le Niger", "", set()),
+        ("Russian instructors train Nigerien troops near the border with Mali", "",
+         {("russia", "niger", "training")}),
+        ("US drones overflew Niger on their way to Libya", "", set()),
         # The kind is the relation's: receiving goods, talks about a purchase, a course for
         # pilots, deploying arms, an accord about training, a pause.
         ("Le Tchad reçoit des avions de combat des Émirats", "", {("uae", "chad", "arms")}),
