@@ -38,176 +38,64 @@ from bot.matching.text import TOKEN_RE, WordForms, composed, phrase_tokens
 from bot.matching.watchlists import Term, Watchlist
 from bot.partners.catalog import ROLES, Partnerships, alias_term
 from bot.partners.clauses import split_clauses, split_sentences
-
-# A cue links a pair when it lies between the two actors or at most this many words from
-# the nearer one ("Turkey delivered drones to Mali": 0; "Les FAMa ... formées par la Turquie").
-CUE_WINDOW = 6
-# Two actors more than this many words apart in one clause are rarely about each other.
-MAX_PAIR_GAP = 30
-# A cue of one word this long or longer may carry a slip ("deliverd", "livraisons"); shorter
-# words and phrases have real neighbours ("troupes" and "groupes", "commandés" and
-# "commandos", "a commandé" and "a commander").
-CUE_FUZZY_MIN_LENGTH = 9
-# A negation this many words or fewer before a cue silences it ("aucune livraison",
-# "did not deliver any drones", "n'a jamais formé").
-NEGATION_WINDOW = 3
-# A word of doubt this many words or fewer before a cue silences it ("pourrait bientôt
-# livrer", "is considering sending instructors").
-DOUBT_WINDOW = 6
-
-NEGATIONS = frozenset({
-    "pas", "jamais", "aucun", "aucune", "aucuns", "aucunes", "nul", "nulle", "ni", "sans",
-    "not", "never", "no", "none", "nor", "without", "neither",
-})
-# French "ne"/"n'" negates the verb after it, unless "que" follows ("ne ... que": only).
-CLITIC_NEGATIONS = frozenset({"n", "ne"})
-RESTRICTIVES = frozenset({"que", "qu"})
-RESTRICTIVE_WINDOW = 4
-# "not only", "non seulement": the negation does not bear on what follows.
-NEGATION_BREAKERS = frozenset({"only", "seulement", "uniquement", "merely", "just"})
-DOUBTS = frozenset({
-    "pourrait", "pourraient", "pourrais", "envisage", "envisagent", "envisagerait",
-    "envisageraient", "eventuel", "eventuelle", "eventuels", "eventuelles", "eventuellement",
-    "hypothetique", "hypothese", "rumeur", "rumeurs", "speculations", "si",
-    "could", "might", "considering", "considers", "mulls", "mulling", "weighs", "weighing",
-    "whether", "if", "hypothetical", "potential", "potentially", "rumoured", "rumored",
-    "rumours", "rumors", "speculation", "possible", "possibly",
-    # an accusation is a claim against a supplier, not a partnership it reports
-    "accuse", "accusent", "accusant", "accusee", "accuses", "accusees", "accused",
-    "accusing", "accusation", "accusations",
-    # what had happened before the news is its background, not the news
-    "formerly", "previously", "autrefois", "jadis",
-    "auparavant",
-    # a guess from afar is not a report, an aim is not a deal
-    "suggere", "suggerent", "suggest", "suggests", "semble", "semblent", "seem", "seems",
-    "lorgne", "lorgnent", "vise", "visent", "eyes", "eyeing", "seeks", "seeking",
-})
-# "même si", "even if": a concession, not a hypothesis.
-CONCESSIONS = frozenset({"meme", "even"})
-# "may" the modal, not "May" the month: only in lower case.
-CASED_DOUBTS = frozenset({"may"})
-# Words and phrases that deny what their clause reports, or an intention, wherever they stand
-# in the clause.
-DENIALS = (
-    "dément", "démentent", "démenti", "démentie", "démentis", "nie", "nient", "niant",
-    "réfute", "réfutent", "infirme", "sans fondement", "infox", "fausses informations",
-    "fausse information", "denies", "denied", "deny", "denying", "denial", "refutes",
-    "refuted", "rejects reports", "rejected reports", "rejects claims", "rejected claims",
-    "dismisses reports", "dismissed reports", "dismissed claims", "false reports",
-    "fake news", "baseless", "unfounded", "aucun projet", "pas l'intention", "no plans",
-    "no intention", "fausses", "fausse", "untrue", "false",
+from bot.partners.lexicon import (
+    ACCORDS,
+    ANAPHORA,
+    ASIDE_WINDOW,
+    BACKGROUND,
+    BETWEEN,
+    BORDER_LINKS,
+    BORDER_WINDOW,
+    BORDERS,
+    CASED_DOUBTS,
+    CLITIC_NEGATIONS,
+    CONCESSIONS,
+    CONJUNCTIONS,
+    COORDINATION,
+    CUE_FUZZY_MIN_LENGTH,
+    CUE_WINDOW,
+    DENIALS,
+    DETERMINERS,
+    DOUBT_WINDOW,
+    DOUBTS,
+    EARLIEST_YEAR,
+    FORMER,
+    MADE,
+    MADE_BY_ORIGIN,
+    MADE_IN,
+    MADE_IN_VERBS,
+    MAX_PAIR_GAP,
+    MENTION_NEGATION_WINDOW,
+    MENTION_NEGATIONS,
+    NEGATION_BREAKERS,
+    NEGATION_WINDOW,
+    NEGATIONS,
+    NEW_TOPIC,
+    NEW_TOPIC_PHRASES,
+    NOT_PARTIES,
+    OBJECT_WINDOW,
+    ONGOING,
+    OPENING_WORDS,
+    PART_MARKS,
+    PAST_YEARS,
+    POSSESSIVE,
+    PREDICATE_JOINS,
+    PREPOSITIONS,
+    PROVISION_WINDOW,
+    PROVISIONS,
+    RECIPROCAL_WINDOW,
+    RECIPROCALS,
+    RESTRICTIVE_WINDOW,
+    RESTRICTIVES,
+    RIVALRIES,
+    ROUTE_JOINS,
+    SHORT_PROVISIONS,
+    SOURCE_PAIRS,
+    SOURCE_WINDOW,
+    SOURCES,
+    TALK_WINDOW,
+    TALKS,
 )
-
-# Two suppliers competing for a recipient are not its partners.
-RIVALRIES = (
-    "rivalité", "rivalités", "rivaux", "se disputent", "concurrence", "concurrents",
-    "rivalry", "rivalries", "rivals", "compete", "competes", "competing", "competition",
-    "vie for", "vying",
-)
-# Between two mentions, only these words make them one group ("Turkey and Russia", "au
-# Mali, au Burkina et au Niger").
-CONJUNCTIONS = frozenset({"et", "ou", "ni", "and", "or", "nor"})
-PREPOSITIONS = frozenset({
-    "au", "aux", "a", "la", "le", "les", "l", "du", "de", "des", "d", "the", "to", "of",
-})
-COORDINATION = CONJUNCTIONS | PREPOSITIONS
-
-# Words that turn a relation back on the suppliers named together: "leur alliance", "their
-# deal", "renforcent leur ..." (within RECIPROCAL_WINDOW words of the cue), "entre Moscou
-# et Ankara".
-RECIPROCALS = frozenset({
-    "leur", "leurs", "mutuel", "mutuelle", "mutuels", "mutuelles", "bilateral", "bilaterale",
-    "bilateraux", "bilaterales", "their", "mutual",
-})
-BETWEEN = frozenset({"entre", "between"})
-RECIPROCAL_WINDOW = 2
-# "pas au Niger", "not Chad": a recipient this many words or fewer after a negation is
-# ruled out, not named as a party.
-MENTION_NEGATION_WINDOW = 2
-MENTION_NEGATIONS = frozenset({"pas", "non", "not"})
-# A recipient named this many words or fewer after one of these is the source of the news.
-SOURCE_WINDOW = 3
-SOURCES = frozenset({"selon"})
-SOURCE_PAIRS = frozenset({("d", "apres"), ("according", "to"), ("cited", "by")})
-
-# An actor named beside one of these is a source or a place, not a party: "a Turkish
-# newspaper", "selon un quotidien français", "la frontière nigérienne", "near the Chadian
-# border"; or the past: "a former French base", "l'ancien allié russe".
-NOT_PARTIES = frozenset({
-    "journal", "journaux", "quotidien", "quotidiens", "hebdomadaire", "presse", "media",
-    "medias", "agence", "chaine", "television", "radio", "site", "newspaper", "newspapers",
-    "daily", "weekly", "outlet", "outlets", "press", "agency", "broadcaster", "tv",
-    "channel", "website", "tabloid", "magazine",
-    # people and bodies of a country that do not act for its state
-    "ong", "ngo", "ngos", "citoyens", "citizens", "ressortissants", "nationals", "aid",
-    "humanitaires", "humanitarian", "executives", "cadres", "touristes", "tourists",
-    "journalistes", "journalists", "businessmen", "expatries", "expatriates", "workers",
-})
-BORDERS = frozenset({"frontiere", "frontieres", "border", "borders", "frontier", "airspace",
-                     "aerien", "menace", "menaces", "threat", "threats", "survol", "survole",
-                     "survolent", "survoles", "overflew", "overflight", "overflights"})
-# "la frontière du Bénin avec le Niger", "the border between Mali and Niger": a border
-# this many words before a mention names it as a place when only prepositions, articles
-# and other names stand between.
-BORDER_WINDOW = 5
-BORDER_LINKS = frozenset({"avec", "with", "entre", "between"})
-FORMER = frozenset({"former", "ancien", "ancienne", "anciens", "anciennes", "ex"})
-ASIDE_WINDOW = 2  # words on either side of a mention looked at for those
-# A hyphen or dash alone between two names makes a route or an axis ("Paris-Bamako").
-ROUTE_JOINS = frozenset({"-", "–", "—"})
-# Words that join two predicates: a second kind of the same pair is reported too
-# ("déploie des soldats pour protéger ... et former ...", "supplied by Turkey, whose
-# technicians are training ...").
-PREDICATE_JOINS = frozenset({"et", "puis", "dont", "and", "while", "whose", "then"})
-# A summary clause that opens with one of these continues the title's subject ("Les
-# appareils sont destinés à…", "The firm will provide…", "Ils suivront…"); one that opens
-# with these turns to other news.
-ANAPHORA = frozenset({
-    "il", "ils", "elle", "elles", "le", "la", "les", "l", "ce", "cet", "cette", "ces", "son",
-    "sa", "ses", "leur", "leurs", "it", "its", "they", "their", "he", "his", "she", "her",
-    "the", "this", "these", "those", "such",
-})
-NEW_TOPIC = frozenset({"separately", "meanwhile", "elsewhere", "ailleurs", "parallelement"})
-NEW_TOPIC_PHRASES = ("par ailleurs", "le meme jour", "on the same day", "in other news",
-                     "de son cote", "dans le meme temps")
-# An accord, a contract or a memorandum "provides for" training or deliveries: what it
-# provides for is its content, reported as the accord (an agreement), not as done.
-ACCORDS = frozenset({
-    "accord", "accords", "protocole", "protocoles", "memorandum", "contrat", "contrats",
-    "convention", "traite", "agreement", "agreements", "contract", "contracts", "deal",
-    "deals", "pact", "pacte", "treaty", "agree", "agrees", "agreed", "conviennent",
-    "convenu", "convenus",
-})
-# After one of these, the rest of the clause is what the accord provides for; after one of
-# the short ones, only what follows it closely ("contract to supply", "accord pour former").
-PROVISIONS = frozenset({
-    "prevoit", "prevoient", "prevoyant", "provides", "provide", "providing", "envisage",
-    "envisagent", "foresees", "foresee", "covers", "couvre", "stipule", "stipulates",
-})
-SHORT_PROVISIONS = frozenset({"to", "pour", "sur", "on", "for", "porte"})
-PROVISION_WINDOW = 3  # words before a cue looked at for a short provision
-# A weak cue followed this closely by a weak cue of another kind yields to it: "déploie
-# des drones" deploys arms, it is not a deployment of troops.
-OBJECT_WINDOW = 3
-# A relation named right after one of these is the background of the news, not the news:
-# "depuis le départ des forces françaises", "after the withdrawal of French troops".
-BACKGROUND = frozenset({"depuis", "apres", "since", "after", "following"})
-DETERMINERS = frozenset({"le", "la", "les", "l", "un", "une", "son", "sa", "ses", "leur",
-                         "the", "a", "an", "its", "their", "his", "her"})
-# The marks that end a part of a clause (see _chunks).
-PART_MARKS = frozenset({",", ":"})
-# A country named as where a thing was made ("Turkish-made drones", "de fabrication
-# russe", "made in China") is its maker, not a party: it supplies the thing only when the
-# clause tells the thing changing hands, never trains, guards or signs with it.
-MADE = frozenset({"made", "built", "manufactured", "designed", "produced", "fabricated"})
-MADE_BY_ORIGIN = frozenset({"fabrication", "origine", "conception", "facture", "manufacture",
-                            "provenance", "origin"})
-MADE_IN = frozenset({"in", "en"})
-MADE_IN_VERBS = MADE | frozenset({
-    "fabrique", "fabriques", "fabriquee", "fabriquees", "concu", "concus", "concue",
-    "concues", "construit", "construits", "construite", "construites", "produit", "produits",
-})
-
 
 ACTOR, ACTOR_EXCLUDE, KIND, WEAK, KIND_EXCLUDE, VETO = "a", "ax", "k", "kw", "kx", "v"
 PREFILTER = "p"
@@ -273,15 +161,16 @@ class SignalDetector:
                                          if actor.role == role for term in actor.terms])
             for role in (SUPPLIER, RECIPIENT)])
 
-    def detect(self, title: str, summary: str,
-               words: Sequence[WordForms] | None = None) -> list[Signal]:
+    def detect(self, title: str, summary: str, words: Sequence[WordForms] | None = None,
+               *, year: int | None = None) -> list[Signal]:
         """The signals of an item's plain-text title and summary, title first, at most one
         per (supplier, recipient, kind), each with the first sentence that shows it. A
         summary that continues a title without a signal may lean on the title: its actors
         and its cues stand for a party or a relation the summary's clause leaves unnamed
         ("Baykar livre deux drones Akinci | Les appareils sont destinés à l'armée
         tchadienne"). ``words``: the item's words as the watchlists' matcher read them, for
-        the first look."""
+        the first look; ``year``: the item's, so that a relation dated years before is read
+        as background (None: years are not read)."""
         if words is None:
             words = [*self._sides.words(composed(title)), *self._sides.words(composed(summary))]
         sides = self._sides_of(words)
@@ -297,7 +186,7 @@ class SignalDetector:
                 if sentence.rstrip(" \"'»”’)").endswith("?"):
                     continue  # a question asks, it does not report
                 for clause in split_clauses(sentence):
-                    for supplier, recipient, kind in self._links(clause, carried):
+                    for supplier, recipient, kind in self._links(clause, carried, year):
                         key = (supplier, recipient, kind)
                         if key not in signals:
                             signals[key] = Signal(supplier, recipient, kind, sentence.strip(),
@@ -333,13 +222,15 @@ class SignalDetector:
                  clause: str) -> list[_Span]:
         """The actor mentions of a clause that are parties: not inside an exclusion, not a
         source, a place or the past."""
-        mentions = [m for m in spans[ACTOR] if not any(
+        # One mention per actor and place: two aliases found at one place are one mention.
+        unique = {(m.target, m.first, m.last): m for m in spans[ACTOR]}
+        mentions = [m for m in unique.values() if not any(
             x.target == m.target and x.start <= m.start and m.end <= x.end
             for x in spans[ACTOR_EXCLUDE])]
         return [m for m in mentions if not _aside(words, m) and not _route(clause, m, mentions)]
 
-    def _links(self, clause: str,
-               carried: _Carried | None = None) -> Iterator[tuple[str, str, str]]:
+    def _links(self, clause: str, carried: _Carried | None = None,
+               year: int | None = None) -> Iterator[tuple[str, str, str]]:
         """(supplier, recipient, kind) for each pair the clause links: the best kind, and
         another one told by a second predicate ("livre ... et forme ...")."""
         spans = self._spans(clause)
@@ -363,11 +254,19 @@ class SignalDetector:
             if not suppliers or not recipients:
                 return
         silenced = {x.target for x in spans[KIND_EXCLUDE]}
-        cues = [c for c in _yielding(_most_specific(spans[KIND] + spans[WEAK]))
-                if c.target not in silenced
-                and not any(_overlap(c, r) for r in recipients)
-                and not _doubted(words, c.first, wide=not c.strong)
-                and not _background(words, c.first)]
+        cues = [c for c in _yielding([c for c in _most_specific(spans[KIND] + spans[WEAK])
+                                      if not any(_overlap(c, r) for r in recipients)
+                                      and not _doubted(words, c.first, wide=not c.strong)
+                                      and not _background(words, c.first)])
+                if c.target not in silenced]
+        past = _past_parts(clause, words, year)
+        if past:  # "expelled from Mali in 2022": neither the relation nor Mali is the news
+            chunks = _chunks(clause)
+            cues = [c for c in cues if c.carried or chunks(c.start) not in past]
+            suppliers = [m for m in suppliers if m.carried or chunks(m.start) not in past]
+            recipients = [m for m in recipients if m.carried or chunks(m.start) not in past]
+            if not suppliers or not recipients:
+                return
         cues = _beyond_accords(words, cues)
         if not cues and carried is not None and continues:
             cues = [c for c in carried.cues if c.target not in silenced]
@@ -578,6 +477,30 @@ def _background(words: Sequence[WordForms], first: int) -> bool:
         len(before) == 2 and before[0] in BACKGROUND and before[1] in DETERMINERS))
 
 
+def _past_parts(clause: str, words: Sequence[WordForms], year: int | None) -> set[int]:
+    """The comma-separated parts of ``clause`` (see _chunks) that name a year at least
+    PAST_YEARS before ``year`` and no span that lasts from it: what they say is years old."""
+    past: set[int] = set()
+    if year is None:
+        return past
+    chunks = _chunks(clause)
+    starts: list[int] | None = None
+    for i, word in enumerate(words):
+        text = word.folded
+        if len(text) != 4 or not text.isdigit():
+            continue
+        if not EARLIEST_YEAR <= int(text) <= year - PAST_YEARS:
+            continue
+        if i and words[i - 1].folded in ONGOING:
+            continue
+        if i < OPENING_WORDS:  # "In 2013, French troops…": the year dates the clause
+            return set(range(chunks(len(clause)) + 1))
+        if starts is None:
+            starts = [m.start() for m in TOKEN_RE.finditer(clause)]
+        past.add(chunks(starts[i]))
+    return past
+
+
 def _recalled(mention: _Span, recalled: Sequence[_Span], clause: str) -> bool:
     """True for a mention inside a relation recalled as background, within a few words
     after its cue and before the next comma ("après le retrait des troupes françaises")."""
@@ -626,8 +549,11 @@ def _aside(words: Sequence[WordForms], mention: _Span) -> bool:
     border_before = {w.folded for w in words[max(0, mention.first - ASIDE_WINDOW - 1) :
                                              mention.first]}
     # The words right beside it: "journal turc", "Turkish newspaper", "Chadian border".
+    after = mention.last + 1
+    if after < len(words) and words[after].folded == POSSESSIVE:
+        after += 1  # "Niger's southern neighbour": the word after the possessive
     beside = {w.folded for w in (*words[max(0, mention.first - 1) : mention.first],
-                                 *words[mention.last + 1 : mention.last + 1 + ASIDE_WINDOW])}
+                                 *words[after : after + ASIDE_WINDOW])}
     return bool(beside & NOT_PARTIES or border_before & BORDERS
                 or {w.folded for w in words[mention.last + 1 : mention.last + 2]} & BORDERS
                 or before & FORMER or _across_border(words, mention))
@@ -687,10 +613,14 @@ def _new_topic(words: Sequence[WordForms]) -> bool:
 
 
 def _beyond_accords(words: Sequence[WordForms], cues: list[_Span]) -> list[_Span]:
-    """Drop the cues an accord's provisions hold: after a word for an accord, a cue that a
-    provision word stands just before ("le protocole prévoit la formation", "contract to
-    supply") tells what was agreed, not what was done."""
+    """Drop the cues an accord's provisions or talks hold: after a word for an accord, a
+    cue that a provision word stands just before ("le protocole prévoit la formation",
+    "contract to supply") tells what was agreed, not what was done; a cue just after a
+    word of talks ("discussed training") tells what was talked about."""
     folded = [w.folded for w in words]
+    talks = [i for i, w in enumerate(folded) if w in TALKS]
+    if talks:
+        cues = [c for c in cues if not any(0 < c.first - i <= TALK_WINDOW for i in talks)]
     accord_at = next((i for i, w in enumerate(folded) if w in ACCORDS), None)
     if accord_at is None:
         return cues
@@ -703,10 +633,15 @@ def _beyond_accords(words: Sequence[WordForms], cues: list[_Span]) -> list[_Span
 
 def _yielding(cues: list[_Span]) -> list[_Span]:
     """Drop a weak cue that a weak cue of another kind follows closely: its object tells
-    the relation ("déploie des drones turcs" deploys arms)."""
-    return [c for c in cues if c.strong or not any(
+    the relation ("déploie des drones turcs" deploys arms), and tells it as strongly as a
+    verb would ("reçoit des drones" is a delivery)."""
+    verbs = [c for c in cues if not c.strong and any(
         not o.strong and o.target != c.target and 0 < o.first - c.last <= OBJECT_WINDOW
         for o in cues)]
+    objects = {id(o) for c in verbs for o in cues if not o.strong and o.target != c.target
+               and 0 < o.first - c.last <= OBJECT_WINDOW}
+    return [replace(c, strong=True) if id(c) in objects else c
+            for c in cues if not any(c is v for v in verbs)]
 
 
 def _joined(words: Sequence[WordForms], a: _Span, b: _Span) -> bool:

@@ -14,6 +14,7 @@ from bot.storage.records import SignalChanges, StoredSignal, StoredText
 from bot.storage.store import Store
 
 log = logging.getLogger(__name__)
+YEAR_DIGITS = 4  # a stored time opens on its year
 
 SUMMARY = "summary"  # the field of a signal read in the summary
 
@@ -21,7 +22,7 @@ SUMMARY = "summary"  # the field of a signal read in the summary
 class Detecting(Protocol):
     """What finds the signals of one item (bot.partners.detect.SignalDetector)."""
 
-    def detect(self, title: str, summary: str) -> list[Signal]: ...
+    def detect(self, title: str, summary: str, *, year: int | None = None) -> list[Signal]: ...
 
 
 @dataclass(frozen=True)
@@ -78,7 +79,7 @@ def _changes(items: Sequence[StoredText],
     kept = 0
     for item_id, story_id, title, summary, fetched_at in items:
         found = {(s.supplier, s.recipient, s.kind): s
-                 for s in detector.detect(title, summary)}
+                 for s in detector.detect(title, summary, year=_year(fetched_at))}
         had = stored.get(item_id, {})
         for key, signal in found.items():
             old = had.get(key)
@@ -105,3 +106,9 @@ def format_report(report: ResignalReport) -> str:
     if report.kept:
         line += f", {report.kept} kept (their summary is gone)"
     return line + "\n"
+
+
+def _year(stored: str) -> int | None:
+    """The year of a stored ISO time ("2026-12-06T…"), None when it does not read as one."""
+    head = stored[:YEAR_DIGITS]
+    return int(head) if len(head) == YEAR_DIGITS and head.isdigit() else None

@@ -117,7 +117,7 @@ class Poller:
         unseen = self.dedupe(feed, parsed.items)
         read = self.match(unseen.fresh)
         prints, joins = self.group(unseen.fresh, read, now, feed.lang)
-        signals = self.detect(unseen.fresh, read)
+        signals = self.detect(unseen.fresh, read, now)
         pace = self._pace(feed, now, 0, result.cache_seconds) if unseen.fresh else quiet
         batch = _batch(unseen, read, joins, signals,
                        _answer(result, digest, parsed.title or None, pace))
@@ -153,18 +153,23 @@ class Poller:
                  for item, (fp, anchors) in zip(items, prints, strict=True)]
         return prints, joins
 
-    def detect(self, items: Sequence[ParsedItem],
-               read: Sequence[Analysis] | None = None) -> list[tuple[Signal, ...]]:
+    def detect(self, items: Sequence[ParsedItem], read: Sequence[Analysis] | None = None,
+               now: datetime | None = None) -> list[tuple[Signal, ...]]:
         """Each item's partnership signals (none while partnerships are off); ``read``: the
         items as the matcher read them, whose words spare the detector reading them again
-        when it first looks for both sides of a partnership."""
+        when it first looks for both sides of a partnership; ``now``: the poll's time, which
+        dates an item without a date of its own (a relation years older is background)."""
         if self.detector is None:
             return [() for _ in items]
         detect = self.detector.detect
+        when = now or self.clock()
         if read is None:
-            return [tuple(detect(item.title, item.summary)) for item in items]
+            return [tuple(detect(item.title, item.summary,
+                                 year=shown_time(item.published, when).year))
+                    for item in items]
         return [tuple(detect(item.title, item.summary,
-                             (*analysis.title_words, *analysis.summary_words)))
+                             (*analysis.title_words, *analysis.summary_words),
+                             year=shown_time(item.published, when).year))
                 for item, analysis in zip(items, read, strict=True)]
 
     def save(self, feed: FeedState, batch: PollBatch) -> tuple[PollSaved, Queued]:
