@@ -47,6 +47,7 @@ from bot.partners.lexicon import (
     BORDER_LINKS,
     BORDER_WINDOW,
     BORDERS,
+    CARRIERS,
     CASED_DOUBTS,
     CLITIC_NEGATIONS,
     CONCESSIONS,
@@ -98,6 +99,7 @@ from bot.partners.lexicon import (
 )
 
 ACTOR, ACTOR_EXCLUDE, KIND, WEAK, KIND_EXCLUDE, VETO = "a", "ax", "k", "kw", "kx", "v"
+CARRIER = "c"
 PREFILTER = "p"
 EXACT = 100  # the score of a hit as written
 SUPPLIER, RECIPIENT = ROLES
@@ -151,6 +153,7 @@ class SignalDetector:
                 lists.append(_watchlist(KIND_EXCLUDE, kind.id,
                                         [_exact(p) for p in kind.exclude]))
         lists.append(_watchlist(VETO, "veto", [_cue(v) for v in (*DENIALS, *RIVALRIES)]))
+        lists.append(_watchlist(CARRIER, "carrier", [_exact(c) for c in CARRIERS]))
         self._matcher = Matcher(lists)
         # A quick first look over the whole item: without a supplier and a recipient
         # somewhere in it, no clause can link them (most news items stop here). Its terms
@@ -257,7 +260,8 @@ class SignalDetector:
         cues = [c for c in _yielding([c for c in _most_specific(spans[KIND] + spans[WEAK])
                                       if not any(_overlap(c, r) for r in recipients)
                                       and not _doubted(words, c.first, wide=not c.strong)
-                                      and not _background(words, c.first)])
+                                      and not _background(words, c.first)],
+                                     spans[CARRIER])
                 if c.target not in silenced]
         past = _past_parts(clause, words, year)
         if past:  # "expelled from Mali in 2022": neither the relation nor Mali is the news
@@ -307,7 +311,7 @@ class SignalDetector:
             return None
         starts = {m.start(): i for i, m in enumerate(TOKEN_RE.finditer(clause))}
         spans: dict[str, list[_Span]] = {ACTOR: [], ACTOR_EXCLUDE: [], KIND: [], WEAK: [],
-                                         KIND_EXCLUDE: [], VETO: []}
+                                         KIND_EXCLUDE: [], VETO: [], CARRIER: []}
         exact = {(h.start, h.end) for h in hits if h.score == EXACT and h.watchlist[0] == KIND}
         for hit in hits:
             group, _, target = hit.watchlist.partition(":")
@@ -631,15 +635,18 @@ def _beyond_accords(words: Sequence[WordForms], cues: list[_Span]) -> list[_Span
                                               c.first]))]
 
 
-def _yielding(cues: list[_Span]) -> list[_Span]:
+def _yielding(cues: list[_Span], carriers: Sequence[_Span] = ()) -> list[_Span]:
     """Drop a weak cue that a weak cue of another kind follows closely: its object tells
     the relation ("déploie des drones turcs" deploys arms), and tells it as strongly as a
-    verb would ("reçoit des drones" is a delivery)."""
+    verb would ("reçoit des drones" is a delivery); so does the thing a verb of sending
+    moves ("sends drones", "drones were handed to")."""
     verbs = [c for c in cues if not c.strong and any(
         not o.strong and o.target != c.target and 0 < o.first - c.last <= OBJECT_WINDOW
         for o in cues)]
     objects = {id(o) for c in verbs for o in cues if not o.strong and o.target != c.target
                and 0 < o.first - c.last <= OBJECT_WINDOW}
+    objects.update(id(o) for v in carriers for o in cues if not o.strong and (
+        0 < o.first - v.last <= OBJECT_WINDOW or 0 < v.first - o.last <= OBJECT_WINDOW))
     return [replace(c, strong=True) if id(c) in objects else c
             for c in cues if not any(c is v for v in verbs)]
 

@@ -202,3 +202,16 @@ MADE_IN_VERBS = MADE | frozenset({
     "fabrique", "fabriques", "fabriquee", "fabriquees", "concu", "concus", "concue",
     "concues", "construit", "construits", "construite", "construites", "produit", "produits",
 })
+# Verbs of sending and handing that tell no kind of their own: the thing sent tells it, as
+# strongly as a cue ("sends drones" is a delivery, "envoie des troupes" a deployment,
+# "drones were handed to"), and they tell nothing without one ("sends an envoy").
+CARRIERS = (
+    "sends", "send", "sent", "sending", "provides", "provide", "provided", "providing",
+    "hands", "handed", "handing", "transfers", "transferred", "transferring", "ships",
+    "shipped", "dispatches", "dispatched", "arrive", "arrives", "arrived", "lands", "landed",
+    "envoie", "envoient", "envoyé", "envoyés", "envoyée", "envoyées", "envoyer", "enverra",
+    "transfère", "transfèrent", "transféré", "transférés", "cède", "cèdent", "cédé",
+    "cédés", "arrivée", "arrivent", "arrivés", "arrivées", "débarquent", "débarqués",
+    "obtient", "obtiennent", "obtenu", "obtenus",
+)
+

@@ -349,6 +349,14 @@ def test_detection_holds_its_floor_on_the_second_blind_batch(
         ("US drones overflew Niger on their way to Libya", "", set()),
         ("Turkey hands drones to Nigeria, Niger's eastern neighbour", "",
          set()),
+        # A verb of sending tells the kind of what it sends, and nothing without it.
+        ("Moscow sends an envoy to Bamako", "", set()),
+        ("Russia sends air defence systems to Niger", "", {("russia", "niger", "arms")}),
+        ("La Russie envoie des troupes au Burkina", "", {("russia", "burkina", "protection")}),
+        ("Two drones were handed to the Malian army by Turkey", "",
+         {("turkey", "mali", "arms")}),
+        ("La Chine envoie des véhicules blindés et forme les chauffeurs tchadiens", "",
+         {("china", "chad", "arms"), ("china", "chad", "training")}),
         # The kind is the relation's: receiving goods, talks about a purchase, a course for
         # pilots, deploying arms, an accord about training, a pause.
         ("Le Tchad reçoit des avions de combat des Émirats", "", {("uae", "chad", "arms")}),
