@@ -22,15 +22,17 @@ from bot.matching.evaluate import (
     DEFAULT_LABELLED_SET,
     DEFAULT_STORY_SET,
     HOLDOUT,
+    MATCHING_SETS,
     PARTS,
     evaluate,
     evaluate_stories,
     format_report,
+    format_sets,
     format_story_report,
     load_labelled,
     load_story_items,
 )
-from bot.matching.matcher import Hit, Matcher
+from bot.matching.matcher import NO_CONTEXT_NEEDED, Hit, Matcher
 from bot.matching.text import html_to_text
 from bot.matching.watchlists import Watchlist, load_watchlists, validate_watchlists
 from bot.ops.logs import configure_logging
@@ -89,8 +91,8 @@ def build_parser(environ: Mapping[str, str] | None = None) -> argparse.ArgumentP
 
     evaluate = commands.add_parser("eval", help="measure matching quality on a labelled set")
     evaluate.add_argument("file", nargs="?", type=Path,
-                          help=f"labelled JSON lines (default: {DEFAULT_LABELLED_SET}, or "
-                               f"{DEFAULT_STORY_SET} with --stories)")
+                          help="labelled JSON lines (default: every shipped matching set, "
+                               f"figures only; or {DEFAULT_STORY_SET} with --stories)")
     evaluate.add_argument("--stories", action="store_true",
                           help="measure story grouping (pairwise precision and recall)")
     evaluate.add_argument("--partners", action="store_true",
@@ -281,6 +283,12 @@ def _eval(args: argparse.Namespace, out: TextIO) -> int:
                                    _story_aliases(args))
         out.write(format_story_report(stories))
         return EXIT_OK
+    if args.file is None and args.part is None:
+        # Every shipped set, figures only: hold-outs are not read item by item.
+        matcher = _matcher(args)
+        out.write(format_sets([(path.name, evaluate(matcher, load_labelled(path)))
+                               for path in MATCHING_SETS if path.exists()]))
+        return EXIT_OK
     items = load_labelled(args.file or DEFAULT_LABELLED_SET)
     if args.part:
         items = [item for item in items if item.part == args.part]
@@ -337,11 +345,19 @@ def _match(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         return EXIT_ERROR
     text = html_to_text(" ".join(args.text))
     hits = matcher.match(text)
+    verdicts = matcher.explain(text)
+    reasons = {(v.watchlist, v.term, v.text): v.reason for v in verdicts if v.counts}
+    for hit in hits:
+        reason = reasons.get((hit.watchlist, hit.term, hit.text), NO_CONTEXT_NEEDED)
+        why = "" if reason.startswith(NO_CONTEXT_NEEDED) else f"; {reason.split('; ')[0]}"
+        out.write(f"{hit.watchlist}: «{hit.text}» matches term «{hit.term}» "
+                  f"(score {hit.score}{why})\n")
+    for verdict in verdicts:
+        if not verdict.counts:
+            out.write(f"{verdict.watchlist}: «{verdict.text}» does not count as term "
+                      f"«{verdict.term}»: {verdict.reason}\n")
     if not hits:
         out.write("no match\n")
-    for hit in hits:
-        out.write(f"{hit.watchlist}: «{hit.text}» matches term «{hit.term}» "
-                  f"(score {hit.score})\n")
     return EXIT_OK
 
 

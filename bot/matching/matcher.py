@@ -4,14 +4,29 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import compress
 from operator import attrgetter
 
 from rapidfuzz.distance import OSA
 from rapidfuzz.fuzz import ratio
 
-from bot.matching.text import TOKEN_RE, WordForms, composed, phrase_tokens, word_forms
+from bot.matching.reading import (
+    BREAK_GAP_RE,
+    ORGANISATION_WORDS,
+    camel_parts,
+    flag_words,
+    name_shaped,
+    with_nations,
+)
+from bot.matching.text import (
+    TOKEN_RE,
+    WordForms,
+    composed,
+    phrase_tokens,
+    split_words,
+    word_forms,
+)
 from bot.matching.watchlists import Term, Watchlist
 
 # A single word shorter than this (after folding) never matches with a typo: short names
@@ -27,6 +42,22 @@ EXACT_SCORE = 100
 # Distinct words remembered before the memo is cleared, to bound memory on endless new words.
 WORD_CACHE_LIMIT = 100_000
 LETTER_RE = re.compile(r"[^\W\d_]")  # letters, and a few numerals (Ⅻ) isalpha() refuses
+# What may follow a term ending in digits: not letters glued to it ("Tb2O3" is a formula,
+# "TB2s" a plural).
+PLURAL = "s"
+NO_CONTEXT_NEEDED = "no context needed"  # the reason a term without context counts
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """Why a term found in the text counts or does not (shown by ``python -m bot match``)."""
+
+    watchlist: str
+    term: str
+    text: str
+    field: str
+    counts: bool
+    reason: str
 
 
 @dataclass(frozen=True)
@@ -51,6 +82,7 @@ class _IndexedTerm:
     fuzzy: tuple[bool, ...]
     context: tuple[tuple[str, ...], ...]
     exclude: tuple[tuple[str, ...], ...]
+    fused: bool = False  # the words of a name written as one ("#CanikAcademy")
 
 
 def _deletions(word: str) -> set[str]:
@@ -67,10 +99,13 @@ class _Word:
     # Case-sensitive terms with context that may begin here in a text written without case
     # ("les fama ont frappé" in an all lower-case post): the context stands in for the case.
     caseless: tuple[tuple[_IndexedTerm, int], ...]
-    anchors: bool  # some term may begin here (in ``starts`` or ``caseless``)
+    anchors: bool  # some term may begin here (in ``starts`` or ``caseless``, or a part)
+    parts: tuple[tuple[int, str], ...] = ()  # the words fused in it ("AfricaCorps")
 
 
 ANCHORS = attrgetter("anchors")
+PARTS = attrgetter("parts")
+HYPHENS = ("-", "\u2010")
 
 
 @dataclass(frozen=True)
@@ -99,9 +134,16 @@ class Matcher:
         self._deletion_index: dict[str, set[str]] = {}
         self._words: dict[str, _Word] = {}
         self._begins: dict[tuple[str, str], frozenset[str]] = {}  # see may_begin
+        self._vocabulary: set[str] = set()  # every word of every term, folded and cased
         for watchlist in self.watchlists:
             for term in watchlist.terms:
-                self._add(self._compile(watchlist, term))
+                entry = self._compile(watchlist, term)
+                self._add(entry)
+                self._vocabulary.update(entry.folded, entry.tokens)
+                fused = "".join(entry.folded)
+                if len(entry.folded) > 1 and not term.case and fused.isalpha():
+                    self._add(replace(entry, tokens=(fused,), folded=(fused,),
+                                      fuzzy=(False,), fused=True))
 
     @staticmethod
     def _compile(watchlist: Watchlist, term: Term) -> _IndexedTerm:
@@ -118,7 +160,7 @@ class Matcher:
             tokens=tokens,
             folded=phrase_tokens(term.text),
             fuzzy=fuzzy,
-            context=tuple(phrase_tokens(p) for p in term.context),
+            context=with_nations(phrase_tokens(p) for p in term.context),
             exclude=tuple(phrase_tokens(p) for p in term.exclude),
         )
 
@@ -139,7 +181,8 @@ class Matcher:
             self._words.clear()
         cased, folded = word_forms(raw)
         starts, caseless = self._starts(cased, folded)
-        word = _Word(folded, cased, starts, caseless, bool(starts or caseless))
+        parts = camel_parts(raw) if not raw.isupper() else ()
+        word = _Word(folded, cased, starts, caseless, bool(starts or caseless or parts), parts)
         self._words[raw] = word
         return word
 
@@ -180,17 +223,20 @@ class Matcher:
 
     def words(self, text: str) -> list[_Word]:
         """The memoised words of plain NFC ``text``, in order."""
-        raws = TOKEN_RE.findall(text)
+        raws = split_words(text)
         words = list(map(self._words.get, raws))  # C speed: nearly every word is known
         if not all(words):
             words = [word or self._learn(raw) for word, raw in zip(words, raws, strict=True)]
         return words  # type: ignore[return-value]  # no None is left
 
-    def match(self, title: str, summary: str = "", *, every: bool = False) -> list[Hit]:
+    def match(self, title: str, summary: str = "", *, every: bool = False,
+              around: Sequence[WordForms] = ()) -> list[Hit]:
         """Hits in plain-text ``title`` and ``summary``, title first, at most one per term
-        (``every``: each place a term is found)."""
+        (``every``: each place a term is found); ``around``: the words of the text they
+        stand in (a clause's item), which count for context and exclusions too."""
         title, summary = composed(title), composed(summary)
-        return self._hits(title, summary, self.words(title), self.words(summary), every)
+        return self._hits(title, summary, self.words(title), self.words(summary), every,
+                          around=around)
 
     def analyse(self, title: str, summary: str = "") -> Analysis:
         """The hits of ``match``, with the words it split both fields into."""
@@ -199,47 +245,67 @@ class Matcher:
         return Analysis(self._hits(title, summary, title_words, summary_words),
                         title_words, summary_words)
 
+    def explain(self, title: str, summary: str = "") -> list[Verdict]:
+        """Every term found in plain-text ``title`` and ``summary``, whether it counts and
+        why: its context, an exclusion, a person's name, its score."""
+        title, summary = composed(title), composed(summary)
+        verdicts: list[Verdict] = []
+        self._hits(title, summary, self.words(title), self.words(summary), True, verdicts)
+        return list(dict.fromkeys(verdicts))
+
     def _hits(self, title: str, summary: str, title_words: list[_Word],
-              summary_words: list[_Word], every: bool = False) -> list[Hit]:
+              summary_words: list[_Word], every: bool = False,
+              verdicts: list[Verdict] | None = None,
+              around: Sequence[WordForms] = ()) -> list[Hit]:
         fields = (("title", title, title_words), ("summary", summary, summary_words))
-        hits: list[Hit] = []
-        seen: set[tuple[str, str]] = set()
-        item_words: set[str] | None = None
+        scan: _Scan | None = None
         for field, text, words in fields:
-            # Nearly every word begins no term: those that may are picked out at C speed.
-            anchors = list(compress(range(len(words)), map(ANCHORS, words)))
-            if not anchors:
-                continue
-            spans: list[tuple[int, int]] | None = None
+            anchored = any(map(ANCHORS, words))
+            other = self._other_reading(text, words, anchored)
+            if other is None and not anchored:
+                continue  # most fields: no word may begin a term
+            if scan is None:
+                item = _Item([*(words for _, _, words in fields), around], [title, summary])
+                scan = _Scan(item, every, verdicts, self._vocabulary)
             caseless = _without_case(text)
-            for i in anchors:
-                word = words[i]
-                starts = word.starts + word.caseless if caseless else word.starts
-                if not starts:
+            scan.view(self, field, text, words, None, caseless)
+            if other is not None:
+                scan.view(self, field, text, *other, caseless)
+        return [] if scan is None else _drop_nested(list(dict.fromkeys(scan.hits)))
+
+    def _other_reading(self, text: str, words: list[_Word], anchored: bool = True,
+                       ) -> tuple[list[_Word], list[tuple[int, int]]] | None:
+        """The words of ``text`` read again with the halves of a word broken at a line
+        joined ("Wag-\nner", when the joined word is a word of a term) and the words fused
+        in one token split ("AfricaCorps"), with their spans; None when nothing differs."""
+        broken = ("-" in text or HYPHENS[1] in text) and _broken(text)
+        if not broken and not (anchored and any(map(PARTS, words))):
+            return None
+        raws = [(m.group(), m.start(), m.end()) for m in TOKEN_RE.finditer(text)]
+        out: list[_Word] = []
+        spans: list[tuple[int, int]] = []
+        i = 0
+        while i < len(raws):
+            raw, start, end = raws[i]
+            if broken and i + 1 < len(raws):
+                after, after_start, after_end = raws[i + 1]
+                joined = self._word(raw + after)
+                if (BREAK_GAP_RE.fullmatch(text, end, after_start) is not None
+                        and (joined.folded in self._vocabulary
+                             or joined.cased in self._vocabulary)):
+                    out.append(joined)
+                    spans.append((start, after_end))
+                    i += 2
                     continue
-                for entry, edits in starts:
-                    found = self._extend(entry, words, i, edits, caseless)
-                    if found is None:
-                        continue
-                    key = (entry.watchlist.id, entry.term.text)
-                    if key in seen and not every:
-                        continue
-                    if entry.context or entry.exclude:
-                        if item_words is None:
-                            item_words = {w.folded for _, _, ws in fields for w in ws}
-                        if not _context_allows(entry, [ws for _, _, ws in fields], item_words):
-                            continue
-                    last, spent = found
-                    score = EXACT_SCORE if not spent else _score(entry, words, i, last)
-                    if score < entry.watchlist.threshold:
-                        continue
-                    if spans is None:
-                        spans = [m.span() for m in TOKEN_RE.finditer(text)]
-                    start, end = spans[i][0], spans[last][1]
-                    seen.add(key)
-                    hits.append(Hit(entry.watchlist.id, entry.term.text, text[start:end], field,
-                                    score, start, end))
-        return _drop_nested(hits)
+            parts = words[i].parts
+            for offset, part in parts or ((0, raw),):
+                out.append(self._word(part) if parts else words[i])
+                spans.append((start + offset, start + offset + len(part)))
+            i += 1
+        return out, spans
+
+    def _word(self, raw: str) -> _Word:
+        return self._words.get(raw) or self._learn(raw)
 
     @staticmethod
     def _extend(entry: _IndexedTerm, words: Sequence[_Word], start: int, edits: int,
@@ -263,6 +329,151 @@ class Matcher:
         return start + size - 1, edits
 
 
+class _Item:
+    """What the rules of one item read across both fields, worked out when first asked."""
+
+    def __init__(self, fields: Sequence[Sequence[WordForms]], texts: Sequence[str]) -> None:
+        self.fields = fields
+        self.texts = texts
+        self._words: set[str] | None = None
+        self._people: dict[str, str] = {}
+
+    @property
+    def words(self) -> set[str]:
+        """The item's folded words, and the names of the countries its flags show."""
+        if self._words is None:
+            self._words = {w.folded for words in self.fields for w in words}
+            for text in self.texts:
+                if not text.isascii():
+                    self._words |= flag_words(text)
+        return self._words
+
+    def present(self, phrase: tuple[str, ...]) -> bool:
+        if not set(phrase) <= self.words:
+            return False
+        return len(phrase) == 1 or any(
+            _contains([w.folded for w in words], phrase) for words in self.fields)
+
+    def first_name(self, surname: str, vocabulary: set[str]) -> str:
+        """A first name written beside ``surname`` (folded) somewhere in the item, with only
+        a space between ("Markus" in "Markus Wagner", "Love" in "Wagner Love" or
+        "#WagnerLove"); "" when there is none, or when the item names an organisation. A
+        word of a term is no first name ("Assimi Goïta, Wagner")."""
+        known = self._people.get(surname)
+        if known is not None:
+            return known
+        name = ""
+        if self.words.isdisjoint(ORGANISATION_WORDS):
+            for text in self.texts:
+                words = _spelled(text)
+                for i, (_, folded, _, _) in enumerate(words):
+                    if folded != surname:
+                        continue
+                    for a, b in ((i - 1, i), (i, i + 1)):
+                        if a < 0 or b >= len(words) or text[words[a][3] : words[b][2]] not in (
+                                "", " "):
+                            continue
+                        other = words[a if b == i else b]
+                        if name_shaped(other[0], other[1]) and other[1] not in vocabulary:
+                            name = other[0]
+        self._people[surname] = name
+        return name
+
+
+def _spelled(text: str) -> list[tuple[str, str, int, int]]:
+    """The words of ``text`` with fused words split ("WagnerLove"): case-kept and folded
+    forms, start and end."""
+    words = []
+    for match in TOKEN_RE.finditer(text):
+        raw, start = match.group(), match.start()
+        parts = camel_parts(raw) if not raw.isupper() else ()
+        for offset, part in parts or ((0, raw),):
+            words.append((*word_forms(part), start + offset, start + offset + len(part)))
+    return words
+
+
+class _Scan:
+    """One reading of an item's fields for terms: the hits so far, and the verdicts."""
+
+    def __init__(self, item: _Item, every: bool, verdicts: list[Verdict] | None,
+                 vocabulary: set[str]) -> None:
+        self.item = item
+        self.vocabulary = vocabulary
+        self.every = every
+        self.verdicts = verdicts
+        self.hits: list[Hit] = []
+        self.seen: set[tuple[str, str]] = set()
+
+    def view(self, matcher: Matcher, field: str, text: str, words: Sequence[_Word],
+             spans: list[tuple[int, int]] | None, caseless: bool) -> None:
+        """Find the terms in one field read as ``words`` (``spans``: theirs in ``text``,
+        None for the words TOKEN_RE gives)."""
+        # Nearly every word begins no term: those that may are picked out at C speed.
+        for i in compress(range(len(words)), map(ANCHORS, words)):
+            word = words[i]
+            for entry, edits in (word.starts + word.caseless if caseless else word.starts):
+                found = matcher._extend(entry, words, i, edits, caseless)
+                if found is None:
+                    continue
+                key = (entry.watchlist.id, entry.term.text)
+                if key in self.seen and not self.every and self.verdicts is None:
+                    continue
+                last, spent = found
+                if spans is None:
+                    spans = [m.span() for m in TOKEN_RE.finditer(text)]
+                start, end = spans[i][0], spans[last][1]
+                score = EXACT_SCORE if not spent else _score(entry, words, i, last)
+                counts, reason = self._judge(entry, text, end, score)
+                if self.verdicts is not None:
+                    self.verdicts.append(Verdict(entry.watchlist.id, entry.term.text,
+                                                 text[start:end], field, counts, reason))
+                if counts and (key not in self.seen or self.every):
+                    self.seen.add(key)
+                    self.hits.append(Hit(entry.watchlist.id, entry.term.text, text[start:end],
+                                         field, score, start, end))
+
+    def _judge(self, entry: _IndexedTerm, text: str, end: int, score: int) -> tuple[bool, str]:
+        """Whether a term found counts, and why."""
+        if entry.folded[-1].isdigit() and _glued(text, end):
+            return False, "letters glued after it (a formula or a code)"
+        item = self.item
+        excluded = next((p for p in entry.exclude if item.present(p)), None)
+        if excluded is not None:
+            return False, f"excluded by «{' '.join(excluded)}»"
+        reason = NO_CONTEXT_NEEDED
+        if entry.context:
+            found = next((p for p in entry.context if item.present(p)), None)
+            if found is None:
+                return False, "no context word in the item"
+            reason = f"context «{' '.join(found)}»"
+        if entry.term.surname:
+            name = item.first_name(entry.folded[0], self.vocabulary)
+            if name:
+                return False, f"a person's name: «{name}» beside it and no organisation"
+        if score < entry.watchlist.threshold:
+            return False, f"score {score} under the threshold {entry.watchlist.threshold}"
+        return True, reason if score == EXACT_SCORE else f"{reason}; score {score}"
+
+
+def _broken(text: str) -> bool:
+    """Whether a hyphen ends a line or a word before a space right after a letter
+    ("Wag-\nner", "Afri- ca"): a word may be cut there."""
+    for hyphen in HYPHENS:
+        at = text.find(hyphen)
+        while at != -1:
+            if at and text[at - 1].isalpha() and text[at + 1 : at + 2].isspace():
+                return True
+            at = text.find(hyphen, at + 1)
+    return False
+
+
+def _glued(text: str, end: int) -> bool:
+    """Whether letters follow ``end`` with nothing between ("Tb2O3"), a plural aside."""
+    if end >= len(text) or not text[end].isalpha():
+        return False
+    return not (text[end] == PLURAL and (end + 1 == len(text) or not text[end + 1].isalpha()))
+
+
 def _without_case(text: str) -> bool:
     """True for text whose capitals carry no meaning: all upper case, or not even starting
     with a capital (lower-case social-media style)."""
@@ -274,20 +485,6 @@ def _without_case(text: str) -> bool:
         first = next((m.group() for m in LETTER_RE.finditer(text, found.end() if found else 0)
                       if m.group().isalpha()), "")
     return first.islower()
-
-
-def _context_allows(entry: _IndexedTerm, fields: Sequence[Sequence[_Word]],
-                    item_words: set[str]) -> bool:
-    """Exclusions veto the hit; context phrases, when a term has them, must be present."""
-
-    def present(phrase: tuple[str, ...]) -> bool:
-        if not set(phrase) <= item_words:
-            return False
-        return any(_contains([w.folded for w in words], phrase) for words in fields)
-
-    if any(present(p) for p in entry.exclude):
-        return False
-    return not entry.context or any(present(p) for p in entry.context)
 
 
 def _score(entry: _IndexedTerm, words: Sequence[_Word], first: int, last: int) -> int:

@@ -20,10 +20,46 @@ SPECIAL_LETTERS = str.maketrans({
     "œ": "oe", "Œ": "OE", "æ": "ae", "Æ": "AE", "ø": "o", "Ø": "O", "ł": "l", "Ł": "L",
     "đ": "d", "Đ": "D", "ı": "i", "ß": "ss",
 })
-# A token is a run of letters (with any combining marks) or a run of digits, so that
-# "TB2", "TB-2" and "TB 2" all give the tokens TB and 2.
-# Text is in composed form (NFC) before it is split, so accents belong to their letters.
-TOKEN_RE = re.compile(r"[^\W\d_]+|\d+")
+# A token is a run of letters or a run of digits, so that "TB2", "TB-2" and "TB 2" all give
+# the tokens TB and 2. Text is in composed form (NFC) before it is split, so accents belong
+# to their letters. Inside a run of letters, what a reader does not see or reads as an
+# accent is glue, not a break: soft hyphens, zero-width spaces and joiners, word joiners,
+# a stray byte-order mark, the spacing diaeresis of PDF extraction ("Go¨ıta") and the
+# combining marks no composed letter holds ("ı̈"). A modifier letter apostrophe ("ʼ",
+# "ʻ") is an apostrophe, not a letter, as are ’ ‘ ` and ′ (punctuation already).
+INVISIBLE = "\u00ad\u200b\u200c\u200d\u2060\ufeff"
+SPACING_MARKS = "\u00a8"
+COMBINING_MARKS = "\u0300-\u036f"
+LETTER = "[^\\W\\d_\u02bb\u02bc]"
+GLUE = f"[{INVISIBLE}{SPACING_MARKS}{COMBINING_MARKS}]"
+TOKEN_RE = re.compile(f"{LETTER}+(?:{GLUE}+{LETTER}+)*[{COMBINING_MARKS}]*|\\d+")
+GLUE_DELETE = dict.fromkeys(map(ord, INVISIBLE + SPACING_MARKS))
+# Nearly no text holds glue or a modifier apostrophe: it is split with the plain pattern,
+# which gives the same tokens on such text, faster.
+PLAIN_TOKEN_RE = re.compile(r"[^\W\d_]+|\d+")
+GLUED_RE = re.compile(f"[{INVISIBLE}{SPACING_MARKS}{COMBINING_MARKS}\u02bb\u02bc]")
+# Letters of other scripts that look like Latin ones, folded to Latin inside a word that
+# is otherwise Latin ("Wаgner" with a Cyrillic а), and the reverse inside a Cyrillic word.
+# A word wholly in Greek capitals that all look Latin ("ΤΒ2") is folded too: Greek words
+# are rare in French and English news, and such a word is a disguised Latin one.
+CYRILLIC_LOOKALIKES = {
+    "а": "a", "е": "e", "о": "o", "р": "p", "с": "c", "у": "y", "х": "x", "і": "i",
+    "ј": "j", "ѕ": "s", "һ": "h", "ԁ": "d", "ԛ": "q", "ԝ": "w", "ӏ": "l", "А": "A",
+    "В": "B", "Е": "E", "К": "K", "М": "M", "Н": "H", "О": "O", "Р": "P", "С": "C",
+    "Т": "T", "Х": "X", "У": "Y", "І": "I", "Ј": "J", "Ѕ": "S",
+}
+GREEK_LOOKALIKES = {
+    "ο": "o", "α": "a", "ι": "i", "κ": "k", "ν": "v", "ρ": "p", "υ": "u", "χ": "x",
+    "Α": "A", "Β": "B", "Ε": "E", "Ζ": "Z", "Η": "H", "Ι": "I", "Κ": "K", "Μ": "M",
+    "Ν": "N", "Ο": "O", "Ρ": "P", "Τ": "T", "Υ": "Y", "Χ": "X",
+}
+TO_LATIN = str.maketrans({**CYRILLIC_LOOKALIKES, **GREEK_LOOKALIKES})
+TO_CYRILLIC = str.maketrans({latin: cyrillic for cyrillic, latin in CYRILLIC_LOOKALIKES.items()
+                             if latin.isascii()})
+LOOKALIKES = frozenset(CYRILLIC_LOOKALIKES) | frozenset(GREEK_LOOKALIKES)
+GREEK_CAPITALS = frozenset(c for c in GREEK_LOOKALIKES if c.isupper())
+TO_CYRILLIC_KEYS = frozenset(chr(code) for code in TO_CYRILLIC)
+GREEK_FIRST, CYRILLIC_LAST = "\u0370", "\u04ff"  # the Greek and Cyrillic blocks
 WHITESPACE_RE = re.compile(r"\s+")
 MARKUP_HINT_RE = re.compile(r"[<&]")
 TAG_LIKE_RE = re.compile(r"<[^>]*>?")
@@ -115,9 +151,30 @@ class WordForms(Protocol):
 
 
 def word_forms(word: str) -> tuple[str, str]:
-    """The case-kept and the folded form of one word ("Goïta" -> ("Goita", "goita"))."""
+    """The case-kept and the folded form of one word ("Goïta" -> ("Goita", "goita")): glue
+    and accents dropped, look-alike letters folded to the word's own script."""
+    if not word.isascii():
+        word = one_script(word.translate(GLUE_DELETE))
     bare = strip_accents(word)
     return bare, bare.casefold()
+
+
+def one_script(word: str) -> str:
+    """``word`` with its look-alike letters in the script of its other letters: "Wаgner"
+    (Cyrillic а) is Latin, "Вагнeр" (Latin e) Cyrillic; a word of Greek capitals that all
+    look Latin ("ΤΒ") is Latin."""
+    others = [c for c in word if GREEK_FIRST <= c <= CYRILLIC_LAST]
+    if not others:
+        return word
+    latin = [c for c in word if c.isascii() and c.isalpha()]
+    if not latin:
+        return word.translate(TO_LATIN) if all(c in GREEK_CAPITALS for c in word) else word
+    if len(latin) >= len(others) and all(c in LOOKALIKES for c in others):
+        return word.translate(TO_LATIN)
+    if all(c in TO_CYRILLIC_KEYS for c in latin):
+        return word.translate(TO_CYRILLIC)
+    return word.translate(TO_CYRILLIC)
+    return word
 
 
 @dataclass(frozen=True)
@@ -173,3 +230,10 @@ def composed(text: str) -> str:
 def clip(text: str, limit: int) -> str:
     """``text`` cut to at most ``limit`` characters, an ellipsis marking the cut."""
     return text if len(text) <= limit else text[: limit - 1].rstrip() + ELLIPSIS
+
+
+def split_words(text: str) -> list[str]:
+    """The tokens of plain NFC ``text`` (TOKEN_RE's), split the fast way when it can be."""
+    if text.isascii() or GLUED_RE.search(text) is None:
+        return PLAIN_TOKEN_RE.findall(text)
+    return TOKEN_RE.findall(text)

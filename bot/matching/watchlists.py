@@ -18,7 +18,7 @@ DEFAULT_THRESHOLD = 85
 MIN_THRESHOLD = 50
 WATCHLIST_KEYS = {"name", "description", "enabled", "priority", "threshold", "terms", "term",
                   "chat", "topic"}
-TERM_KEYS = {"text", "case", "fuzzy", "context", "exclude"}
+TERM_KEYS = {"text", "case", "fuzzy", "context", "exclude", "surname"}
 
 
 @dataclass(frozen=True)
@@ -31,6 +31,9 @@ class Term:
     context: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
     line: int | None = None
+    # A surname too ("Wagner"): beside a first name ("Markus Wagner", "Wagner Love") it
+    # names a person, unless the item names an organisation ("group", "mercenaries").
+    surname: bool = False
 
 
 @dataclass(frozen=True)
@@ -151,6 +154,7 @@ def _detailed_terms(doc: TomlDocument, raw: object) -> tuple[Term, ...]:
             context=_phrases(doc, table, "context", *where),
             exclude=_phrases(doc, table, "exclude", *where),
             line=doc.line_of(*where, "text"),
+            surname=_flag(doc, table, "surname", False, *where),
         )
         terms.append(_checked(doc, term))
     return tuple(terms)

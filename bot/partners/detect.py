@@ -28,7 +28,7 @@ and one-letter slips are handled as for the watchlists.
 
 from __future__ import annotations
 
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from itertools import pairwise
@@ -184,12 +184,13 @@ class SignalDetector:
         for field, text in (("title", title), ("summary", summary)):
             text = composed(text)
             if field == "summary" and not signals:
-                carried = self._title_context(composed(title))
+                carried = self._title_context(composed(title), words)
             for sentence in split_sentences(text):
                 if sentence.rstrip(" \"'»”’)").endswith("?"):
                     continue  # a question asks, it does not report
                 for clause in split_clauses(sentence):
-                    for supplier, recipient, kind in self._links(clause, carried, year):
+                    for supplier, recipient, kind in self._links(clause, carried, year,
+                                                                 words):
                         key = (supplier, recipient, kind)
                         if key not in signals:
                             signals[key] = Signal(supplier, recipient, kind, sentence.strip(),
@@ -206,10 +207,10 @@ class SignalDetector:
                 sides.update(found)
         return sides
 
-    def _title_context(self, title: str) -> _Carried | None:
+    def _title_context(self, title: str, around: Sequence[WordForms]) -> _Carried | None:
         """The title's parties and strong cues, as a summary may lean on them (None when
         the title denies or names nobody)."""
-        spans = self._spans(title)
+        spans = self._spans(title, around)
         if spans is None or spans[VETO]:
             return None
         words = self._matcher.words(title)
@@ -232,11 +233,11 @@ class SignalDetector:
             for x in spans[ACTOR_EXCLUDE])]
         return [m for m in mentions if not _aside(words, m) and not _route(clause, m, mentions)]
 
-    def _links(self, clause: str, carried: _Carried | None = None,
-               year: int | None = None) -> Iterator[tuple[str, str, str]]:
+    def _links(self, clause: str, carried: _Carried | None = None, year: int | None = None,
+               around: Sequence[WordForms] = ()) -> Iterator[tuple[str, str, str]]:
         """(supplier, recipient, kind) for each pair the clause links: the best kind, and
         another one told by a second predicate ("livre ... et forme ...")."""
-        spans = self._spans(clause)
+        spans = self._spans(clause, around)
         if spans is None or spans[VETO]:
             return
         words = self._matcher.words(clause)
@@ -304,12 +305,15 @@ class SignalDetector:
             return suppliers, title_recipients
         return suppliers, recipients
 
-    def _spans(self, clause: str) -> dict[str, list[_Span]] | None:
-        """The clause's actors, cues, exclusions and vetoes as word spans; None for none."""
-        hits = self._matcher.match(clause, every=True)
+    def _spans(self, clause: str,
+               around: Sequence[WordForms] = ()) -> dict[str, list[_Span]] | None:
+        """The clause's actors, cues, exclusions and vetoes as word spans; None for none.
+        ``around``: the item's words, which count for an actor's context ("Africa Corps"
+        is Russia's where the item names the Sahel)."""
+        hits = self._matcher.match(clause, every=True, around=around)
         if not hits:
             return None
-        starts = {m.start(): i for i, m in enumerate(TOKEN_RE.finditer(clause))}
+        starts = [m.start() for m in TOKEN_RE.finditer(clause)]
         spans: dict[str, list[_Span]] = {ACTOR: [], ACTOR_EXCLUDE: [], KIND: [], WEAK: [],
                                          KIND_EXCLUDE: [], VETO: [], CARRIER: []}
         exact = {(h.start, h.end) for h in hits if h.score == EXACT and h.watchlist[0] == KIND}
@@ -317,7 +321,7 @@ class SignalDetector:
             group, _, target = hit.watchlist.partition(":")
             if group in (KIND, WEAK) and hit.score < EXACT and (hit.start, hit.end) in exact:
                 continue  # "purchase" is a cue as written, not "purchased" with a slip
-            first = starts[hit.start]
+            first = bisect_right(starts, hit.start) - 1  # a fused word's part: its token
             last = first + len(TOKEN_RE.findall(hit.text)) - 1
             spans[group].append(_Span(target, first, last, hit.start, hit.end,
                                       strong=group != WEAK))

@@ -64,7 +64,7 @@ def test_match_json_keeps_input_order_and_reports_bad_lines(tmp_path: Path) -> N
 
 def test_match_json_reads_standard_input() -> None:
     code, out, _ = run("match", "--json", "--watchlists", str(WATCHLISTS),
-                       stdin='{"id": 1, "title": "TB-2"}\n')
+                       stdin='{"id": 1, "title": "TB-2 drones over Mali"}\n')
     assert code == 0
     assert json.loads(out)["hits"][0]["watchlist"] == "tb2"
 

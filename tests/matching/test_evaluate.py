@@ -49,18 +49,39 @@ def test_labelled_set_is_large_balanced_and_bilingual() -> None:
         assert sum(1 for i in items if watchlist in i.expected) >= 25
 
 
-@pytest.mark.parametrize("name", LABELLED_SETS)
+# Messy text (invisible characters, broken and fused words, look-alike letters…), written
+# blind: the first set was tuned on; the hold-out, by another writer, never read item by
+# item. Bars: the for the tuned set, what the hold-out holds for it (precision,
+# recall, and the lowest of any watchlist).
+MESSY_BARS = {"matching-messy.jsonl": (0.98, 0.97, 0.95),
+              "matching-messy-holdout.jsonl": (0.99, 0.96, 0.88)}
+BARS = {name: (MIN_OVERALL_PRECISION, MIN_OVERALL_RECALL, MIN_PER_WATCHLIST)
+        for name in LABELLED_SETS} | MESSY_BARS
+
+
+@pytest.mark.parametrize("name", sorted(BARS))
 def test_matching_quality_holds_the_bar(matcher: Matcher, name: str) -> None:
-    path = DATA / name
-    if not path.exists():
-        pytest.skip(f"{path} not written yet")
-    evaluation = evaluate(matcher, load_labelled(path))
-    report = format_report(evaluation)
-    assert evaluation.overall.precision >= MIN_OVERALL_PRECISION, report
-    assert evaluation.overall.recall >= MIN_OVERALL_RECALL, report
+    items = load_labelled(DATA / name)
+    evaluation = evaluate(matcher, items)
+    report = format_report(evaluation, items_shown=not name.endswith("holdout.jsonl"))
+    precision, recall, lowest = BARS[name]
+    assert evaluation.overall.precision >= precision, report
+    assert evaluation.overall.recall >= recall, report
     for watchlist, score in evaluation.per_watchlist.items():
-        assert score.precision >= MIN_PER_WATCHLIST, f"{watchlist}\n{report}"
-        assert score.recall >= MIN_PER_WATCHLIST, f"{watchlist}\n{report}"
+        assert score.precision >= lowest, f"{watchlist}\n{report}"
+        assert score.recall >= lowest, f"{watchlist}\n{report}"
+
+
+@pytest.mark.parametrize("name", sorted(MESSY_BARS))
+def test_the_messy_sets_are_bilingual_and_mostly_hard(name: str) -> None:
+    items = load_labelled(DATA / name)
+    assert len(items) >= 200 and len({i.id for i in items}) == len(items)
+    for lang in ("fr", "en"):
+        assert sum(1 for i in items if i.lang == lang) == len(items) // 2
+    for watchlist in ("canik-academy", "wagner", "fama", "tb2", "goita"):
+        assert sum(1 for i in items if watchlist in i.expected) >= 20
+    part = "holdout" if name.endswith("holdout.jsonl") else "tune"
+    assert all(i.part == part for i in items)
 
 
 def test_scores() -> None:

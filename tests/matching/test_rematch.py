@@ -59,7 +59,7 @@ ARTICLES = {
             "The Russian Expeditionary Corps replaced the last units.", NOW),
     "opera": (EN, "Wagner opera staged in Russia", "The Bolshoi staged the opera.", NOW),
     "replaces": (EN, "Africa Corps replaces Wagner Group in Mali",
-                 "Russian instructors took over.", NOW),  # joins the story of "leave"
+                 "New instructors took over.", NOW),  # joins the story of "leave"
 }
 
 BEFORE = {
