@@ -54,7 +54,7 @@ def test_labelled_set_is_large_balanced_and_bilingual() -> None:
 # item. Bars: the for the tuned set, what the hold-out holds for it (precision,
 # recall, and the lowest of any watchlist).
 MESSY_BARS = {"matching-messy.jsonl": (0.98, 0.97, 0.95),
-              "matching-messy-holdout.jsonl": (0.99, 0.96, 0.88)}
+              "matching-messy-holdout.jsonl": (0.99, 0.97, 0.91)}
 BARS = {name: (MIN_OVERALL_PRECISION, MIN_OVERALL_RECALL, MIN_PER_WATCHLIST)
         for name in LABELLED_SETS} | MESSY_BARS
 
