@@ -60,6 +60,7 @@ from bot.partners.lexicon import (
     DOUBT_WINDOW,
     DOUBTS,
     EARLIEST_YEAR,
+    FLYOVER,
     FORMER,
     MADE,
     MADE_BY_ORIGIN,
@@ -77,6 +78,7 @@ from bot.partners.lexicon import (
     OBJECT_WINDOW,
     ONGOING,
     OPENING_WORDS,
+    OVER,
     PART_MARKS,
     PAST_YEARS,
     POSSESSIVE,
@@ -217,7 +219,11 @@ class SignalDetector:
         mentions = self._parties(spans, words, title)
         if not mentions:
             return None
-        carried = {m.target: _Span(m.target, -1, -1, -1, -1, carried=True) for m in mentions}
+        # A maker in the title ("Turkish-built drones") is a maker in the summary too.
+        things = spans[KIND] + spans[WEAK]
+        carried = {m.target: _Span(m.target, -1, -1, -1, -1, carried=True,
+                                   made=_maker(title, words, m, things).made)
+                   for m in mentions}
         cues = {c.target: _Span(c.target, -1, -1, -1, -1, carried=True)
                 for c in _most_specific(spans[KIND]) if not _doubted(words, c.first)}
         return _Carried(tuple(carried.values()), tuple(cues.values()))
@@ -277,7 +283,7 @@ class SignalDetector:
             cues = [c for c in carried.cues if c.target not in silenced]
         if not cues:
             return
-        suppliers = [_maker(clause, words, m, cues) for m in suppliers]
+        suppliers = [m if m.carried else _maker(clause, words, m, cues) for m in suppliers]
         best = self._best_kinds(clause, words, cues, suppliers, recipients)
         for (supplier, recipient), kinds in best.items():
             ranked = sorted(kinds.items(), key=lambda k: k[1][0], reverse=True)
@@ -562,7 +568,9 @@ def _aside(words: Sequence[WordForms], mention: _Span) -> bool:
         after += 1  # "Niger's southern neighbour": the word after the possessive
     beside = {w.folded for w in (*words[max(0, mention.first - 1) : mention.first],
                                  *words[after : after + ASIDE_WINDOW])}
-    return bool(beside & NOT_PARTIES or border_before & BORDERS
+    flown = (mention.first >= 2 and words[mention.first - 1].folded == OVER
+             and words[mention.first - 2].folded in FLYOVER)  # "flew over Chad"
+    return bool(beside & NOT_PARTIES or border_before & BORDERS or flown
                 or {w.folded for w in words[mention.last + 1 : mention.last + 2]} & BORDERS
                 or before & FORMER or _across_border(words, mention))
 

@@ -120,7 +120,11 @@ BORDERS = frozenset({"frontiere", "frontieres", "border", "borders", "frontier",
                      "survolent", "survoles", "overflew", "overflight", "overflights",
                      # a country goods pass through is a place
                      "transit", "transite", "transitent", "transitant", "transiter",
-                     "transits", "transiting"})
+                     "transits", "transiting", "transiterait", "transiteraient",
+                     "transitaient", "transitait"})
+# "flew over Chad": the sky of a country is a place.
+FLYOVER = frozenset({"flew", "fly", "flies", "flying", "flown"})
+OVER = "over"
 # "la frontière du Bénin avec le Niger", "the border between Mali and Niger": a border
 # this many words before a mention names it as a place when only prepositions, articles
 # and other names stand between.

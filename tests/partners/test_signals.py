@@ -252,7 +252,7 @@ BLIND = ROOT / "tests" / "data" / "partnerships-blind.jsonl"
 BLIND_FLOORS = {"tune": (0.97, 0.97), "holdout": (0.89, 0.97)}
 # A second blind batch, written later by another writer from the same rules, all tuned on.
 BLIND_2 = ROOT / "tests" / "data" / "partnerships-blind-2.jsonl"
-BLIND_2_FLOOR = (0.90, 0.92)
+BLIND_2_FLOOR = (0.92, 0.92)
 # A third blind batch by a third writer, split like the first.
 BLIND_3 = ROOT / "tests" / "data" / "partnerships-blind-3.jsonl"
 BLIND_3_FLOORS = {"tune": (0.94, 0.95), "holdout": (0.86, 0.89)}
@@ -347,6 +347,14 @@ def test_detection_holds_its_floor_on_the_second_blind_batch(
         ("Russian instructors train Nigerien troops near the border with Mali", "",
          {("russia", "niger", "training")}),
         ("US drones overflew Niger on their way to Libya", "", set()),
+        ("Two French jets flew over Niger on Monday", "", set()),
+        ("Des armes émiraties transiteraient par le Tchad vers le Soudan", "", set()),
+        # A maker in the title stays a maker in the summary that continues it.
+        ("Chinese-made drone crashes near a Nigerien base",
+         "The aircraft, flown by Nigerien pilots trained at home, came down on Monday.",
+         set()),
+        ("Chinese-made drones delivered to Niger",
+         "The aircraft will be flown by Nigerien pilots.", {("china", "niger", "arms")}),
         ("Turkey hands drones to Nigeria, Niger's eastern neighbour", "",
          set()),
         # A verb of sending tells the kind of what it sends, and nothing without it.
