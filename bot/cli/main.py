@@ -8,7 +8,7 @@ import json
 import logging
 import os
 import sys
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
@@ -24,6 +24,7 @@ from bot.matching.evaluate import (
     HOLDOUT,
     MATCHING_SETS,
     PARTS,
+    LabelledItem,
     evaluate,
     evaluate_stories,
     format_report,
@@ -286,8 +287,8 @@ def _eval(args: argparse.Namespace, out: TextIO) -> int:
     if args.file is None and args.part is None:
         # Every shipped set, figures only: hold-outs are not read item by item.
         matcher = _matcher(args)
-        out.write(format_sets([(path.name, evaluate(matcher, load_labelled(path)))
-                               for path in MATCHING_SETS if path.exists()]))
+        out.write(format_sets([(name, evaluate(matcher, items))
+                               for name, items in _halves(MATCHING_SETS)]))
         return EXIT_OK
     items = load_labelled(args.file or DEFAULT_LABELLED_SET)
     if args.part:
@@ -295,6 +296,20 @@ def _eval(args: argparse.Namespace, out: TextIO) -> int:
     evaluation = evaluate(_matcher(args), items)
     out.write(format_report(evaluation, items_shown=args.part != HOLDOUT))
     return EXIT_OK
+
+
+def _halves(paths: Iterable[Path]) -> Iterator[tuple[str, list[LabelledItem]]]:
+    """Each labelled set that exists, by name, or each half of a split set."""
+    for path in paths:
+        if not path.exists():
+            continue
+        items = load_labelled(path)
+        parts = sorted({item.part for item in items})
+        if len(parts) < len(PARTS):
+            yield path.name, items
+            continue
+        for part in parts:
+            yield f"{path.name} ({part})", [item for item in items if item.part == part]
 
 
 def _story_aliases(args: argparse.Namespace) -> Names:

@@ -17,11 +17,13 @@ from bot.stories.identity import canonical_url, guid_key
 from bot.stories.index import StoryIndex
 
 DEFAULT_LABELLED_SET = Path("tests/data/matching.jsonl")
-# Every shipped matching set, as `eval` without a file scores them: the first written with
-# the watchlists, the others blind (the last two of messy text: a tuned set, a hold-out).
+# Every shipped matching set, as `eval` without a file scores them (a split set half by
+# half): the first written with the watchlists, the others blind, the last three of messy
+# text.
 MATCHING_SETS = (DEFAULT_LABELLED_SET, Path("tests/data/matching-holdout.jsonl"),
                  Path("tests/data/matching-messy.jsonl"),
-                 Path("tests/data/matching-messy-holdout.jsonl"))
+                 Path("tests/data/matching-messy-holdout.jsonl"),
+                 Path("tests/data/matching-messy-3.jsonl"))
 T = TypeVar("T")
 TUNE, HOLDOUT = "tune", "holdout"  # the parts of a set ("part"): tuned on, and kept out
 PARTS = (TUNE, HOLDOUT)

@@ -23,6 +23,7 @@ from bot.matching.text import (
     TOKEN_RE,
     WordForms,
     composed,
+    disguised_latin,
     phrase_tokens,
     split_words,
     word_forms,
@@ -101,10 +102,13 @@ class _Word:
     caseless: tuple[tuple[_IndexedTerm, int], ...]
     anchors: bool  # some term may begin here (in ``starts`` or ``caseless``, or a part)
     parts: tuple[tuple[int, str], ...] = ()  # the words fused in it ("AfricaCorps")
+    latin: str = ""  # the Latin word it disguises ("ТВ" in Cyrillic), read beside Latin
 
 
 ANCHORS = attrgetter("anchors")
 PARTS = attrgetter("parts")
+LATIN = attrgetter("latin")
+DOTTED_RE = re.compile(r"\.[^\W\d_]")  # a dot and a letter, no space: maybe "F.A.Ma"
 HYPHENS = ("-", "\u2010")
 
 
@@ -182,7 +186,9 @@ class Matcher:
         cased, folded = word_forms(raw)
         starts, caseless = self._starts(cased, folded)
         parts = camel_parts(raw) if not raw.isupper() else ()
-        word = _Word(folded, cased, starts, caseless, bool(starts or caseless or parts), parts)
+        latin = disguised_latin(raw)
+        word = _Word(folded, cased, starts, caseless,
+                     bool(starts or caseless or parts or latin), parts, latin)
         self._words[raw] = word
         return word
 
@@ -275,34 +281,57 @@ class Matcher:
 
     def _other_reading(self, text: str, words: list[_Word], anchored: bool = True,
                        ) -> tuple[list[_Word], list[tuple[int, int]]] | None:
-        """The words of ``text`` read again with the halves of a word broken at a line
-        joined ("Wag-\nner", when the joined word is a word of a term) and the words fused
-        in one token split ("AfricaCorps"), with their spans; None when nothing differs."""
+        """The words of ``text`` read again, with their spans: the halves of a word broken
+        at a line joined ("Wag-\nner") and the letters of a dotted acronym joined
+        ("F.A.Ma"), when the joined word is a word of a term; the words fused in one token
+        split ("AfricaCorps"); look-alike capitals beside Latin words read as Latin ("ТВ2").
+        None when nothing differs."""
         broken = ("-" in text or HYPHENS[1] in text) and _broken(text)
-        if not broken and not (anchored and any(map(PARTS, words))):
+        dotted = "." in text and DOTTED_RE.search(text) is not None
+        if not (broken or dotted or (anchored and (any(map(PARTS, words))
+                                                   or any(map(LATIN, words))))):
             return None
         raws = [(m.group(), m.start(), m.end()) for m in TOKEN_RE.finditer(text)]
         out: list[_Word] = []
         spans: list[tuple[int, int]] = []
         i = 0
         while i < len(raws):
-            raw, start, end = raws[i]
-            if broken and i + 1 < len(raws):
-                after, after_start, after_end = raws[i + 1]
-                joined = self._word(raw + after)
-                if (BREAK_GAP_RE.fullmatch(text, end, after_start) is not None
-                        and (joined.folded in self._vocabulary
-                             or joined.cased in self._vocabulary)):
-                    out.append(joined)
-                    spans.append((start, after_end))
-                    i += 2
-                    continue
-            parts = words[i].parts
-            for offset, part in parts or ((0, raw),):
-                out.append(self._word(part) if parts else words[i])
+            last = self._joined(text, raws, i, broken, dotted)
+            if last > i:
+                out.append(self._word("".join(raw for raw, _, _ in raws[i : last + 1])))
+                spans.append((raws[i][1], raws[last][2]))
+                i = last + 1
+                continue
+            raw, start, _ = raws[i]
+            word = words[i]
+            if word.latin and any(
+                    0 <= j < len(words) and any("a" <= c <= "z" for c in words[j].folded)
+                    for j in (i - 1, i + 1)):
+                word = self._word(word.latin)
+            for offset, part in word.parts or ((0, raw),):
+                out.append(self._word(part) if word.parts else word)
                 spans.append((start + offset, start + offset + len(part)))
             i += 1
         return out, spans
+
+    def _joined(self, text: str, raws: Sequence[tuple[str, int, int]], i: int, broken: bool,
+                dotted: bool) -> int:
+        """The last token of a word that starts at token ``i`` and that a line break or the
+        dots of an acronym cut ("Wag-\nner", "F.A.Ma"), when the joined word is a word of a
+        term; ``i`` itself when there is none."""
+        last = i
+        if broken and i + 1 < len(raws) and BREAK_GAP_RE.fullmatch(
+                text, raws[i][2], raws[i + 1][1]) is not None:
+            last = i + 1
+        elif dotted:
+            while (last + 1 < len(raws) and len(raws[last][0]) == 1
+                   and text[raws[last][2] : raws[last + 1][1]] == "."):
+                last += 1
+        if last == i:
+            return i
+        joined = self._word("".join(raw for raw, _, _ in raws[i : last + 1]))
+        known = joined.folded in self._vocabulary or joined.cased in self._vocabulary
+        return last if known else i
 
     def _word(self, raw: str) -> _Word:
         return self._words.get(raw) or self._learn(raw)

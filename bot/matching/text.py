@@ -159,6 +159,14 @@ def word_forms(word: str) -> tuple[str, str]:
     return bare, bare.casefold()
 
 
+def disguised_latin(word: str) -> str:
+    """The Latin word a word of Cyrillic or Greek capitals that all look Latin stands for
+    ("ТВ" -> "TB"), "" for any other word; read so only beside Latin words."""
+    if word.isascii() or not word.isupper() or not all(c in LOOKALIKES for c in word):
+        return ""
+    return word.translate(TO_LATIN)
+
+
 def one_script(word: str) -> str:
     """``word`` with its look-alike letters in the script of its other letters: "Wаgner"
     (Cyrillic а) is Latin, "Вагнeр" (Latin e) Cyrillic; a word of Greek capitals that all

@@ -54,17 +54,23 @@ def test_labelled_set_is_large_balanced_and_bilingual() -> None:
 # item. Bars: the for the tuned set, what the hold-out holds for it (precision,
 # recall, and the lowest of any watchlist).
 MESSY_BARS = {"matching-messy.jsonl": (0.98, 0.97, 0.95),
-              "matching-messy-holdout.jsonl": (0.99, 0.97, 0.91)}
-BARS = {name: (MIN_OVERALL_PRECISION, MIN_OVERALL_RECALL, MIN_PER_WATCHLIST)
-        for name in LABELLED_SETS} | MESSY_BARS
+              "matching-messy-holdout.jsonl": (0.99, 0.97, 0.94)}
+# A third messy set, Wagner-heavy, by a third writer, split in halves (its hold-out scored
+# 0.978 / 0.863 when it came and has not moved since).
+MESSY_3 = "matching-messy-3.jsonl"
+SPLIT_BARS = {(MESSY_3, "tune"): (0.99, 0.96, 0.93), (MESSY_3, "holdout"): (0.97, 0.86, 0.79)}
+BARS = {(name, ""): (MIN_OVERALL_PRECISION, MIN_OVERALL_RECALL, MIN_PER_WATCHLIST)
+        for name in LABELLED_SETS} | {(name, ""): bar for name, bar in MESSY_BARS.items()} \
+    | SPLIT_BARS
 
 
-@pytest.mark.parametrize("name", sorted(BARS))
-def test_matching_quality_holds_the_bar(matcher: Matcher, name: str) -> None:
-    items = load_labelled(DATA / name)
+@pytest.mark.parametrize(("name", "part"), sorted(BARS))
+def test_matching_quality_holds_the_bar(matcher: Matcher, name: str, part: str) -> None:
+    items = [i for i in load_labelled(DATA / name) if not part or i.part == part]
     evaluation = evaluate(matcher, items)
-    report = format_report(evaluation, items_shown=not name.endswith("holdout.jsonl"))
-    precision, recall, lowest = BARS[name]
+    held_out = name.endswith("holdout.jsonl") or part == "holdout"
+    report = format_report(evaluation, items_shown=not held_out)
+    precision, recall, lowest = BARS[name, part]
     assert evaluation.overall.precision >= precision, report
     assert evaluation.overall.recall >= recall, report
     for watchlist, score in evaluation.per_watchlist.items():

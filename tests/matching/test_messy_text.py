@@ -61,6 +61,9 @@ def found(matcher: Matcher, title: str, summary: str = "") -> set[str]:
         # keeps a title-case headline the group's.
         ("Assimi Goïta, Wagner et l'armée malienne", {"goita", "wagner", "fama"}),
         ("Why Wagner Fighters Left Mali", {"wagner"}),
+        # An acronym written with dots; look-alike capitals beside Latin words.
+        ("Les F.A.Ma déploient un nouveau bataillon à Ansongo", {"fama"}),
+        ("Bayraktar ТВ2 wreckage found in the desert", {"tb2"}),
         # Other scripts, as Russian outlets write.
         ("Ассими Гоита в Москве", {"goita"}),
         ("RIA praises «малийская армия» in Kidal", {"fama"}),
@@ -87,8 +90,9 @@ def test_messy_mentions_match(matcher: Matcher, title: str, expected: set[str]) 
         # The WWII corps.
         "Desert Fox documentary: how the Africa Corps nearly reached Alexandria",
         "«Африканский корпус» Роммеля: a documentary on 1941",
-        # A hyphen at a break joins only into a term's word.
+        # A hyphen at a break joins only into a term's word; so do an acronym's dots.
         "Les pro- et anti-Wagner s'affrontent à l'opéra",
+        "U.S. drones seen over a F.A.M. exercise",
     ],
 )
 def test_near_misses_in_messy_text_do_not_match(matcher: Matcher, title: str) -> None:
