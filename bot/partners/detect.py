@@ -182,6 +182,7 @@ class SignalDetector:
         if len(sides) < len((SUPPLIER, RECIPIENT)):
             return []
         signals: dict[tuple[str, str, str], Signal] = {}
+        weak: set[tuple[str, str, str]] = set()  # told by a weak cue only
         carried: _Carried | None = None
         for field, text in (("title", title), ("summary", summary)):
             text = composed(text)
@@ -191,13 +192,20 @@ class SignalDetector:
                 if sentence.rstrip(" \"'»”’)").endswith("?"):
                     continue  # a question asks, it does not report
                 for clause in split_clauses(sentence):
-                    for supplier, recipient, kind in self._links(clause, carried, year,
-                                                                 words):
+                    for supplier, recipient, kind, strong in self._links(clause, carried,
+                                                                         year, words):
                         key = (supplier, recipient, kind)
                         if key not in signals:
                             signals[key] = Signal(supplier, recipient, kind, sentence.strip(),
                                                   field)
-        return list(signals.values())
+                            if not strong:
+                                weak.add(key)
+                        elif strong:
+                            weak.discard(key)
+        # A weak cue tells its kind only when no strong one links the pair, in the item as
+        # in a clause: "Turkey trains Malian troops | The soldiers will deploy to Gao".
+        strong_pairs = {key[:2] for key in signals if key not in weak}
+        return [s for key, s in signals.items() if key not in weak or key[:2] not in strong_pairs]
 
     def _sides_of(self, words: Sequence[WordForms]) -> set[str]:
         """The sides (supplier, recipient) whose actors may be named among ``words``."""
@@ -240,9 +248,10 @@ class SignalDetector:
         return [m for m in mentions if not _aside(words, m) and not _route(clause, m, mentions)]
 
     def _links(self, clause: str, carried: _Carried | None = None, year: int | None = None,
-               around: Sequence[WordForms] = ()) -> Iterator[tuple[str, str, str]]:
-        """(supplier, recipient, kind) for each pair the clause links: the best kind, and
-        another one told by a second predicate ("livre ... et forme ...")."""
+               around: Sequence[WordForms] = ()) -> Iterator[tuple[str, str, str, bool]]:
+        """(supplier, recipient, kind, strong) for each pair the clause links: the best
+        kind, and another one told by a second predicate ("livre ... et forme ..."); strong:
+        told by a strong cue."""
         spans = self._spans(clause, around)
         if spans is None or spans[VETO]:
             return
@@ -288,12 +297,12 @@ class SignalDetector:
         for (supplier, recipient), kinds in best.items():
             ranked = sorted(kinds.items(), key=lambda k: k[1][0], reverse=True)
             top_kind, (_, top_cue) = ranked[0]
-            yield supplier, recipient, top_kind
+            yield supplier, recipient, top_kind, top_cue.strong
             for kind, (_, cue) in ranked[1:]:
                 # "the withdrawal of instructors and of advisers" is one end, not training
                 if (cue.strong and top_cue.strong and _joined(words, cue, top_cue)
                         and self._rank[kind][0] == self._rank[top_kind][0]):
-                    yield supplier, recipient, kind
+                    yield supplier, recipient, kind, True
 
     def _carry(self, carried: _Carried, suppliers: list[_Span], recipients: list[_Span],
                continues: bool) -> tuple[list[_Span], list[_Span]]:

@@ -249,13 +249,13 @@ def test_detection_holds_the_bar_on_the_labelled_set(detector: SignalDetector) -
 BLIND = ROOT / "tests" / "data" / "partnerships-blind.jsonl"
 # The blind set, written from the README's labelling rules only: its "tune" half was tuned
 # on, its "holdout" half never looked at item by item. Floors: what each holds today.
-BLIND_FLOORS = {"tune": (0.97, 0.97), "holdout": (0.89, 0.97)}
+BLIND_FLOORS = {"tune": (0.97, 0.97), "holdout": (0.91, 0.97)}
 # A second blind batch, written later by another writer from the same rules, all tuned on.
 BLIND_2 = ROOT / "tests" / "data" / "partnerships-blind-2.jsonl"
-BLIND_2_FLOOR = (0.92, 0.92)
+BLIND_2_FLOOR = (0.93, 0.92)
 # A third blind batch by a third writer, split like the first.
 BLIND_3 = ROOT / "tests" / "data" / "partnerships-blind-3.jsonl"
-BLIND_3_FLOORS = {"tune": (0.94, 0.95), "holdout": (0.86, 0.89)}
+BLIND_3_FLOORS = {"tune": (0.95, 0.95), "holdout": (0.88, 0.89)}
 SPLIT_SETS = {BLIND: BLIND_FLOORS, BLIND_3: BLIND_3_FLOORS}
 
 
@@ -349,6 +349,12 @@ def test_detection_holds_its_floor_on_the_second_blind_batch(
         ("US drones overflew Niger on their way to Libya", "", set()),
         ("Two French jets flew over Niger on Monday", "", set()),
         ("Des armes émiraties transiteraient par le Tchad vers le Soudan", "", set()),
+        # A weak cue tells its kind only when no strong one links the pair in the item:
+        # the recipient's soldiers deployed after their course are not a deployment.
+        ("Des instructeurs turcs forment 300 soldats maliens",
+         "Les soldats seront ensuite déployés dans le nord du Mali.",
+         {("turkey", "mali", "training")}),
+        ("Russia deploys troops to Niger", "", {("russia", "niger", "protection")}),
         # A maker in the title stays a maker in the summary that continues it.
         ("Chinese-made drone crashes near a Nigerien base",
          "The aircraft, flown by Nigerien pilots trained at home, came down on Monday.",
