@@ -83,7 +83,6 @@ class _IndexedTerm:
     fuzzy: tuple[bool, ...]
     context: tuple[tuple[str, ...], ...]
     exclude: tuple[tuple[str, ...], ...]
-    fused: bool = False  # the words of a name written as one ("#CanikAcademy")
 
 
 def _deletions(word: str) -> set[str]:
@@ -144,10 +143,10 @@ class Matcher:
                 entry = self._compile(watchlist, term)
                 self._add(entry)
                 self._vocabulary.update(entry.folded, entry.tokens)
+                # A name of several words written as one ("#canikacademy") matches whole.
                 fused = "".join(entry.folded)
                 if len(entry.folded) > 1 and not term.case and fused.isalpha():
-                    self._add(replace(entry, tokens=(fused,), folded=(fused,),
-                                      fuzzy=(False,), fused=True))
+                    self._add(replace(entry, tokens=(fused,), folded=(fused,), fuzzy=(False,)))
 
     @staticmethod
     def _compile(watchlist: Watchlist, term: Term) -> _IndexedTerm:
@@ -274,9 +273,9 @@ class Matcher:
                 item = _Item([*(words for _, _, words in fields), around], [title, summary])
                 scan = _Scan(item, every, verdicts, self._vocabulary)
             caseless = _without_case(text)
-            scan.view(self, field, text, words, None, caseless)
+            scan.view(field, text, words, None, caseless)
             if other is not None:
-                scan.view(self, field, text, *other, caseless)
+                scan.view(field, text, *other, caseless)
         return [] if scan is None else _drop_nested(list(dict.fromkeys(scan.hits)))
 
     def _other_reading(self, text: str, words: list[_Word], anchored: bool = True,
@@ -335,27 +334,6 @@ class Matcher:
 
     def _word(self, raw: str) -> _Word:
         return self._words.get(raw) or self._learn(raw)
-
-    @staticmethod
-    def _extend(entry: _IndexedTerm, words: Sequence[_Word], start: int, edits: int,
-                caseless: bool) -> tuple[int, int] | None:
-        """Last word index and edits spent if ``entry`` matches from ``start``, else None."""
-        size = len(entry.tokens)
-        if start + size > len(words):
-            return None
-        case = entry.term.case and not caseless
-        tokens = entry.tokens if case else entry.folded
-        for offset in range(1, size):
-            word = words[start + offset]
-            expected, actual = tokens[offset], word.cased if case else word.folded
-            if expected == actual:
-                continue
-            if not entry.fuzzy[offset] or edits >= FUZZY_MAX_EDITS or not actual.isalpha():
-                return None
-            if OSA.distance(expected, actual, score_cutoff=FUZZY_MAX_EDITS) > FUZZY_MAX_EDITS:
-                return None
-            edits += 1
-        return start + size - 1, edits
 
 
 class _Item:
@@ -433,7 +411,7 @@ class _Scan:
         self.hits: list[Hit] = []
         self.seen: set[tuple[str, str]] = set()
 
-    def view(self, matcher: Matcher, field: str, text: str, words: Sequence[_Word],
+    def view(self, field: str, text: str, words: Sequence[_Word],
              spans: list[tuple[int, int]] | None, caseless: bool) -> None:
         """Find the terms in one field read as ``words`` (``spans``: theirs in ``text``,
         None for the words TOKEN_RE gives)."""
@@ -441,7 +419,7 @@ class _Scan:
         for i in compress(range(len(words)), map(ANCHORS, words)):
             word = words[i]
             for entry, edits in (word.starts + word.caseless if caseless else word.starts):
-                found = matcher._extend(entry, words, i, edits, caseless)
+                found = _extend(entry, words, i, edits, caseless)
                 if found is None:
                     continue
                 key = (entry.watchlist.id, entry.term.text)
@@ -482,6 +460,27 @@ class _Scan:
         if score < entry.watchlist.threshold:
             return False, f"score {score} under the threshold {entry.watchlist.threshold}"
         return True, reason if score == EXACT_SCORE else f"{reason}; score {score}"
+
+
+def _extend(entry: _IndexedTerm, words: Sequence[_Word], start: int, edits: int,
+            caseless: bool) -> tuple[int, int] | None:
+    """Last word index and edits spent if ``entry`` matches from ``start``, else None."""
+    size = len(entry.tokens)
+    if start + size > len(words):
+        return None
+    case = entry.term.case and not caseless
+    tokens = entry.tokens if case else entry.folded
+    for offset in range(1, size):
+        word = words[start + offset]
+        expected, actual = tokens[offset], word.cased if case else word.folded
+        if expected == actual:
+            continue
+        if not entry.fuzzy[offset] or edits >= FUZZY_MAX_EDITS or not actual.isalpha():
+            return None
+        if OSA.distance(expected, actual, score_cutoff=FUZZY_MAX_EDITS) > FUZZY_MAX_EDITS:
+            return None
+        edits += 1
+    return start + size - 1, edits
 
 
 def _broken(text: str) -> bool:
