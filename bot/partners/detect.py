@@ -21,6 +21,11 @@ An actor named beside a newspaper, a border, a route or "former", or among a cou
 people who do not act for it (aid workers, citizens), is no party. Objects (drones,
 weapons) are weak cues, so the relation decides the kind; what an accord "provides for"
 is the accord's. Two predicates joined by "and" give a pair two kinds of equal precedence.
+A weak cue tells its kind only when no strong cue links the pair anywhere in the item.
+
+Where and when: a country named as where a thing was made is its maker, a party only when
+the thing changes hands; a relation recalled after "depuis", "after", or in a part of the
+sentence dated years before the item, is background, with who took part in it.
 
 Actors and cues are found with the watchlists' Matcher, so accents, case, elision (l', d')
 and one-letter slips are handled as for the watchlists.
