@@ -181,7 +181,6 @@ def one_script(word: str) -> str:
         return word.translate(TO_LATIN)
     if all(c in TO_CYRILLIC_KEYS for c in latin):
         return word.translate(TO_CYRILLIC)
-    return word.translate(TO_CYRILLIC)
     return word
 
 

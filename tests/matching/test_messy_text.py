@@ -131,6 +131,8 @@ def test_word_forms_fold_look_alikes_to_the_words_own_script() -> None:
     assert word_forms("W\u0430gner") == ("Wagner", "wagner")
     assert word_forms("\u0412\u0430\u0433\u043de\u0440")[1] == "вагнер"  # a Latin e
     assert word_forms("Αθηνα") == ("Αθηνα", "αθηνα")  # Greek stays Greek
+    # Latin letters with no Cyrillic look-alike keep a mixed word as written.
+    assert word_forms("Бахмутaz")[0] == "Бахмутaz"
 
 
 def test_the_detector_reads_fused_words() -> None:
