@@ -49,16 +49,37 @@ PLURAL = "s"
 NO_CONTEXT_NEEDED = "no context needed"  # the reason a term without context counts
 
 
+# Why a term found counts or not: the rules a verdict names, and the English it reads as.
+RULE_NONE, RULE_CONTEXT, RULE_EXCLUDED = "none", "context", "excluded"
+RULE_NO_CONTEXT, RULE_PERSON, RULE_GLUED, RULE_SCORE = "no_context", "person", "glued", "score"
+RULE_TEXTS = {
+    RULE_NONE: NO_CONTEXT_NEEDED,
+    RULE_CONTEXT: "context «{detail}»",
+    RULE_EXCLUDED: "excluded by «{detail}»",
+    RULE_NO_CONTEXT: "no context word in the item",
+    RULE_PERSON: "a person's name: «{detail}» beside it and no organisation",
+    RULE_GLUED: "letters glued after it (a formula or a code)",
+    RULE_SCORE: "score {detail} under the threshold",
+}
+
+
 @dataclass(frozen=True)
 class Verdict:
-    """Why a term found in the text counts or does not (shown by ``python -m bot match``)."""
+    """Why a term found in the text counts or does not (shown by ``python -m bot match``
+    and ``/watch test``): the rule that decided, and what it found."""
 
     watchlist: str
     term: str
     text: str
     field: str
     counts: bool
-    reason: str
+    rule: str  # one of RULE_TEXTS
+    detail: str = ""  # the context or exclusion found, the first name, the score
+
+    @property
+    def reason(self) -> str:
+        """The rule and what it found, in English."""
+        return RULE_TEXTS[self.rule].format(detail=self.detail)
 
 
 @dataclass(frozen=True)
@@ -430,36 +451,37 @@ class _Scan:
                     spans = [m.span() for m in TOKEN_RE.finditer(text)]
                 start, end = spans[i][0], spans[last][1]
                 score = EXACT_SCORE if not spent else _score(entry, words, i, last)
-                counts, reason = self._judge(entry, text, end, score)
+                counts, rule, detail = self._judge(entry, text, end, score)
                 if self.verdicts is not None:
                     self.verdicts.append(Verdict(entry.watchlist.id, entry.term.text,
-                                                 text[start:end], field, counts, reason))
+                                                 text[start:end], field, counts, rule, detail))
                 if counts and (key not in self.seen or self.every):
                     self.seen.add(key)
                     self.hits.append(Hit(entry.watchlist.id, entry.term.text, text[start:end],
                                          field, score, start, end))
 
-    def _judge(self, entry: _IndexedTerm, text: str, end: int, score: int) -> tuple[bool, str]:
-        """Whether a term found counts, and why."""
+    def _judge(self, entry: _IndexedTerm, text: str, end: int,
+               score: int) -> tuple[bool, str, str]:
+        """Whether a term found counts, the rule that decides, and what that rule found."""
         if entry.folded[-1].isdigit() and _glued(text, end):
-            return False, "letters glued after it (a formula or a code)"
+            return False, RULE_GLUED, ""
         item = self.item
         excluded = next((p for p in entry.exclude if item.present(p)), None)
         if excluded is not None:
-            return False, f"excluded by «{' '.join(excluded)}»"
-        reason = NO_CONTEXT_NEEDED
+            return False, RULE_EXCLUDED, " ".join(excluded)
+        rule, detail = RULE_NONE, ""
         if entry.context:
             found = next((p for p in entry.context if item.present(p)), None)
             if found is None:
-                return False, "no context word in the item"
-            reason = f"context «{' '.join(found)}»"
+                return False, RULE_NO_CONTEXT, ""
+            rule, detail = RULE_CONTEXT, " ".join(found)
         if entry.term.surname:
             name = item.first_name(entry.folded[0], self.vocabulary)
             if name:
-                return False, f"a person's name: «{name}» beside it and no organisation"
+                return False, RULE_PERSON, name
         if score < entry.watchlist.threshold:
-            return False, f"score {score} under the threshold {entry.watchlist.threshold}"
-        return True, reason if score == EXACT_SCORE else f"{reason}; score {score}"
+            return False, RULE_SCORE, str(score)
+        return True, rule, detail
 
 
 def _extend(entry: _IndexedTerm, words: Sequence[_Word], start: int, edits: int,

@@ -287,6 +287,15 @@ def test_watch_add_test_and_remove_change_the_file_and_apply_at_once(bot: Bot) -
     assert '"Colonel Assimi"' in after and after.startswith(before.split("terms")[0])
     explained = ask(bot, "/watch test le colonel assimi est arrivé", user=ADMIN, lang="en")
     assert "Assimi Goïta: “colonel assimi” matches term “Colonel Assimi”" in explained.text
+    # A term found that does not count says why, in the user's language.
+    person = ask(bot, "/watch test UN official Markus Wagner visits Gao", user=ADMIN,
+                 lang="en")
+    assert "“Wagner” does not count as term “Wagner”" in person.text
+    assert "(“Markus” beside it), no organisation named" in person.text
+    assert "No watchlist matches this text." in person.text
+    personne = ask(bot, "/watch test Markus Wagner, officier allemand, à Gao", user=ADMIN)
+    assert "« Wagner » ne compte pas pour le terme « Wagner »" in personne.text
+    assert "« Markus » à côté" in personne.text
     refused = ask(bot, "/watch add goita colonel assimi", user=ADMIN)
     assert "Modification refusée" in refused.text
     removed = ask(bot, "/watch remove goita Colonel Assimi", user=ADMIN)

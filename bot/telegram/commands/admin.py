@@ -90,15 +90,23 @@ class AdminCommands:
         return None
 
     def _explain(self, text: str, lang: str) -> str:
-        """What the watchlists find in ``text``, one line per hit (Telegram HTML)."""
-        hits = self.deps.matcher().match(html_to_text(text))
-        if not hits:
-            return escape(t(lang, "watch.no_match"))
+        """What the watchlists find in ``text``, one line per hit, then each term found
+        that does not count and why (Telegram HTML)."""
+        matcher = self.deps.matcher()
+        plain = html_to_text(text)
+        hits = matcher.match(plain)
+        refused = [v for v in matcher.explain(plain) if not v.counts]
         names = watchlist_names(self.deps)
-        return fit("\n".join(escape(t(lang, "watch.match", name=names.get(h.watchlist,
-                                      h.watchlist), text=h.text, term=h.term,
-                                      field=t(lang, f"alert.field.{h.field}"), score=h.score))
-                             for h in hits))
+        lines = [t(lang, "watch.match", name=names.get(h.watchlist, h.watchlist), text=h.text,
+                   term=h.term, field=t(lang, f"alert.field.{h.field}"), score=h.score)
+                 for h in hits]
+        lines += [t(lang, "watch.not_counted", name=names.get(v.watchlist, v.watchlist),
+                    text=v.text, term=v.term,
+                    why=t(lang, f"watch.why.{v.rule}", detail=v.detail))
+                  for v in refused]
+        if not hits:
+            lines.append(t(lang, "watch.no_match"))
+        return fit("\n".join(escape(line) for line in lines))
 
     async def mute(self, request: Request) -> None:
         """/mute <watchlist> [period]: no alerts for a while; hits are still stored."""
