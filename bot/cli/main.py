@@ -33,7 +33,7 @@ from bot.matching.evaluate import (
     load_labelled,
     load_story_items,
 )
-from bot.matching.matcher import NO_CONTEXT_NEEDED, Hit, Matcher
+from bot.matching.matcher import RULE_NONE, Hit, Matcher
 from bot.matching.text import html_to_text
 from bot.matching.watchlists import Watchlist, load_watchlists, validate_watchlists
 from bot.ops.logs import configure_logging
@@ -361,10 +361,10 @@ def _match(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     text = html_to_text(" ".join(args.text))
     hits = matcher.match(text)
     verdicts = matcher.explain(text)
-    reasons = {(v.watchlist, v.term, v.text): v.reason for v in verdicts if v.counts}
+    counted = {(v.watchlist, v.term, v.text): v for v in verdicts if v.counts}
     for hit in hits:
-        reason = reasons.get((hit.watchlist, hit.term, hit.text), NO_CONTEXT_NEEDED)
-        why = "" if reason.startswith(NO_CONTEXT_NEEDED) else f"; {reason.split('; ')[0]}"
+        verdict = counted.get((hit.watchlist, hit.term, hit.text))
+        why = f"; {verdict.reason}" if verdict and verdict.rule != RULE_NONE else ""
         out.write(f"{hit.watchlist}: «{hit.text}» matches term «{hit.term}» "
                   f"(score {hit.score}{why})\n")
     for verdict in verdicts:

@@ -27,6 +27,8 @@ MATCHING_SETS = (DEFAULT_LABELLED_SET, Path("tests/data/matching-holdout.jsonl")
 T = TypeVar("T")
 TUNE, HOLDOUT = "tune", "holdout"  # the parts of a set ("part"): tuned on, and kept out
 PARTS = (TUNE, HOLDOUT)
+WATCHLIST_WIDTH = 16  # the first column of a set's table: a watchlist id fits
+SET_WIDTH = 32  # the first column of the table of sets: a file name and its part fit
 
 
 @dataclass(frozen=True)
@@ -162,31 +164,37 @@ def _evidence(hits: Sequence[Hit]) -> str:
                      for h in hits)
 
 
+def score_header(first: str, width: int) -> str:
+    """The header of a table of measures whose first column is ``width`` wide."""
+    return (f"{first:<{width}} {'precision':>9} {'recall':>7} {'F1':>6} {'TP':>5} {'FP':>4} "
+            f"{'FN':>4}")
+
+
+def score_row(name: str, score: Score, width: int) -> str:
+    """One row of a table of measures (see score_header)."""
+    return (f"{name:<{width}} {score.precision:>9.3f} {score.recall:>7.3f} {score.f1:>6.3f} "
+            f"{score.tp:>5} {score.fp:>4} {score.fn:>4}")
+
+
 def format_sets(evaluations: Sequence[tuple[str, Evaluation]]) -> str:
     """One line per labelled set: its name and overall measures, then its weakest
     watchlist."""
-    rows = [f"{'set':<32} {'precision':>9} {'recall':>7} {'F1':>6} {'TP':>5} {'FP':>4} "
-            f"{'FN':>4}  weakest watchlist"]
+    rows = [f"{score_header('set', SET_WIDTH)}  weakest watchlist"]
     for name, result in evaluations:
-        score = result.overall
         weakest = min(result.per_watchlist.items(),
                       key=lambda item: min(item[1].precision, item[1].recall), default=None)
         low = (f"{weakest[0]} {min(weakest[1].precision, weakest[1].recall):.3f}"
                if weakest else "")
-        rows.append(f"{name:<32} {score.precision:>9.3f} {score.recall:>7.3f} "
-                    f"{score.f1:>6.3f} {score.tp:>5} {score.fp:>4} {score.fn:>4}  {low}")
+        rows.append(f"{score_row(name, result.overall, SET_WIDTH)}  {low}")
     return "\n".join(rows) + "\n"
 
 
 def format_report(evaluation: Evaluation, *, items_shown: bool = True) -> str:
     """A readable table of the measures, then (``items_shown``) every miss with its
     reason."""
-    rows = [f"{'watchlist':<16} {'precision':>9} {'recall':>7} {'F1':>6} {'TP':>5} {'FP':>4} "
-            f"{'FN':>4}"]
+    rows = [score_header("watchlist", WATCHLIST_WIDTH)]
     scores = [*sorted(evaluation.per_watchlist.items()), ("overall", evaluation.overall)]
-    for name, score in scores:
-        rows.append(f"{name:<16} {score.precision:>9.3f} {score.recall:>7.3f} {score.f1:>6.3f} "
-                    f"{score.tp:>5} {score.fp:>4} {score.fn:>4}")
+    rows += [score_row(name, score, WATCHLIST_WIDTH) for name, score in scores]
     rows.append(f"\n{evaluation.items} items, {len(evaluation.misses)} errors")
     for miss in evaluation.misses if items_shown else ():
         text = f"{miss.item.title} | {miss.item.summary}"

@@ -46,14 +46,13 @@ LETTER_RE = re.compile(r"[^\W\d_]")  # letters, and a few numerals (Ⅻ) isalpha
 # What may follow a term ending in digits: not letters glued to it ("Tb2O3" is a formula,
 # "TB2s" a plural).
 PLURAL = "s"
-NO_CONTEXT_NEEDED = "no context needed"  # the reason a term without context counts
 
 
 # Why a term found counts or not: the rules a verdict names, and the English it reads as.
 RULE_NONE, RULE_CONTEXT, RULE_EXCLUDED = "none", "context", "excluded"
 RULE_NO_CONTEXT, RULE_PERSON, RULE_GLUED, RULE_SCORE = "no_context", "person", "glued", "score"
 RULE_TEXTS = {
-    RULE_NONE: NO_CONTEXT_NEEDED,
+    RULE_NONE: "no context needed",
     RULE_CONTEXT: "context «{detail}»",
     RULE_EXCLUDED: "excluded by «{detail}»",
     RULE_NO_CONTEXT: "no context word in the item",

@@ -167,6 +167,9 @@ def _checked(doc: TomlDocument, term: Term) -> Term:
     if not tokens:
         raise ConfigError(doc.path, f"term {term.text!r} has no letters or digits, so it can "
                           "never match", term.line)
+    if term.surname and len(tokens) > 1:
+        raise ConfigError(doc.path, f"term {term.text!r}: surname = true needs a term of one "
+                          "word (a surname beside a first name)", term.line)
     for phrase in term.exclude:
         if _within(phrase_tokens(phrase), tokens):
             raise ConfigError(doc.path, f"term {term.text!r} can never match: its exclusion "

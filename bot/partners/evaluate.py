@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bot.matching.evaluate import Score, _read_jsonl, part_of
+from bot.matching.evaluate import Score, _read_jsonl, part_of, score_header, score_row
 from bot.matching.text import html_to_text
 from bot.partners.detect import SignalDetector
 
@@ -148,17 +148,17 @@ def _count(score: Score, expected: bool, found: bool) -> None:
 def format_signal_report(result: SignalEvaluation, *, items_shown: bool = True) -> str:
     """A table of the measures per kind, overall, per language and for hard items, then
     (``items_shown``) every miss and false alarm with its item."""
-    rows = [_header("kind")]
-    rows += [_row(kind, score) for kind, score in result.per_kind.items()]
-    rows.append(_row("overall", result.overall))
-    rows.append(_row("pairs", result.pairs))
+    rows = [score_header("kind", NAME_WIDTH)]
+    rows += [score_row(kind, score, NAME_WIDTH) for kind, score in result.per_kind.items()]
+    rows.append(score_row("overall", result.overall, NAME_WIDTH))
+    rows.append(score_row("pairs", result.pairs, NAME_WIDTH))
     rows.append("")
-    rows.append(_header("items"))
-    rows += [_row(group, score) for group, score in _ordered(result.per_group)]
+    rows.append(score_header("items", NAME_WIDTH))
+    rows += [score_row(group, score, NAME_WIDTH) for group, score in _ordered(result.per_group)]
     rows.append("")
-    rows.append(_header("kind, lang"))
+    rows.append(score_header("kind, lang", NAME_WIDTH))
     order = {kind: rank for rank, kind in enumerate(result.per_kind)}
-    rows += [_row(f"{kind} {lang}", score)
+    rows += [score_row(f"{kind} {lang}", score, NAME_WIDTH)
              for (kind, lang), score in sorted(result.per_kind_lang.items(),
                                                key=lambda cell: (order[cell[0][0]], cell[0][1]))
              if lang]
@@ -194,12 +194,3 @@ def format_confusion(table: Mapping[tuple[str, str], int], kinds: list[str]) -> 
 def _ordered(groups: Mapping[str, Score]) -> list[tuple[str, Score]]:
     return sorted(groups.items(), key=lambda g: (g[0] == "hard", g[0]))
 
-
-def _header(first: str) -> str:
-    return (f"{first:<{NAME_WIDTH}} {'precision':>9} {'recall':>7} {'F1':>6} {'TP':>5} {'FP':>4} "
-            f"{'FN':>4}")
-
-
-def _row(name: str, score: Score) -> str:
-    return (f"{name:<{NAME_WIDTH}} {score.precision:>9.3f} {score.recall:>7.3f} {score.f1:>6.3f} "
-            f"{score.tp:>5} {score.fp:>4} {score.fn:>4}")

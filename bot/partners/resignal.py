@@ -10,11 +10,10 @@ from typing import Protocol
 
 from bot.matching.rematch import BATCH_SIZE, Advancing
 from bot.partners.detect import Signal
-from bot.storage.records import SignalChanges, StoredSignal, StoredText
+from bot.storage.records import SignalChanges, StoredSignal, StoredText, from_iso
 from bot.storage.store import Store
 
 log = logging.getLogger(__name__)
-YEAR_DIGITS = 4  # a stored time opens on its year
 
 SUMMARY = "summary"  # the field of a signal read in the summary
 
@@ -109,6 +108,6 @@ def format_report(report: ResignalReport) -> str:
 
 
 def _year(stored: str) -> int | None:
-    """The year of a stored ISO time ("2026-12-06T…"), None when it does not read as one."""
-    head = stored[:YEAR_DIGITS]
-    return int(head) if len(head) == YEAR_DIGITS and head.isdigit() else None
+    """The year of a stored ISO time ("2026-12-06T…"), None when there is none."""
+    when = from_iso(stored)
+    return when.year if when else None

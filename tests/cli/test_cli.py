@@ -34,6 +34,28 @@ def test_match_text_explains_the_hit() -> None:
     assert out == "goita: «Assimi Goita» matches term «Assimi Goïta» (score 100)\n"
 
 
+def readme_match_examples() -> list[tuple[str, str]]:
+    """The `python -m bot match` examples the README shows: the text, and what it prints."""
+    examples: list[tuple[str, str]] = []
+    inside = False  # within an example, until the next command or the end of its block
+    for line in (ROOT / "README.md").read_text(encoding="utf-8").splitlines():
+        inside = inside and not line.startswith(("$", "```"))
+        if line.startswith('$ python -m bot match "'):
+            examples.append((line.split('"')[1], ""))
+            inside = True
+        elif inside:
+            examples[-1] = (examples[-1][0], examples[-1][1] + line + "\n")
+    return examples
+
+
+def test_the_readme_match_examples_print_what_it_shows() -> None:
+    examples = readme_match_examples()
+    assert len(examples) >= 3
+    for text, printed in examples:
+        code, out, _ = run("match", "--watchlists", str(WATCHLISTS), text)
+        assert (code, out) == (0, printed), text
+
+
 def test_match_text_without_hit() -> None:
     code, out, _ = run("match", "--watchlists", str(WATCHLISTS), "Météo à Dakar")
     assert (code, out) == (0, "no match\n")

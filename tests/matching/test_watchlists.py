@@ -47,6 +47,8 @@ def test_options_are_read(tmp_path: Path) -> None:
         ('terms = [\n  "Goïta",\n  "Goita",\n]\n', 3, "duplicates the term"),
         ('terms = []\n', None, "no terms"),
         ('[[term]]\ntext = "Bayraktar TB2"\nexclude = ["tb-2"]\n', 2, "can never match"),
+        ('[[term]]\ntext = "Assimi Goïta"\nsurname = true\n', 2, "needs a term of one word"),
+        ('[[term]]\ntext = "Wagner"\nsurname = "yes"\n', 3, "surname must be"),
     ],
 )
 def test_errors_name_file_and_line(tmp_path: Path, text: str, line: int | None,
