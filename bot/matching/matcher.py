@@ -14,6 +14,7 @@ from rapidfuzz.fuzz import ratio
 from bot.matching.reading import (
     BREAK_GAP_RE,
     ORGANISATION_WORDS,
+    TITLES,
     camel_parts,
     flag_words,
     name_shaped,
@@ -397,11 +398,14 @@ class _Item:
                     if folded != surname:
                         continue
                     for a, b in ((i - 1, i), (i, i + 1)):
-                        if a < 0 or b >= len(words) or text[words[a][3] : words[b][2]] not in (
-                                "", " "):
+                        gap = text[words[a][3] : words[b][2]] if a >= 0 and b < len(words) else "-"
+                        if gap not in ("", " ", ". "):
                             continue
                         other = words[a if b == i else b]
-                        if name_shaped(other[0], other[1]) and other[1] not in vocabulary:
+                        if b == i and other[1] in TITLES:
+                            name = other[0]  # "colonel Wagner", "Dr. Wagner"
+                        elif (gap != ". " and name_shaped(other[0], other[1])
+                              and other[1] not in vocabulary):
                             name = other[0]
         self._people[surname] = name
         return name

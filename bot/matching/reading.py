@@ -34,6 +34,15 @@ COUNTRIES: dict[str, tuple[str, ...]] = {
     "SY": ("syrie", "syria", "syrien", "syrienne", "syriens", "syriennes", "syrian",
            "syrians"),
     "TR": ("turquie", "turkey", "turc", "turque", "turcs", "turques", "turkish"),
+    "UA": ("ukraine", "ukrainien", "ukrainienne", "ukrainiens", "ukrainiennes", "ukrainian",
+           "ukrainians"),
+    "NG": ("nigeria", "nigerian", "nigeriane", "nigerians", "nigerianes"),
+    "ET": ("ethiopie", "ethiopia", "ethiopien", "ethiopienne", "ethiopiens", "ethiopiennes",
+           "ethiopian", "ethiopians"),
+    "SO": ("somalie", "somalia", "somalien", "somalienne", "somaliens", "somaliennes",
+           "somali", "somalian", "somalians"),
+    "MZ": ("mozambique", "mozambicain", "mozambicaine", "mozambicains", "mozambican",
+           "mozambicans"),
     "FR": ("france", "francais", "francaise", "francaises", "french"),
 }
 NATIONS = {word: names for names in COUNTRIES.values() for word in names}
@@ -48,6 +57,15 @@ ORGANISATION_WORDS = frozenset({
     # Russian, folded (й is и, ё is е): fighters, group, PMC, mercenaries, militants
     "боицы", "боицов", "группа", "группы", "чвк", "наемники", "наемников", "боевики",
     "боевиков",
+})
+# Titles and ranks, folded: one written just before a surname ("le lieutenant-colonel
+# Wagner", "Dr. Wagner", "coach Wagner") makes it a person's, as a first name does.
+TITLES = frozenset({
+    "m", "mr", "mrs", "ms", "mme", "mlle", "dr", "docteur", "doctor", "prof", "professeur",
+    "professor", "herr", "frau", "colonel", "lieutenant", "capitaine", "captain", "commandant",
+    "general", "major", "sergent", "sergeant", "adjudant", "caporal", "corporal", "amiral",
+    "admiral", "marechal", "juge", "judge", "maitre", "pere", "father", "soeur", "sister",
+    "ministre", "minister", "senateur", "senator", "depute", "coach", "entraineur",
 })
 # Capitalised words that are not first names: articles, prepositions, pronouns, question
 # words and a few adjectives that open sentences and headlines.

@@ -162,7 +162,8 @@ def test_remove_from_the_list_by_any_spelling(folder: Path) -> None:
     written = remove_term(folder, "goita", "goita")
     assert written == folder / "goita.toml"
     assert read(folder, "goita") == before.replace('  "Goïta",\n', "")
-    assert terms_of(folder, "goita") == ["Assimi Goïta", "Ассими Гоита", "Гоита"]
+    assert terms_of(folder, "goita")[:3] == ["Assimi Goïta", "Ассими Гоита", "Гоита"]
+    assert "Goïta" not in terms_of(folder, "goita")
 
 
 def test_remove_from_the_middle_of_a_list_with_comments(folder: Path) -> None:
@@ -208,9 +209,10 @@ def test_remove_refuses_an_unknown_term(folder: Path) -> None:
 
 
 def test_remove_refuses_the_last_term(folder: Path) -> None:
-    for spelling in ("Goïta", "Гоита", "Ассими Гоита"):
+    first, *others = terms_of(folder, "goita")
+    for spelling in others:
         remove_term(folder, "goita", spelling)
-    message = refused("invalid", remove_term, folder, "goita", "assimi goita")
+    message = refused("invalid", remove_term, folder, "goita", first)
     assert "at least one term" in message
 
 
@@ -288,8 +290,8 @@ def test_crlf_line_ends_are_kept(folder: Path) -> None:
     path.write_bytes(read(folder, "goita").replace("\n", "\r\n").encode("utf-8"))
     before = path.read_bytes()
     add_term(folder, "goita", "Colonel Goïta")
-    assert path.read_bytes() == before.replace('  "Гоита",\r\n'.encode(),
-                                               '  "Гоита",\r\n  "Colonel Goïta",\r\n'.encode())
+    last = f'  "{terms_of(folder, "goita")[-2]}",\r\n'.encode()
+    assert path.read_bytes() == before.replace(last, last + '  "Colonel Goïta",\r\n'.encode())
 
 
 # Layouts of the terms list ---------------------------------------------------------------
