@@ -43,8 +43,16 @@ from bot.matching.text import TOKEN_RE, WordForms, composed, phrase_tokens
 from bot.matching.watchlists import Term, Watchlist
 from bot.partners.catalog import ROLES, Partnerships, alias_term
 from bot.partners.clauses import split_clauses, split_sentences
+from bot.partners.cues import (
+    Span,
+    beyond_accords,
+    gap,
+    joined,
+    most_specific,
+    overlap,
+    yielding,
+)
 from bot.partners.lexicon import (
-    ACCORDS,
     ANAPHORA,
     ASIDE_WINDOW,
     BACKGROUND,
@@ -87,22 +95,16 @@ from bot.partners.lexicon import (
     PART_MARKS,
     PAST_YEARS,
     POSSESSIVE,
-    PREDICATE_JOINS,
     PREPOSITIONS,
-    PROVISION_WINDOW,
-    PROVISIONS,
     RECIPROCAL_WINDOW,
     RECIPROCALS,
     RESTRICTIVE_WINDOW,
     RESTRICTIVES,
     RIVALRIES,
     ROUTE_JOINS,
-    SHORT_PROVISIONS,
     SOURCE_PAIRS,
     SOURCE_WINDOW,
     SOURCES,
-    TALK_WINDOW,
-    TALKS,
 )
 
 ACTOR, ACTOR_EXCLUDE, KIND, WEAK, KIND_EXCLUDE, VETO = "a", "ax", "k", "kw", "kx", "v"
@@ -122,21 +124,6 @@ class Signal:
     evidence: str
     field: str
 
-
-@dataclass(frozen=True, slots=True)
-class _Span:
-    """An actor mention or a cue in one clause, by word index and character offset."""
-
-    target: str
-    first: int
-    last: int
-    start: int
-    end: int
-    strong: bool = True  # a weak cue tells its kind only when no strong one links the pair
-    carried: bool = False  # named in the title, not in this clause (it continues the title)
-    # A maker ("Turkish-made drones"): the only kind it may supply, "" for none; None for a
-    # mention that is not a maker.
-    made: str | None = None
 
 
 class SignalDetector:
@@ -234,15 +221,15 @@ class SignalDetector:
             return None
         # A maker in the title ("Turkish-built drones") is a maker in the summary too.
         things = spans[KIND] + spans[WEAK]
-        carried = {m.target: _Span(m.target, -1, -1, -1, -1, carried=True,
+        carried = {m.target: Span(m.target, -1, -1, -1, -1, carried=True,
                                    made=_maker(title, words, m, things).made)
                    for m in mentions}
-        cues = {c.target: _Span(c.target, -1, -1, -1, -1, carried=True)
-                for c in _most_specific(spans[KIND]) if not _doubted(words, c.first)}
+        cues = {c.target: Span(c.target, -1, -1, -1, -1, carried=True)
+                for c in most_specific(spans[KIND]) if not _doubted(words, c.first)}
         return _Carried(tuple(carried.values()), tuple(cues.values()))
 
-    def _parties(self, spans: dict[str, list[_Span]], words: Sequence[WordForms],
-                 clause: str) -> list[_Span]:
+    def _parties(self, spans: dict[str, list[Span]], words: Sequence[WordForms],
+                 clause: str) -> list[Span]:
         """The actor mentions of a clause that are parties: not inside an exclusion, not a
         source, a place or the past."""
         # One mention per actor and place: two aliases found at one place are one mention.
@@ -278,8 +265,8 @@ class SignalDetector:
             if not suppliers or not recipients:
                 return
         silenced = {x.target for x in spans[KIND_EXCLUDE]}
-        cues = [c for c in _yielding([c for c in _most_specific(spans[KIND] + spans[WEAK])
-                                      if not any(_overlap(c, r) for r in recipients)
+        cues = [c for c in yielding([c for c in most_specific(spans[KIND] + spans[WEAK])
+                                      if not any(overlap(c, r) for r in recipients)
                                       and not _doubted(words, c.first, wide=not c.strong)
                                       and not _background(words, c.first)],
                                      spans[CARRIER])
@@ -292,7 +279,7 @@ class SignalDetector:
             recipients = [m for m in recipients if m.carried or chunks(m.start) not in past]
             if not suppliers or not recipients:
                 return
-        cues = _beyond_accords(words, cues)
+        cues = beyond_accords(words, cues)
         if not cues and carried is not None and continues:
             cues = [c for c in carried.cues if c.target not in silenced]
         if not cues:
@@ -305,12 +292,12 @@ class SignalDetector:
             yield supplier, recipient, top_kind, top_cue.strong
             for kind, (_, cue) in ranked[1:]:
                 # "the withdrawal of instructors and of advisers" is one end, not training
-                if (cue.strong and top_cue.strong and _joined(words, cue, top_cue)
+                if (cue.strong and top_cue.strong and joined(words, cue, top_cue)
                         and self._rank[kind][0] == self._rank[top_kind][0]):
                     yield supplier, recipient, kind, True
 
-    def _carry(self, carried: _Carried, suppliers: list[_Span], recipients: list[_Span],
-               continues: bool) -> tuple[list[_Span], list[_Span]]:
+    def _carry(self, carried: _Carried, suppliers: list[Span], recipients: list[Span],
+               continues: bool) -> tuple[list[Span], list[Span]]:
         """The clause's parties, the title's standing in for a missing side: when the
         clause opens on the title's subject ("Les appareils…", "The firm…"), or when it
         names only parties the title named (a title of two parties and no relation)."""
@@ -326,7 +313,7 @@ class SignalDetector:
         return suppliers, recipients
 
     def _spans(self, clause: str,
-               around: Sequence[WordForms] = ()) -> dict[str, list[_Span]] | None:
+               around: Sequence[WordForms] = ()) -> dict[str, list[Span]] | None:
         """The clause's actors, cues, exclusions and vetoes as word spans; None for none.
         ``around``: the item's words, which count for an actor's context ("Africa Corps"
         is Russia's where the item names the Sahel)."""
@@ -334,7 +321,7 @@ class SignalDetector:
         if not hits:
             return None
         starts = [m.start() for m in TOKEN_RE.finditer(clause)]
-        spans: dict[str, list[_Span]] = {ACTOR: [], ACTOR_EXCLUDE: [], KIND: [], WEAK: [],
+        spans: dict[str, list[Span]] = {ACTOR: [], ACTOR_EXCLUDE: [], KIND: [], WEAK: [],
                                          KIND_EXCLUDE: [], VETO: [], CARRIER: []}
         exact = {(h.start, h.end) for h in hits if h.score == EXACT and h.watchlist[0] == KIND}
         for hit in hits:
@@ -343,19 +330,19 @@ class SignalDetector:
                 continue  # "purchase" is a cue as written, not "purchased" with a slip
             first = bisect_right(starts, hit.start) - 1  # a fused word's part: its token
             last = first + len(TOKEN_RE.findall(hit.text)) - 1
-            spans[group].append(_Span(target, first, last, hit.start, hit.end,
+            spans[group].append(Span(target, first, last, hit.start, hit.end,
                                       strong=group != WEAK))
         return spans
 
-    def _best_kinds(self, clause: str, words: Sequence[WordForms], cues: Sequence[_Span],
-                    suppliers: Sequence[_Span], recipients: Sequence[_Span],
-                    ) -> dict[tuple[str, str], dict[str, tuple[tuple[int, ...], _Span]]]:
+    def _best_kinds(self, clause: str, words: Sequence[WordForms], cues: Sequence[Span],
+                    suppliers: Sequence[Span], recipients: Sequence[Span],
+                    ) -> dict[tuple[str, str], dict[str, tuple[tuple[int, ...], Span]]]:
         """For each (supplier, recipient) the cues can link: per kind, its best cue and the
         cue's score."""
         chunks = _chunks(clause)
         supplier_groups = _groups(suppliers, words)
         recipient_groups = _groups(recipients, words)
-        best: dict[tuple[str, str], dict[str, tuple[tuple[int, ...], _Span]]] = {}
+        best: dict[tuple[str, str], dict[str, tuple[tuple[int, ...], Span]]] = {}
         for cue in cues:
             near_s = _nearest_group(cue, suppliers, supplier_groups, chunks)
             if _among_themselves(words, cue, near_s):
@@ -368,10 +355,10 @@ class SignalDetector:
                         s.made is not None and not (cue.strong and cue.target == s.made)):
                     continue  # a maker supplies its thing only when the thing changes hands
                 for r in recipients:
-                    if r.target not in near_r or _gap(s, r) > MAX_PAIR_GAP:
+                    if r.target not in near_r or gap(s, r) > MAX_PAIR_GAP:
                         continue
                     low, high = min(s.first, r.first), max(s.last, r.last)
-                    gap_r, gap_s = _gap(cue, r), _gap(cue, s)
+                    gap_r, gap_s = gap(cue, r), gap(cue, s)
                     if not ((low <= cue.first and cue.last <= high) or cue.carried) \
                             and min(gap_r, gap_s) > CUE_WINDOW:
                         continue
@@ -403,13 +390,6 @@ def _watchlist(group: str, target: str, terms: Sequence[Term]) -> Watchlist:
     return Watchlist(id=f"{group}:{target}", name=target, description="", terms=tuple(terms))
 
 
-def _gap(a: _Span, b: _Span) -> int:
-    """Words strictly between two spans (0 when adjacent or overlapping)."""
-    return max(0, max(a.first, b.first) - min(a.last, b.last) - 1)
-
-
-def _overlap(a: _Span, b: _Span) -> bool:
-    return a.start < b.end and b.start < a.end
 
 
 def _chunks(clause: str) -> Callable[[int], int]:
@@ -421,7 +401,7 @@ def _chunks(clause: str) -> Callable[[int], int]:
     return lambda offset: bisect_left(commas, offset)
 
 
-def _groups(mentions: Sequence[_Span], words: Sequence[WordForms]) -> dict[int, int]:
+def _groups(mentions: Sequence[Span], words: Sequence[WordForms]) -> dict[int, int]:
     """Number the mentions (in text order) so that coordinated ones share a number: "au
     Mali, au Burkina et au Niger", "Turkey and Russia". A run joined by commas alone is a
     list only if a conjunction closes it ("After Niger, Chad asks ..." is not one). The
@@ -429,7 +409,7 @@ def _groups(mentions: Sequence[_Span], words: Sequence[WordForms]) -> dict[int, 
     if all(m.carried for m in mentions):
         return {id(m): 0 for m in mentions}
     ordered = sorted(mentions, key=lambda m: m.first)
-    runs: list[list[_Span]] = []
+    runs: list[list[Span]] = []
     joints: list[list[set[str]]] = []  # the words between consecutive members of each run
     for mention in ordered:
         if runs:
@@ -452,19 +432,19 @@ def _groups(mentions: Sequence[_Span], words: Sequence[WordForms]) -> dict[int, 
     return groups
 
 
-def _nearest_group(cue: _Span, mentions: Sequence[_Span], groups: dict[int, int],
-                   chunks: Callable[[int], int]) -> list[_Span]:
+def _nearest_group(cue: Span, mentions: Sequence[Span], groups: dict[int, int],
+                   chunks: Callable[[int], int]) -> list[Span]:
     """The mention nearest to ``cue`` and those coordinated with it: a cue tells about the
     nearest supplier (or recipient), not about another one farther away; between two as
     near, the one in the cue's comma-separated part ("matériel américain et français,
     formation française")."""
     part = chunks(cue.start)
-    group = groups[id(min(mentions, key=lambda m: (_gap(cue, m), chunks(m.start) != part,
+    group = groups[id(min(mentions, key=lambda m: (gap(cue, m), chunks(m.start) != part,
                                                    m.first)))]
     return [m for m in mentions if groups[id(m)] == group]
 
 
-def _among_themselves(words: Sequence[WordForms], cue: _Span, group: Sequence[_Span]) -> bool:
+def _among_themselves(words: Sequence[WordForms], cue: Span, group: Sequence[Span]) -> bool:
     """True when ``cue`` tells a relation between the coordinated suppliers of ``group``
     ("La Chine et la Russie renforcent leur alliance", "accord entre Moscou et Ankara")."""
     if len({m.target for m in group}) < 2 or any(m.carried for m in group):
@@ -475,12 +455,6 @@ def _among_themselves(words: Sequence[WordForms], cue: _Span, group: Sequence[_S
     around_cue.update(w.folded for w in words[cue.last + 1 : cue.last + 1 + RECIPROCAL_WINDOW])
     return bool(before_group & BETWEEN or around_cue & RECIPROCALS)
 
-
-def _most_specific(cues: list[_Span]) -> list[_Span]:
-    """Drop a cue lying inside a longer cue ("coopération" in "fin de la coopération")."""
-    return [c for c in cues if not any(
-        o is not c and o.start <= c.start and c.end <= o.end and o.end - o.start > c.end - c.start
-        for o in cues)]
 
 
 def _source(words: Sequence[WordForms], first: int) -> bool:
@@ -529,7 +503,7 @@ def _past_parts(clause: str, words: Sequence[WordForms], year: int | None) -> se
     return past
 
 
-def _recalled(mention: _Span, recalled: Sequence[_Span], clause: str) -> bool:
+def _recalled(mention: Span, recalled: Sequence[Span], clause: str) -> bool:
     """True for a mention inside a relation recalled as background, within a few words
     after its cue and before the next comma ("après le retrait des troupes françaises")."""
     return any(0 < mention.first - cue.last <= CUE_WINDOW
@@ -565,11 +539,11 @@ def _doubted(words: Sequence[WordForms], first: int, *, wide: bool = False) -> b
 class _Carried:
     """A title's parties and cues, for the summary clauses that continue it."""
 
-    actors: tuple[_Span, ...]
-    cues: tuple[_Span, ...]
+    actors: tuple[Span, ...]
+    cues: tuple[Span, ...]
 
 
-def _aside(words: Sequence[WordForms], mention: _Span) -> bool:
+def _aside(words: Sequence[WordForms], mention: Span) -> bool:
     """True for a mention that names a source, a place or the past, not a party: "a
     Turkish newspaper", "la frontière nigérienne", "the Chadian border", "a former French
     base"."""
@@ -589,7 +563,7 @@ def _aside(words: Sequence[WordForms], mention: _Span) -> bool:
                 or before & FORMER or _across_border(words, mention))
 
 
-def _across_border(words: Sequence[WordForms], mention: _Span) -> bool:
+def _across_border(words: Sequence[WordForms], mention: Span) -> bool:
     """True for a mention a border names a few words before it, with only prepositions,
     articles and names between ("la frontière du Bénin avec le Niger")."""
     for i in range(mention.first - 1, max(-1, mention.first - 1 - BORDER_WINDOW), -1):
@@ -602,8 +576,8 @@ def _across_border(words: Sequence[WordForms], mention: _Span) -> bool:
     return False
 
 
-def _maker(clause: str, words: Sequence[WordForms], mention: _Span,
-           cues: Sequence[_Span]) -> _Span:
+def _maker(clause: str, words: Sequence[WordForms], mention: Span,
+           cues: Sequence[Span]) -> Span:
     """The mention as a maker when it says where a thing was made ("Turkish-made",
     "Turkish- and Chinese-made", "de fabrication russe", "made in China"), with the kind
     of the thing named beside it; the mention unchanged otherwise."""
@@ -621,7 +595,7 @@ def _maker(clause: str, words: Sequence[WordForms], mention: _Span,
     return replace(mention, made=things[0].target if things else "")
 
 
-def _route(clause: str, mention: _Span, mentions: Sequence[_Span]) -> bool:
+def _route(clause: str, mention: Span, mentions: Sequence[Span]) -> bool:
     """True for one end of a route or an axis: two names joined by a dash alone
     ("Paris-Bamako", "l'axe Niamey–Ouagadougou")."""
     return any(clause[o.end : mention.start] in ROUTE_JOINS
@@ -642,45 +616,3 @@ def _new_topic(words: Sequence[WordForms]) -> bool:
                             or opening.startswith(NEW_TOPIC_PHRASES))
 
 
-def _beyond_accords(words: Sequence[WordForms], cues: list[_Span]) -> list[_Span]:
-    """Drop the cues an accord's provisions or talks hold: after a word for an accord, a
-    cue that a provision word stands just before ("le protocole prévoit la formation",
-    "contract to supply") tells what was agreed, not what was done; a cue just after a
-    word of talks ("discussed training") tells what was talked about."""
-    folded = [w.folded for w in words]
-    talks = [i for i, w in enumerate(folded) if w in TALKS]
-    if talks:
-        cues = [c for c in cues if not any(0 < c.first - i <= TALK_WINDOW for i in talks)]
-    accord_at = next((i for i, w in enumerate(folded) if w in ACCORDS), None)
-    if accord_at is None:
-        return cues
-    provided = next((i for i in range(accord_at + 1, len(folded))
-                     if folded[i] in PROVISIONS), len(folded))
-    return [c for c in cues if c.first <= accord_at or not (c.first > provided or any(
-        w in SHORT_PROVISIONS for w in folded[max(accord_at + 1, c.first - PROVISION_WINDOW):
-                                              c.first]))]
-
-
-def _yielding(cues: list[_Span], carriers: Sequence[_Span] = ()) -> list[_Span]:
-    """Drop a weak cue that a weak cue of another kind follows closely: its object tells
-    the relation ("déploie des drones turcs" deploys arms), and tells it as strongly as a
-    verb would ("reçoit des drones" is a delivery); so does the thing a verb of sending
-    moves ("sends drones", "drones were handed to")."""
-    verbs = [c for c in cues if not c.strong and any(
-        not o.strong and o.target != c.target and 0 < o.first - c.last <= OBJECT_WINDOW
-        for o in cues)]
-    objects = {id(o) for c in verbs for o in cues if not o.strong and o.target != c.target
-               and 0 < o.first - c.last <= OBJECT_WINDOW}
-    objects.update(id(o) for v in carriers for o in cues if not o.strong and (
-        0 < o.first - v.last <= OBJECT_WINDOW or 0 < v.first - o.last <= OBJECT_WINDOW))
-    return [replace(c, strong=True) if id(c) in objects else c
-            for c in cues if not any(c is v for v in verbs)]
-
-
-def _joined(words: Sequence[WordForms], a: _Span, b: _Span) -> bool:
-    """Whether two cues are two predicates joined by "and", "while", "whose"...: each tells
-    its own kind of the same pair."""
-    if a.carried or b.carried:
-        return False
-    low, high = sorted((a, b), key=lambda c: c.first)
-    return any(w.folded in PREDICATE_JOINS for w in words[low.last + 1 : high.first])
