@@ -1,14 +1,19 @@
-"""Which cues of a clause tell its relation: cues held by talks or an accord, objects that
-tell a verb's kind, predicates joined by "and" (pure)."""
+"""Which cues of a clause tell its relation: cues held by talks, an accord or an end, objects
+that tell a verb's kind, predicates joined by "and" (pure)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from bot.matching.text import WordForms
 from bot.partners.lexicon import (
     ACCORDS,
+    FUTURE_ENDINGS,
+    FUTURE_WORDS,
+    NON_STATE,
+    OBJECT_GAP,
+    OBJECT_LINKS,
     OBJECT_WINDOW,
     PREDICATE_JOINS,
     PROVISION_WINDOW,
@@ -16,6 +21,8 @@ from bot.partners.lexicon import (
     SHORT_PROVISIONS,
     TALK_WINDOW,
     TALKS,
+    UNDER,
+    UNDER_WINDOW,
 )
 
 
@@ -63,6 +70,11 @@ def beyond_accords(words: Sequence[WordForms], cues: list[Span]) -> list[Span]:
     accord_at = next((i for i, w in enumerate(folded) if w in ACCORDS), None)
     if accord_at is None:
         return cues
+    under = next((i for i in range(max(0, accord_at - UNDER_WINDOW), accord_at)
+                  if folded[i] in UNDER), None)
+    if under is not None and any(w in FUTURE_WORDS or w.endswith(FUTURE_ENDINGS)
+                                 for w in folded[:under]):
+        cues = [c for c in cues if c.first > under]  # what will be done under the accord
     provided = next((i for i in range(accord_at + 1, len(folded))
                      if folded[i] in PROVISIONS), len(folded))
     return [c for c in cues if c.first <= accord_at or not (c.first > provided or any(
@@ -93,3 +105,26 @@ def joined(words: Sequence[WordForms], a: Span, b: Span) -> bool:
         return False
     low, high = sorted((a, b), key=lambda c: c.first)
     return any(w.folded in PREDICATE_JOINS for w in words[low.last + 1 : high.first])
+
+
+def held_by_higher(cues: list[Span], mentions: Sequence[Span],
+                   precedence: Mapping[str, int]) -> list[Span]:
+    """Drop a cue that follows closely a strong cue of a kind of higher precedence, with no
+    actor between: what is suspended, ended or withdrawn is the end's ("suspendent
+    formations et livraisons", "hits pause on training", "withdraws its instructors")."""
+    heads = [c for c in cues if c.strong and not c.carried]
+    return [c for c in cues if not any(
+        precedence[h.target] > precedence[c.target] and 0 < c.first - h.last <= TALK_WINDOW
+        and not any(h.last < m.first < c.first for m in mentions)
+        for h in heads)]
+
+
+def for_others(words: Sequence[WordForms], cues: list[Span]) -> list[Span]:
+    """Drop a cue whose object is an armed group that is no state: "arming jihadists",
+    "d'armer les rebelles" tell nothing of the country they fight in."""
+    folded = [w.folded for w in words]
+
+    def object_of(cue: Span) -> str:
+        after = folded[cue.last + 1 : cue.last + 1 + OBJECT_GAP]
+        return next((w for w in after if w not in OBJECT_LINKS), "")
+    return [c for c in cues if object_of(c) not in NON_STATE]

@@ -8,7 +8,7 @@ clause and a cue of a relation kind between them or within a few words of one of
 A cue speaks of the supplier and the recipient nearest to it (and of those listed with
 them: "au Mali, au Burkina et au Niger"), not of a farther one. It is silenced by a denial
 or a rivalry in its clause ("dément", "denies", "se disputent"), by a negation or a word of
-doubt just before it ("aucune", "did not", "pourrait", "if", "accused of"), or when it ties
+doubt just before it ("aucune", "did not", "pourrait", "if"), or when it ties
 two suppliers to each other ("leur alliance", "entre Moscou et Ankara"). A recipient is no
 party where it is the source ("selon l'armée malienne") or ruled out ("pas au Niger").
 When cues of several kinds link a pair, the one in the same comma-separated part as the
@@ -25,7 +25,9 @@ A weak cue tells its kind only when no strong cue links the pair anywhere in the
 
 Where and when: a country named as where a thing was made is its maker, a party only when
 the thing changes hands; a relation recalled after "depuis", "after", or in a part of the
-sentence dated years before the item, is background, with who took part in it.
+sentence dated years before the item, is background, with who took part in it; so is the
+opening part of a clause that starts on what came before ("Après le Mali et le Burkina,
+…"). A recipient named as where a threat comes from ("venues du Niger") is a place.
 
 Actors and cues are found with the watchlists' Matcher, so accents, case, elision (l', d')
 and one-letter slips are handled as for the watchlists.
@@ -46,7 +48,9 @@ from bot.partners.clauses import split_clauses, split_sentences
 from bot.partners.cues import (
     Span,
     beyond_accords,
+    for_others,
     gap,
+    held_by_higher,
     joined,
     most_specific,
     overlap,
@@ -91,6 +95,8 @@ from bot.partners.lexicon import (
     OBJECT_WINDOW,
     ONGOING,
     OPENING_WORDS,
+    ORIGIN_WINDOW,
+    ORIGINS,
     OVER,
     PART_MARKS,
     PAST_YEARS,
@@ -102,6 +108,7 @@ from bot.partners.lexicon import (
     RESTRICTIVES,
     RIVALRIES,
     ROUTE_JOINS,
+    ROUTE_WORDS,
     SOURCE_PAIRS,
     SOURCE_WINDOW,
     SOURCES,
@@ -133,6 +140,7 @@ class SignalDetector:
         self.partnerships = partnerships
         self._roles = {a.id: a.role for a in partnerships.actors}
         self._rank = {k.id: (k.precedence, -i) for i, k in enumerate(partnerships.kinds)}
+        self._precedence = {k.id: k.precedence for k in partnerships.kinds}
         lists: list[Watchlist] = []
         for actor in partnerships.actors:
             lists.append(_watchlist(ACTOR, actor.id, actor.terms))
@@ -225,7 +233,8 @@ class SignalDetector:
                                    made=_maker(title, words, m, things).made)
                    for m in mentions}
         cues = {c.target: Span(c.target, -1, -1, -1, -1, carried=True)
-                for c in most_specific(spans[KIND]) if not _doubted(words, c.first)}
+                for c in for_others(words, most_specific(spans[KIND]))
+                if not _doubted(words, c.first)}
         return _Carried(tuple(carried.values()), tuple(cues.values()))
 
     def _parties(self, spans: dict[str, list[Span]], words: Sequence[WordForms],
@@ -237,7 +246,8 @@ class SignalDetector:
         mentions = [m for m in unique.values() if not any(
             x.target == m.target and x.start <= m.start and m.end <= x.end
             for x in spans[ACTOR_EXCLUDE])]
-        return [m for m in mentions if not _aside(words, m) and not _route(clause, m, mentions)]
+        return [m for m in mentions
+                if not _aside(words, m) and not _route(clause, words, m, mentions)]
 
     def _links(self, clause: str, carried: _Carried | None = None, year: int | None = None,
                around: Sequence[WordForms] = ()) -> Iterator[tuple[str, str, str, bool]]:
@@ -252,7 +262,8 @@ class SignalDetector:
         suppliers = [m for m in mentions if self._roles[m.target] == "supplier"
                      and not _negated(words, m.first)]  # "Belarusian, not Russian"
         recipients = [m for m in mentions if self._roles[m.target] == "recipient"
-                      and not _source(words, m.first) and not _negated(words, m.first)]
+                      and not _source(words, m.first) and not _negated(words, m.first)
+                      and not _origin(words, m.first)]
         continues = carried is not None and _continues(words)
         if carried is not None and (suppliers or recipients) and not _new_topic(words):
             suppliers, recipients = self._carry(carried, suppliers, recipients, continues)
@@ -279,7 +290,10 @@ class SignalDetector:
             recipients = [m for m in recipients if m.carried or chunks(m.start) not in past]
             if not suppliers or not recipients:
                 return
-        cues = beyond_accords(words, cues)
+        cues = held_by_higher(for_others(words, beyond_accords(words, cues)), mentions,
+                              self._precedence)
+        if words and words[0].folded in BACKGROUND:
+            cues, suppliers, recipients = _after_opening(clause, cues, suppliers, recipients)
         if not cues and carried is not None and continues:
             cues = [c for c in carried.cues if c.target not in silenced]
         if not cues:
@@ -471,6 +485,11 @@ def _negated(words: Sequence[WordForms], first: int) -> bool:
     return any(w in MENTION_NEGATIONS for w in before)
 
 
+def _origin(words: Sequence[WordForms], first: int) -> bool:
+    """True for a recipient named as where a threat comes from ("venues du Burkina")."""
+    return any(w.folded in ORIGINS for w in words[max(0, first - ORIGIN_WINDOW) : first])
+
+
 def _background(words: Sequence[WordForms], first: int) -> bool:
     """True for a relation recalled as what came before the news: "depuis le départ",
     "après la rupture", "since the withdrawal", "following the expulsion"."""
@@ -501,6 +520,22 @@ def _past_parts(clause: str, words: Sequence[WordForms], year: int | None) -> se
             starts = [m.start() for m in TOKEN_RE.finditer(clause)]
         past.add(chunks(starts[i]))
     return past
+
+
+def _after_opening(clause: str, cues: list[Span], suppliers: list[Span],
+                   recipients: list[Span]) -> tuple[list[Span], list[Span], list[Span]]:
+    """A clause that opens on what came before ("Après le Mali et le Burkina, la France
+    retire…", "Since France left, …"): the relations of its opening part are background,
+    and so is an actor there when the rest of the clause names another on its side."""
+    chunks = _chunks(clause)
+    if chunks(len(clause)) == 0:
+        return cues, suppliers, recipients
+    cues = [c for c in cues if c.carried or chunks(c.start) > 0]
+
+    def news(side: list[Span]) -> list[Span]:
+        later = [m for m in side if m.carried or chunks(m.start) > 0]
+        return later or side
+    return cues, news(suppliers), news(recipients)
 
 
 def _recalled(mention: Span, recalled: Sequence[Span], clause: str) -> bool:
@@ -595,9 +630,13 @@ def _maker(clause: str, words: Sequence[WordForms], mention: Span,
     return replace(mention, made=things[0].target if things else "")
 
 
-def _route(clause: str, mention: Span, mentions: Sequence[Span]) -> bool:
-    """True for one end of a route or an axis: two names joined by a dash alone
-    ("Paris-Bamako", "l'axe Niamey–Ouagadougou")."""
+def _route(clause: str, words: Sequence[WordForms], mention: Span,
+           mentions: Sequence[Span]) -> bool:
+    """True for one end of a route or an axis: two names joined by a dash alone in a
+    clause about travel ("le vol Paris-Bamako", "l'axe Niamey–Ouagadougou"); elsewhere the
+    pair is the two sides of a relation ("Tchad-Russie : un accord")."""
+    if not any(w.folded in ROUTE_WORDS for w in words):
+        return False
     return any(clause[o.end : mention.start] in ROUTE_JOINS
                or clause[mention.end : o.start] in ROUTE_JOINS
                for o in mentions if o is not mention)

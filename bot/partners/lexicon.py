@@ -35,9 +35,6 @@ DOUBTS = frozenset({
     "could", "might", "considering", "considers", "mulls", "mulling", "weighs", "weighing",
     "whether", "if", "hypothetical", "potential", "potentially", "rumoured", "rumored",
     "rumours", "rumors", "speculation", "possible", "possibly",
-    # an accusation is a claim against a supplier, not a partnership it reports
-    "accuse", "accusent", "accusant", "accusee", "accuses", "accusees", "accused",
-    "accusing", "accusation", "accusations",
     # what had happened before the news is its background, not the news
     "formerly", "previously", "autrefois", "jadis",
     "auparavant",
@@ -91,7 +88,25 @@ RECIPROCAL_WINDOW = 2
 # "pas au Niger", "not Chad": a recipient this many words or fewer after a negation is
 # ruled out, not named as a party.
 MENTION_NEGATION_WINDOW = 2
-MENTION_NEGATIONS = frozenset({"pas", "non", "not"})
+MENTION_NEGATIONS = frozenset({"pas", "non", "not", "no", "aucun", "aucune"})
+# A recipient named this few words after one of these is where a threat comes from
+# ("incursions venues du Burkina"), a place.
+ORIGINS = frozenset({"venus", "venues", "venant", "provenance", "originating"})
+ORIGIN_WINDOW = 3
+# Armed groups that are no state: a cue whose object they are arms them, not the country
+# around them ("accusée d'armer les jihadistes au Mali").
+NON_STATE = frozenset({
+    "jihadistes", "djihadistes", "jihadists", "jihadist", "terroristes", "terrorists",
+    "terrorist", "rebelles", "rebels", "insurges", "insurgents", "milices", "militias",
+    "separatistes", "separatists",
+})
+# What may stand between a cue and such an object: articles, "to", and the thing sent
+# ("supplying weapons to terrorist groups", "livrer des armes aux rebelles").
+OBJECT_LINKS = frozenset({
+    "les", "des", "aux", "a", "au", "de", "d", "to", "the", "groupes", "groups", "armes",
+    "arms", "weapons", "armement", "munitions", "ammunition",
+})
+OBJECT_GAP = 5  # words after a cue looked at for its object
 # A recipient named this many words or fewer after one of these is the source of the news.
 SOURCE_WINDOW = 3
 SOURCES = frozenset({"selon"})
@@ -136,6 +151,13 @@ ASIDE_WINDOW = 2  # words on either side of a mention looked at for those
 POSSESSIVE = "s"  # the word an English possessive leaves after a name ("Niger's")
 # A hyphen or dash alone between two names makes a route or an axis ("Paris-Bamako").
 ROUTE_JOINS = frozenset({"-", "–", "—"})
+# ... in a clause about travel; elsewhere two names so joined are a relation's two sides.
+ROUTE_WORDS = frozenset({
+    "vol", "vols", "flight", "flights", "airline", "airlines", "compagnie", "ligne", "lignes",
+    "liaison", "liaisons", "route", "routes", "road", "roads", "axe", "axis", "corridor",
+    "trajet", "desserte", "dessert", "relie", "reliant", "connects", "connecting", "bus",
+    "aerienne", "aeriennes", "escale", "stopover",
+})
 # Words that join two predicates: a second kind of the same pair is reported too
 # ("déploie des soldats pour protéger ... et former ...", "supplied by Turkey, whose
 # technicians are training ...").
@@ -166,6 +188,14 @@ PROVISIONS = frozenset({
     "envisagent", "foresees", "foresee", "covers", "couvre", "stipule", "stipulates",
 })
 SHORT_PROVISIONS = frozenset({"to", "pour", "sur", "on", "for", "porte"})
+# What is still to be done "under" an accord is what the accord provides for ("Beijing will
+# provide equipment under the agreement", "La Russie fournira une formation, selon un
+# mémorandum"): the words that put a relation under an accord named within UNDER_WINDOW
+# words after them, and the marks of a future (English words, French endings).
+UNDER = frozenset({"under", "vertu", "cadre", "selon", "conformement"})
+UNDER_WINDOW = 3
+FUTURE_WORDS = frozenset({"will", "would", "shall", "va", "vont"})
+FUTURE_ENDINGS = ("era", "eront", "ira", "iront", "erait", "eraient")
 # Talks are about something: a cue this many words or fewer after a word of talks tells
 # their subject ("discussed training and equipment", "négocient la livraison de drones"),
 # an agreement, not a thing done.
@@ -174,6 +204,7 @@ TALKS = frozenset({
     "negotiate", "negotiates", "negotiated", "negotiating", "negotiations", "discute",
     "discutent", "discuter", "evoque", "evoquent", "evoquer", "evoquant",
     "negocie", "negocient", "negocier", "negociations", "pourparlers", "entretiens",
+    "parler", "parle", "parlent",
 })
 TALK_WINDOW = 5
 PROVISION_WINDOW = 3  # words before a cue looked at for a short provision

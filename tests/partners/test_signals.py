@@ -255,12 +255,21 @@ BLIND_2 = ROOT / "tests" / "data" / "partnerships-blind-2.jsonl"
 BLIND_2_FLOOR = (0.93, 0.92)
 # A third blind batch by a third writer, split like the first.
 BLIND_3 = ROOT / "tests" / "data" / "partnerships-blind-3.jsonl"
-BLIND_3_FLOORS = {"tune": (0.95, 0.95), "holdout": (0.88, 0.89)}
-SPLIT_SETS = {BLIND: BLIND_FLOORS, BLIND_3: BLIND_3_FLOORS}
-# A fourth blind batch by a fourth writer, all held out, read once after every change of
-# this round: the figure to trust for unseen text.
+BLIND_3_FLOORS = {"tune": (0.94, 0.95), "holdout": (0.88, 0.89)}
+# Three more batches by three more writers, split the same way: the fifth and sixth were
+# tuned on (their tune halves), the seventh never (both its halves are scored only).
+BLIND_5 = ROOT / "tests" / "data" / "partnerships-blind-5.jsonl"
+BLIND_6 = ROOT / "tests" / "data" / "partnerships-blind-6.jsonl"
+BLIND_7 = ROOT / "tests" / "data" / "partnerships-blind-7.jsonl"
+SPLIT_SETS = {BLIND: BLIND_FLOORS, BLIND_3: BLIND_3_FLOORS,
+              BLIND_5: {"tune": (0.81, 0.90), "holdout": (0.82, 0.88)},
+              BLIND_6: {"tune": (0.84, 0.85), "holdout": (0.76, 0.75)},
+              BLIND_7: {"tune": (0.71, 0.77), "holdout": (0.74, 0.80)}}
+UNREAD = {BLIND_7}  # neither half is read item by item
+# A fourth blind batch by a fourth writer, all held out, scored twice: after the last
+# change of the round that wrote it, and after this round's.
 BLIND_4 = ROOT / "tests" / "data" / "partnerships-blind-4.jsonl"
-BLIND_4_FLOOR = (0.86, 0.86)
+BLIND_4_FLOOR = (0.86, 0.87)
 
 
 @pytest.mark.parametrize("path", SPLIT_SETS, ids=lambda p: p.name)
@@ -271,12 +280,15 @@ def test_the_blind_sets_are_split_in_two_like_halves(partnerships: Partnerships,
     assert len({i.id for i in items}) == len(items)
     roles = {a.id: a.role for a in partnerships.actors}
     kinds = {k.id for k in partnerships.kinds}
-    for part in SPLIT_SETS[path]:
-        half = [i for i in items if i.part == part]
-        assert len(half) == len(items) // 2
-        for lang in ("fr", "en"):
-            assert sum(1 for i in half if i.lang == lang) == len(half) // 2
-        assert sum(1 for i in half if i.hard) == len(half) // 2
+    halves = {part: [i for i in items if i.part == part] for part in SPLIT_SETS[path]}
+    assert sum(len(half) for half in halves.values()) == len(items)
+    for lang in ("fr", "en"):
+        for hard in (False, True):
+            # each group of language and difficulty split evenly (one more in a half
+            # when the group is odd)
+            sizes = [sum(1 for i in half if i.lang == lang and i.hard == hard)
+                     for half in halves.values()]
+            assert max(sizes) - min(sizes) <= 1 and min(sizes) >= len(items) // 10
     assert all(roles[t[0]] == "supplier" and roles[t[1]] == "recipient" and t[2] in kinds
                for i in items for t in i.expected)
 
@@ -289,7 +301,7 @@ def test_detection_holds_its_floor_on_the_blind_sets(detector: SignalDetector, p
     result = evaluate_signals(detector, [i for i in load_labelled_signals(path)
                                          if i.part == part])
     # The hold-out's items are not printed: it is not read item by item.
-    report = format_signal_report(result, items_shown=part != "holdout")
+    report = format_signal_report(result, items_shown=part != "holdout" and path not in UNREAD)
     precision, recall = SPLIT_SETS[path][part]
     assert result.overall.precision >= precision, report
     assert result.overall.recall >= recall, report
@@ -425,6 +437,29 @@ def test_detection_holds_its_floor_on_the_fresh_hold_out(detector: SignalDetecto
          {("turkey", "niger", "arms")}),
         ("Following the withdrawal of French troops, Chad hosts Emirati instructors", "",
          {("uae", "chad", "training")}),
+        # What an end holds closely is the end's.
+        ("Paris suspend formations et livraisons destinées à l'armée tchadienne", "",
+         {("france", "chad", "end")}),
+        ("Washington hits pause on training for Niger's army", "", {("usa", "niger", "end")}),
+        # A clause that opens on what came before: its actors and relations are background.
+        ("Après le Niger et le Mali, la Russie forme l'armée tchadienne", "",
+         {("russia", "chad", "training")}),
+        ("Since France left, Chad's army patrols the north alone", "", set()),
+        # Two countries joined by a dash are a relation's sides, unless the clause travels.
+        ("Tchad-Turquie : un accord de défense signé à Ankara", "",
+         {("turkey", "chad", "agreement")}),
+        ("Air Sahel reopens the Paris-Bamako flight", "", set()),
+        # What will be done under an accord is the accord's.
+        ("Moscow will train Burkina's pilots under the agreement signed on Monday", "",
+         {("russia", "burkina", "agreement")}),
+        # Where a threat comes from is a place; arming an armed group tells nothing of the
+        # country; an accusation is a claim of what it says.
+        ("La France livrera des radars au Bénin contre les attaques venues du Niger", "", set()),
+        ("Mali accuses Ankara of arming rebels in the north", "", set()),
+        ("La Turquie accusée de livrer des drones au Niger", "", {("turkey", "niger", "arms")}),
+        # A minister signing beside his counterpart is no deployment.
+        ("Le ministre nigérien signe un protocole aux côtés de son homologue turc", "",
+         {("turkey", "niger", "agreement")}),
     ])
 def test_categories_the_blind_set_showed(detector: SignalDetector, title: str, summary: str,
                                          expected: set[Triple]) -> None:
