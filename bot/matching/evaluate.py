@@ -24,7 +24,8 @@ MATCHING_SETS = (DEFAULT_LABELLED_SET, Path("tests/data/matching-holdout.jsonl")
                  Path("tests/data/matching-messy.jsonl"),
                  Path("tests/data/matching-messy-holdout.jsonl"),
                  Path("tests/data/matching-messy-3.jsonl"),
-                 Path("tests/data/matching-messy-4.jsonl"))
+                 Path("tests/data/matching-messy-4.jsonl"),
+                 Path("tests/data/matching-messy-5.jsonl"))
 T = TypeVar("T")
 TUNE, HOLDOUT = "tune", "holdout"  # the parts of a set ("part"): tuned on, and kept out
 PARTS = (TUNE, HOLDOUT)

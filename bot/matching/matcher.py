@@ -18,6 +18,7 @@ from bot.matching.reading import (
     camel_parts,
     flag_words,
     name_shaped,
+    title_case,
     with_nations,
 )
 from bot.matching.text import (
@@ -159,6 +160,12 @@ class Matcher:
         self._words: dict[str, _Word] = {}
         self._begins: dict[tuple[str, str], frozenset[str]] = {}  # see may_begin
         self._vocabulary: set[str] = set()  # every word of every term, folded and cased
+        # Surnames of watched people: a term of a first name and the surname ("Assimi
+        # Goïta") says the surname is a person's.
+        self._persons = frozenset(
+            word_forms(words[1])[1] for watchlist in self.watchlists
+            for words in (TOKEN_RE.findall(t.text) for t in watchlist.terms)
+            if len(words) == 2 and name_shaped(*word_forms(words[0])))
         for watchlist in self.watchlists:
             for term in watchlist.terms:
                 entry = self._compile(watchlist, term)
@@ -292,7 +299,7 @@ class Matcher:
                 continue  # most fields: no word may begin a term
             if scan is None:
                 item = _Item([*(words for _, _, words in fields), around], [title, summary])
-                scan = _Scan(item, every, verdicts, self._vocabulary)
+                scan = _Scan(item, every, verdicts, self._vocabulary, self._persons)
             caseless = _without_case(text)
             scan.view(field, text, words, None, caseless)
             if other is not None:
@@ -364,7 +371,7 @@ class _Item:
         self.fields = fields
         self.texts = texts
         self._words: set[str] | None = None
-        self._people: dict[str, str] = {}
+        self._people: dict[tuple[str, bool], str] = {}
 
     @property
     def words(self) -> set[str]:
@@ -382,32 +389,37 @@ class _Item:
         return len(phrase) == 1 or any(
             _contains([w.folded for w in words], phrase) for words in self.fields)
 
-    def first_name(self, surname: str, vocabulary: set[str]) -> str:
+    def first_name(self, surname: str, vocabulary: set[str], *, person: bool = False) -> str:
         """A first name written beside ``surname`` (folded) somewhere in the item, with only
         a space between ("Markus" in "Markus Wagner", "Love" in "Wagner Love" or
-        "#WagnerLove"); "" when there is none, or when the item names an organisation. A
-        word of a term is no first name ("Assimi Goïta, Wagner")."""
-        known = self._people.get(surname)
+        "#WagnerLove"), or a title before it ("colonel Wagner"); "" when there is none, or
+        when the item names an organisation. A word of a term is no first name ("Assimi
+        Goïta, Wagner"). ``person``: the surname is a watched person's, whose titles are
+        his own ("le colonel Goïta"): only a first name before it names someone else
+        ("Moussa Goïta")."""
+        known = self._people.get((surname, person))
         if known is not None:
             return known
         name = ""
         if self.words.isdisjoint(ORGANISATION_WORDS):
             for text in self.texts:
                 words = _spelled(text)
+                if person and title_case(w[0] for w in words):
+                    continue  # "Putin Meets Goita": every word has its capital
                 for i, (_, folded, _, _) in enumerate(words):
                     if folded != surname:
                         continue
-                    for a, b in ((i - 1, i), (i, i + 1)):
+                    for a, b in ((i - 1, i),) if person else ((i - 1, i), (i, i + 1)):
                         gap = text[words[a][3] : words[b][2]] if a >= 0 and b < len(words) else "-"
                         if gap not in ("", " ", ". "):
                             continue
                         other = words[a if b == i else b]
-                        if b == i and other[1] in TITLES:
+                        if b == i and other[1] in TITLES and not person:
                             name = other[0]  # "colonel Wagner", "Dr. Wagner"
                         elif (gap != ". " and name_shaped(other[0], other[1])
                               and other[1] not in vocabulary):
                             name = other[0]
-        self._people[surname] = name
+        self._people[surname, person] = name
         return name
 
 
@@ -427,9 +439,10 @@ class _Scan:
     """One reading of an item's fields for terms: the hits so far, and the verdicts."""
 
     def __init__(self, item: _Item, every: bool, verdicts: list[Verdict] | None,
-                 vocabulary: set[str]) -> None:
+                 vocabulary: set[str], persons: frozenset[str]) -> None:
         self.item = item
         self.vocabulary = vocabulary
+        self.persons = persons
         self.every = every
         self.verdicts = verdicts
         self.hits: list[Hit] = []
@@ -479,7 +492,8 @@ class _Scan:
                 return False, RULE_NO_CONTEXT, ""
             rule, detail = RULE_CONTEXT, " ".join(found)
         if entry.term.surname:
-            name = item.first_name(entry.folded[0], self.vocabulary)
+            name = item.first_name(entry.folded[0], self.vocabulary,
+                                   person=entry.folded[0] in self.persons)
             if name:
                 return False, RULE_PERSON, name
         if score < entry.watchlist.threshold:

@@ -66,7 +66,15 @@ TITLES = frozenset({
     "general", "major", "sergent", "sergeant", "adjudant", "caporal", "corporal", "amiral",
     "admiral", "marechal", "juge", "judge", "maitre", "pere", "father", "soeur", "sister",
     "ministre", "minister", "senateur", "senator", "depute", "coach", "entraineur",
+    "president", "presidente", "chef", "chief", "leader", "head", "premier", "interim",
+    "transitional", "strongman", "ruler", "junta", "commander",
 })
+# A text where at least this share of its longer words (and this many) open on a capital
+# is written in title case ("Putin Meets Goita In Moscow"): a capital there is no sign of
+# a name.
+TITLE_CASE_SHARE = 0.7
+TITLE_CASE_WORDS = 4
+TITLE_CASE_MIN_LENGTH = 4
 # Capitalised words that are not first names: articles, prepositions, pronouns, question
 # words and a few adjectives that open sentences and headlines.
 NOT_NAMES = frozenset({
@@ -120,9 +128,16 @@ def with_nations(phrases: Iterable[tuple[str, ...]]) -> tuple[tuple[str, ...], .
     return tuple(out)
 
 
+def title_case(words: Iterable[str]) -> bool:
+    """Whether a text's words (case kept) are written in title case."""
+    longer = [w for w in words if len(w) >= TITLE_CASE_MIN_LENGTH and w.isalpha()]
+    capitals = sum(1 for w in longer if w[0].isupper())
+    return capitals >= TITLE_CASE_WORDS and capitals >= TITLE_CASE_SHARE * len(longer)
+
+
 def name_shaped(cased: str, folded: str) -> bool:
     """Whether a word is written as a first name: a capital, then lower-case letters, and
     not a function word or a country ("Markus", "Love"; not "Les", "Russian")."""
     return (len(cased) >= 2 and cased[0].isupper() and cased[1:].islower()
             and folded not in NOT_NAMES and folded not in NATIONS
-            and folded not in ORGANISATION_WORDS)
+            and folded not in ORGANISATION_WORDS and folded not in TITLES)

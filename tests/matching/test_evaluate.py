@@ -54,15 +54,19 @@ def test_labelled_set_is_large_balanced_and_bilingual() -> None:
 # item. Bars: the for the tuned set, what the hold-out holds for it (precision,
 # recall, and the lowest of any watchlist).
 MESSY_BARS = {"matching-messy.jsonl": (0.98, 0.97, 0.95),
-              "matching-messy-holdout.jsonl": (0.99, 0.97, 0.94)}
+              "matching-messy-holdout.jsonl": (0.99, 0.98, 0.96)}
 # A third messy set, Wagner-heavy, by a third writer, split in halves (its hold-out scored
 # 0.978 / 0.863 when it came).
 MESSY_3 = "matching-messy-3.jsonl"
 # A fourth, by a fourth writer, split in halves (its hold-out scored 1.000 / 0.935 when it
 # came).
 MESSY_4 = "matching-messy-4.jsonl"
-SPLIT_BARS = {(MESSY_3, "tune"): (0.99, 0.99, 0.99), (MESSY_3, "holdout"): (0.97, 0.93, 0.90),
-              (MESSY_4, "tune"): (0.99, 0.99, 0.99), (MESSY_4, "holdout"): (0.98, 0.94, 0.85)}
+# A fifth, by a fifth writer, split in halves (its hold-out scored 0.990 / 0.981 when it
+# came).
+MESSY_5 = "matching-messy-5.jsonl"
+SPLIT_BARS = {(MESSY_3, "tune"): (0.99, 0.99, 0.99), (MESSY_3, "holdout"): (0.97, 0.94, 0.90),
+              (MESSY_4, "tune"): (0.99, 0.99, 0.99), (MESSY_4, "holdout"): (0.98, 0.94, 0.85),
+              (MESSY_5, "tune"): (0.99, 0.99, 0.95), (MESSY_5, "holdout"): (0.99, 0.98, 0.94)}
 BARS = {(name, ""): (MIN_OVERALL_PRECISION, MIN_OVERALL_RECALL, MIN_PER_WATCHLIST)
         for name in LABELLED_SETS} | {(name, ""): bar for name, bar in MESSY_BARS.items()} \
     | SPLIT_BARS

@@ -67,6 +67,17 @@ def found(matcher: Matcher, title: str, summary: str = "") -> set[str]:
         # Other scripts, as Russian outlets write.
         ("Ассими Гоита в Москве", {"goita"}),
         ("RIA praises «малийская армия» in Kidal", {"fama"}),
+        ("Путин провёл переговоры с Гоитой", {"goita"}),
+        ("Soudan : « مجموعة فاغنر » et l'or du Darfour", {"wagner"}),
+        ("Témoignage d'un ancien de « Vagnera » envoyé à l'assaut à Bakhmout", {"wagner"}),
+        # Russia's force in the German spelling, beside Russia or the Sahel.
+        ("Ouagadougou's Russian guards now wear 'Afrika Korps' patches", {"wagner"}),
+        ("FAMAs say a drone strike hit rebels near Anéfis", {"fama"}),
+        # A watched person's titles are his own, a title-case headline's capitals are no
+        # first names.
+        ("Le colonel Goïta reçoit le ministre turc", {"goita"}),
+        ("Transitional President Goïta`s decree renames streets", {"goita"}),
+        ("Putin Meets Goita In Moscow", {"goita"}),
     ],
 )
 def test_messy_mentions_match(matcher: Matcher, title: str, expected: set[str]) -> None:
@@ -82,6 +93,12 @@ def test_messy_mentions_match(matcher: Matcher, title: str, expected: set[str]) 
         "#WagnerLove scores twice in a Moscow derby",
         "Le festival « Вагнер » de Saint-Pétersbourg programme la Tétralogie",
         "#fama #mali la chanteuse Fama Koné en concert à Bamako",
+        # A title or a rank before a surname; another first name before a watched person's.
+        "Gao : le lieutenant-colonel Wagner quitte le contingent allemand",
+        "Malian striker Moussa Goita joins a Belgian side",
+        # Firms named Wagner; Rommel's corps in its own spelling.
+        "Fire protection: Wagner Group opens a subsidiary in Lyon",
+        "Afrika Korps veteran, 101, dies in Bavaria",
         # Letters of another field.
         "Tb2O3 nanoparticles make brighter screens",
         "La ligne de bus TB2 desservira l'aéroport de Bamako",

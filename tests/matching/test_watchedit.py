@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import stat
+import tomllib
 from collections.abc import Callable
 from pathlib import Path
 
@@ -159,11 +160,11 @@ def test_add_limits_the_length(folder: Path) -> None:
 
 def test_remove_from_the_list_by_any_spelling(folder: Path) -> None:
     before = read(folder, "goita")
-    written = remove_term(folder, "goita", "goita")
+    written = remove_term(folder, "goita", "ГОИТА")
     assert written == folder / "goita.toml"
-    assert read(folder, "goita") == before.replace('  "Goïta",\n', "")
-    assert terms_of(folder, "goita")[:3] == ["Assimi Goïta", "Ассими Гоита", "Гоита"]
-    assert "Goïta" not in terms_of(folder, "goita")
+    assert read(folder, "goita") == before.replace('  "Гоита",\n', "")
+    assert terms_of(folder, "goita")[:2] == ["Assimi Goïta", "Ассими Гоита"]
+    assert "Гоита" not in terms_of(folder, "goita")
 
 
 def test_remove_from_the_middle_of_a_list_with_comments(folder: Path) -> None:
@@ -243,12 +244,12 @@ def test_written_files_validate_like_a_hand_edit(folder: Path) -> None:
     add_term(folder, "goita", "Colonel Goïta")
     add_term(folder, "fama", "armée nationale malienne")
     remove_term(folder, "wagner", "Corps africain")
-    remove_term(folder, "fama", "famas")
+    remove_term(folder, "fama", "FAMas")
     watchlists, errors = validate_watchlists(folder)
     assert errors == []
     terms = {w.id: [t.text for t in w.terms] for w in watchlists}
     assert "Colonel Goïta" in terms["goita"]
-    assert terms["fama"][-4:] == ["armée nationale malienne", "FAMa", "FAMA", "Fama"]
+    assert terms["fama"][-5:] == ["armée nationale malienne", "FAMa", "FAMA", "Fama", "FAMAs"]
     assert "Corps africain" not in terms["wagner"]
     assert sorted(p.name for p in folder.iterdir()) == sorted(p.name for p in
                                                                WATCHLISTS.iterdir())
@@ -289,8 +290,8 @@ def test_crlf_line_ends_are_kept(folder: Path) -> None:
     path = folder / "goita.toml"
     path.write_bytes(read(folder, "goita").replace("\n", "\r\n").encode("utf-8"))
     before = path.read_bytes()
+    last = f'  "{tomllib.loads(before.decode("utf-8"))["terms"][-1]}",\r\n'.encode()
     add_term(folder, "goita", "Colonel Goïta")
-    last = f'  "{terms_of(folder, "goita")[-2]}",\r\n'.encode()
     assert path.read_bytes() == before.replace(last, last + '  "Colonel Goïta",\r\n'.encode())
 
 
