@@ -23,7 +23,9 @@ from bot.matching.evaluate import (
     DEFAULT_STORY_SET,
     HOLDOUT,
     MATCHING_SETS,
+    MESSY_SETS,
     PARTS,
+    POOLED_HOLDOUTS,
     LabelledItem,
     evaluate,
     evaluate_stories,
@@ -287,8 +289,12 @@ def _eval(args: argparse.Namespace, out: TextIO) -> int:
     if args.file is None and args.part is None:
         # Every shipped set, figures only: hold-outs are not read item by item.
         matcher = _matcher(args)
-        out.write(format_sets([(name, evaluate(matcher, items))
-                               for name, items in _halves(MATCHING_SETS)]))
+        rows = [(name, evaluate(matcher, items)) for name, items in _halves(MATCHING_SETS)]
+        held_out = [item for path in MESSY_SETS if path.exists()
+                    for item in load_labelled(path) if item.part == HOLDOUT]
+        if held_out:
+            rows.append((POOLED_HOLDOUTS, evaluate(matcher, held_out)))
+        out.write(format_sets(rows))
         return EXIT_OK
     items = load_labelled(args.file or DEFAULT_LABELLED_SET)
     if args.part:

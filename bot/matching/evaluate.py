@@ -18,14 +18,17 @@ from bot.stories.index import StoryIndex
 
 DEFAULT_LABELLED_SET = Path("tests/data/matching.jsonl")
 # Every shipped matching set, as `eval` without a file scores them (a split set half by
-# half): the first written with the watchlists, the others blind, the last three of messy
-# text.
+# half): the first written with the watchlists, the others blind, from the third on of
+# messy text.
 MATCHING_SETS = (DEFAULT_LABELLED_SET, Path("tests/data/matching-holdout.jsonl"),
                  Path("tests/data/matching-messy.jsonl"),
                  Path("tests/data/matching-messy-holdout.jsonl"),
                  Path("tests/data/matching-messy-3.jsonl"),
                  Path("tests/data/matching-messy-4.jsonl"),
-                 Path("tests/data/matching-messy-5.jsonl"))
+                 Path("tests/data/matching-messy-5.jsonl"),
+                 Path("tests/data/matching-messy-6.jsonl"))
+MESSY_SETS = MATCHING_SETS[2:]
+POOLED_HOLDOUTS = "messy hold-outs together"  # the row of every messy held-out item
 T = TypeVar("T")
 TUNE, HOLDOUT = "tune", "holdout"  # the parts of a set ("part"): tuned on, and kept out
 PARTS = (TUNE, HOLDOUT)

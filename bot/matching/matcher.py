@@ -124,12 +124,17 @@ class _Word:
     anchors: bool  # some term may begin here (in ``starts`` or ``caseless``, or a part)
     parts: tuple[tuple[int, str], ...] = ()  # the words fused in it ("AfricaCorps")
     latin: str = ""  # the Latin word it disguises ("ТВ" in Cyrillic), read beside Latin
+    single: bool = False  # one letter alone: three in a row may spell a word ("C A N I K")
 
 
 ANCHORS = attrgetter("anchors")
 PARTS = attrgetter("parts")
 LATIN = attrgetter("latin")
+SINGLE = attrgetter("single")
+SINGLES_IN_A_ROW = b"\x01\x01\x01"
 DOTTED_RE = re.compile(r"\.[^\W\d_]")  # a dot and a letter, no space: maybe "F.A.Ma"
+# Three letters alone, a space apart: maybe a word written letter-spaced ("C A N I K").
+SPACED_RE = re.compile(r"(?<![^\W\d_])[^\W\d_] [^\W\d_] [^\W\d_](?![^\W\d_])")
 HYPHENS = ("-", "\u2010")
 
 
@@ -172,9 +177,13 @@ class Matcher:
                 self._add(entry)
                 self._vocabulary.update(entry.folded, entry.tokens)
                 # A name of several words written as one ("#canikacademy") matches whole.
+                # Digits stay a token of their own ("#bayraktartb2": "bayraktartb", "2").
                 fused = "".join(entry.folded)
-                if len(entry.folded) > 1 and not term.case and fused.isalpha():
-                    self._add(replace(entry, tokens=(fused,), folded=(fused,), fuzzy=(False,)))
+                if len(entry.folded) > 1 and not term.case and fused.isalnum():
+                    parts = tuple(TOKEN_RE.findall(fused))
+                    self._add(replace(entry, tokens=parts, folded=parts,
+                                      fuzzy=(False,) * len(parts)))
+                    self._vocabulary.update(parts)  # letter-spaced, it is one word
 
     @staticmethod
     def _compile(watchlist: Watchlist, term: Term) -> _IndexedTerm:
@@ -215,7 +224,8 @@ class Matcher:
         parts = camel_parts(raw) if not raw.isupper() else ()
         latin = disguised_latin(raw)
         word = _Word(folded, cased, starts, caseless,
-                     bool(starts or caseless or parts or latin), parts, latin)
+                     bool(starts or caseless or parts or latin), parts, latin,
+                     len(raw) == 1 and raw.isalpha())
         self._words[raw] = word
         return word
 
@@ -294,7 +304,7 @@ class Matcher:
         scan: _Scan | None = None
         for field, text, words in fields:
             anchored = any(map(ANCHORS, words))
-            other = self._other_reading(text, words, anchored)
+            other = self._other_reading(text, words, anchored, spacing=field == "title")
             if other is None and not anchored:
                 continue  # most fields: no word may begin a term
             if scan is None:
@@ -307,15 +317,20 @@ class Matcher:
         return [] if scan is None else _drop_nested(list(dict.fromkeys(scan.hits)))
 
     def _other_reading(self, text: str, words: list[_Word], anchored: bool = True,
+                       spacing: bool = False,
                        ) -> tuple[list[_Word], list[tuple[int, int]]] | None:
         """The words of ``text`` read again, with their spans: the halves of a word broken
         at a line joined ("Wag-\nner") and the letters of a dotted acronym joined
-        ("F.A.Ma"), when the joined word is a word of a term; the words fused in one token
+        ("F.A.Ma"), or of a letter-spaced word in a title (``spacing``: "C A N I K"), when
+        the joined word is a word of a term; the words fused in one token
         split ("AfricaCorps"); look-alike capitals beside Latin words read as Latin ("ТВ2").
         None when nothing differs."""
         broken = ("-" in text or HYPHENS[1] in text) and _broken(text)
         dotted = "." in text and DOTTED_RE.search(text) is not None
-        if not (broken or dotted or (anchored and (any(map(PARTS, words))
+        # Letter-spacing is a headline's style ("C A N I K  A C A D E M Y"): titles only.
+        spaced = (spacing and SINGLES_IN_A_ROW in bytes(map(SINGLE, words))
+                  and SPACED_RE.search(text) is not None)
+        if not (broken or dotted or spaced or (anchored and (any(map(PARTS, words))
                                                    or any(map(LATIN, words))))):
             return None
         raws = [(m.group(), m.start(), m.end()) for m in TOKEN_RE.finditer(text)]
@@ -323,7 +338,7 @@ class Matcher:
         spans: list[tuple[int, int]] = []
         i = 0
         while i < len(raws):
-            last = self._joined(text, raws, i, broken, dotted)
+            last = self._joined(text, raws, i, broken, dotted, spaced)
             if last > i:
                 out.append(self._word("".join(raw for raw, _, _ in raws[i : last + 1])))
                 spans.append((raws[i][1], raws[last][2]))
@@ -342,10 +357,10 @@ class Matcher:
         return out, spans
 
     def _joined(self, text: str, raws: Sequence[tuple[str, int, int]], i: int, broken: bool,
-                dotted: bool) -> int:
-        """The last token of a word that starts at token ``i`` and that a line break or the
-        dots of an acronym cut ("Wag-\nner", "F.A.Ma"), when the joined word is a word of a
-        term; ``i`` itself when there is none."""
+                dotted: bool, spaced: bool = False) -> int:
+        """The last token of a word that starts at token ``i`` and that a line break, the
+        dots of an acronym or letter-spacing cut ("Wag-\nner", "F.A.Ma", "C A N I K"),
+        when the joined word is a word of a term; ``i`` itself when there is none."""
         last = i
         if broken and i + 1 < len(raws) and BREAK_GAP_RE.fullmatch(
                 text, raws[i][2], raws[i + 1][1]) is not None:
@@ -353,6 +368,11 @@ class Matcher:
         elif dotted:
             while (last + 1 < len(raws) and len(raws[last][0]) == 1
                    and text[raws[last][2] : raws[last + 1][1]] == "."):
+                last += 1
+        if last == i and spaced:
+            while (last + 1 < len(raws) and len(raws[last][0]) == 1
+                   and len(raws[last + 1][0]) == 1
+                   and text[raws[last][2] : raws[last + 1][1]] == " "):
                 last += 1
         if last == i:
             return i

@@ -50,7 +50,7 @@ NATIONS = {word: names for names in COUNTRIES.values() for word in names}
 # Words that say an organisation is meant: beside them a surname is the organisation's
 # name ("Wagner fighters"), not a person's.
 ORGANISATION_WORDS = frozenset({
-    "groupe", "group", "pmc", "smp", "chvk", "mercenaire", "mercenaires", "mercenary",
+    "groupe", "group", "gruppe", "pmc", "smp", "chvk", "mercenaire", "mercenaires", "mercenary",
     "mercenaries", "paramilitaire", "paramilitaires", "paramilitary", "paramilitaries",
     "combattants", "fighters", "milice", "militia", "wagneriens", "prigojine", "prigozhin",
     "utkin", "contractors", "operatives", "private",

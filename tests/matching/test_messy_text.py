@@ -73,6 +73,10 @@ def found(matcher: Matcher, title: str, summary: str = "") -> set[str]:
         # Russia's force in the German spelling, beside Russia or the Sahel.
         ("Ouagadougou's Russian guards now wear 'Afrika Korps' patches", {"wagner"}),
         ("FAMAs say a drone strike hit rebels near Anéfis", {"fama"}),
+        # Letter-spaced words, a fused name with digits, the German name of the group.
+        ("C A N I K   A C A D E M Y trainers seen in Mogadishu", {"canik-academy"}),
+        ("#bayraktartb2 scale model sells out", {"tb2"}),
+        ("Die Wagner-Gruppe und das Gold des Sudan", {"wagner"}),
         # A watched person's titles are his own, a title-case headline's capitals are no
         # first names.
         ("Le colonel Goïta reçoit le ministre turc", {"goita"}),
