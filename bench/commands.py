@@ -23,7 +23,7 @@ if str(ROOT) not in sys.path:
 
 from bench.match import ranked_vocabularies, zipf_weights  # noqa: E402
 from bot.errors import BotError  # noqa: E402
-from bot.ingest.parse import ParsedFeed  # noqa: E402
+from bot.ingest.items import ParsedFeed  # noqa: E402
 from bot.matching.matcher import Matcher  # noqa: E402
 from bot.matching.watchlists import Watchlist, load_watchlists  # noqa: E402
 from bot.settings.config import DEFAULT_RETENTION, Config  # noqa: E402

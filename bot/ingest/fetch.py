@@ -20,8 +20,8 @@ from bot.ingest.netbackend import REFUSED, asyncio_transport
 from bot.settings.config import PollingConfig
 from bot.settings.urls import url_problem
 
-ACCEPT = ("application/rss+xml, application/atom+xml, application/xml;q=0.9, "
-          "text/xml;q=0.9, */*;q=0.5")
+ACCEPT = ("application/rss+xml, application/atom+xml, application/feed+json, "
+          "application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5")
 ACCEPT_ENCODING = "gzip, deflate"
 # Connection pools, chosen by host (see Fetcher._transport_for).
 CLIENT_SHARDS = 128

@@ -1,25 +1,30 @@
-"""Feed bytes to items, via feedparser; pure, so it can run in a worker process."""
+"""Feed bytes to items: JSON Feed, channel pages, or RSS and Atom via feedparser; pure, so
+it can run in a worker process."""
 
 from __future__ import annotations
 
 import calendar
 import re
 import time
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 import feedparser
 
 from bot.errors import ParseError
+from bot.ingest.channel import is_channel_page, parse_channel_page
+from bot.ingest.items import (
+    MAX_GUID_CHARS,
+    MAX_ITEMS_PER_FEED,
+    MAX_LINK_CHARS,
+    MAX_SUMMARY_CHARS,
+    MAX_TITLE_CHARS,
+    ParsedFeed,
+    ParsedItem,
+)
+from bot.ingest.jsonfeed import is_json_feed, parse_json_feed
 from bot.matching.text import clip, html_to_text, plain_text
 
-# Bounds on what one feed may put into the pipeline; larger values are cut, not refused.
-MAX_ITEMS_PER_FEED = 1000
-MAX_TITLE_CHARS = 500
-MAX_SUMMARY_CHARS = 4000
-MAX_LINK_CHARS = 2000
-MAX_GUID_CHARS = 500
 # A DOCTYPE with an internal subset, in any byte encoding close enough to ASCII.
 DOCTYPE_SUBSET_RE = re.compile(rb"<!DOCTYPE[^\[>]*\[.*?\]\s*>", re.DOTALL | re.IGNORECASE)
 DOCTYPE_SCAN_BYTES = 64 * 1024
@@ -27,29 +32,13 @@ DOCTYPE_SCAN_BYTES = 64 * 1024
 DEFAULT_CONTENT_TYPE = "application/xml"
 
 
-@dataclass(frozen=True)
-class ParsedItem:
-    """One feed entry as plain text, ready for matching and storage."""
-
-    guid: str | None
-    link: str | None
-    title: str
-    summary: str
-    published: datetime | None
-
-
-@dataclass(frozen=True)
-class ParsedFeed:
-    """The items of one feed body and what the parser had to say about it."""
-
-    title: str
-    items: tuple[ParsedItem, ...]
-    warning: str | None = None  # feedparser's complaint about a body it could still read
-    truncated: int = 0  # entries dropped beyond MAX_ITEMS_PER_FEED
-
-
 def parse_feed(body: bytes, url: str, content_type: str | None = None) -> ParsedFeed:
-    """Parse an RSS or Atom ``body`` fetched from ``url``; ParseError when it is not a feed."""
+    """Parse a ``body`` fetched from ``url``: a JSON Feed, a public Telegram channel's web
+    preview, or RSS or Atom; ParseError when it is none of them."""
+    if is_json_feed(body, content_type):
+        return parse_json_feed(body)
+    if is_channel_page(body):
+        return parse_channel_page(body)
     headers = {"content-location": url, "content-type": content_type or DEFAULT_CONTENT_TYPE}
     try:
         # The bot only ever reads feed HTML as text (and escapes it), so feedparser's own

@@ -8,7 +8,8 @@ import signal
 import threading
 import time
 
-from bot.ingest.parse import ParsedFeed, parse_feed
+from bot.ingest.items import ParsedFeed
+from bot.ingest.parse import parse_feed
 
 PARENT_POLL_SECONDS = 2.0  # how often a worker looks for the bot where pidfd is missing
 

@@ -9,7 +9,7 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
 from bot.errors import ParseError
-from bot.ingest.parse import ParsedFeed
+from bot.ingest.items import ParsedFeed
 from bot.ingest.parseworker import parse_feed_timed, start_worker
 
 PARSER_MODULE = "bot.ingest.parseworker"  # loaded once in the fork server, not per worker

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from bot.errors import FetchError, ParseError
 from bot.ingest.cadence import next_interval
 from bot.ingest.fetch import Fetcher, FetchResult, RetryLater
-from bot.ingest.parse import ParsedFeed, ParsedItem
+from bot.ingest.items import ParsedFeed, ParsedItem
 from bot.matching.matcher import Analysis, Matcher
 from bot.ops.metrics import NoMetrics, Recorder
 from bot.partners.detect import Signal, SignalDetector

@@ -19,7 +19,7 @@ from telegram.ext import Application
 
 from bot.errors import ConfigError
 from bot.ingest.fetch import Fetcher, refuse_private_address
-from bot.ingest.parse import ParsedFeed
+from bot.ingest.items import ParsedFeed
 from bot.ingest.workers import ParsePool
 from bot.matching.matcher import Matcher
 from bot.matching.watchlists import load_watchlists

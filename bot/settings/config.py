@@ -12,7 +12,7 @@ from bot.ops.logs import parse_levels
 from bot.settings.durations import parse_duration
 from bot.settings.environment import with_environment
 from bot.settings.tomlfile import TomlDocument, load_toml
-from bot.settings.urls import url_key, url_problem
+from bot.settings.urls import channel_address, url_key, url_problem
 from bot.telegram.i18n import LANGUAGES
 
 DEFAULT_RETENTION = 30 * 86400.0
@@ -139,6 +139,8 @@ DELIVERY_DURATIONS = ("tick", "once_deadline", "retry_base", "retry_max", "max_h
 REPORTS_KEYS = {"daily_at", "partners_weekly"}
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 DEFAULT_PARTNERSHIPS = "partnerships/partnerships.toml"  # in the watchlists folder
+# A channel's web preview has no validators: it is fetched whole each time, so no oftener.
+CHANNEL_MIN_INTERVAL = 300.0
 LOGGING_KEYS = {"level", "format"}
 LOG_FORMATS = ("text", "json")
 METRICS_KEYS = {"port", "host"}
@@ -330,6 +332,7 @@ def _feeds(doc: TomlDocument, raw: object, default_interval: float) -> tuple[Fee
         url = _get(doc, table, "url", str, "", *where).strip()
         if not name:
             raise doc.error("feed name is empty", *where, "name")
+        url = channel_address(url) or url
         _check_http_url(doc, url, *where, "url")
         lang = _get(doc, table, "lang", str, "fr", *where)
         if lang not in LANGUAGES:
@@ -343,6 +346,10 @@ def _feeds(doc: TomlDocument, raw: object, default_interval: float) -> tuple[Fee
         names[name] = doc.line_of(*where, "name") or 0
         urls[url_key(url)] = doc.line_of(*where, "url") or 0
         interval = _duration(doc, table, "interval", default_interval, *where)
+        if channel_address(url) and interval < CHANNEL_MIN_INTERVAL:
+            raise doc.error(f"a Telegram channel is read at most every "
+                            f"{CHANNEL_MIN_INTERVAL / 60:.0f} minutes: interval is too short",
+                            *where, "interval")
         feeds.append(FeedConfig(name=name, url=url, lang=lang, interval=interval))
     return tuple(feeds)
 

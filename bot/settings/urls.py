@@ -12,6 +12,11 @@ SECRET_PARAMS = ("key", "apikey", "api_key", "token", "access_token", "secret", 
 # user:password@ in any address inside a text (an error message, a name given as a URL).
 CREDENTIALS_IN_TEXT_RE = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/\s@]+@")
 MAX_SHOWN_PATH = 60  # characters of the path in a feed's shown name
+# A public Telegram channel is read from its web preview, t.me/s/<channel>; its name is
+# 5 to 32 letters, digits and underscores, starting with a letter.
+CHANNEL_HOSTS = frozenset({"t.me", "www.t.me", "telegram.me", "www.telegram.me"})
+CHANNEL_PATH_RE = re.compile(r"/(?:s/)?([A-Za-z][A-Za-z0-9_]{4,31})/?")
+CHANNEL_PREVIEW = "https://t.me/s/{channel}"
 
 
 def redact_url(url: str) -> str:
@@ -56,6 +61,21 @@ def url_problem(url: str) -> str | None:
     if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
         return f"{_redact_any(url)!r} is not an http or https address"
     return None
+
+
+def channel_address(url: str) -> str | None:
+    """The web preview address of a public Telegram channel named by ``url``
+    ("https://t.me/sahelveille", "t.me/s/sahelveille", "telegram.me/sahelveille" ->
+    "https://t.me/s/sahelveille"); None for any other address."""
+    try:
+        parts = urlsplit(url if "://" in url else f"https://{url}")
+        host = (parts.hostname or "").lower()
+    except ValueError:  # not an address at all: others say why
+        return None
+    if host not in CHANNEL_HOSTS or parts.query:
+        return None
+    match = CHANNEL_PATH_RE.fullmatch(parts.path)
+    return CHANNEL_PREVIEW.format(channel=match[1]) if match else None
 
 
 def url_key(url: str) -> str:

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
-from bot.ingest.parse import ParsedItem
+from bot.ingest.items import ParsedItem
 from bot.matching.matcher import Hit
 from bot.partners.detect import Signal
 from bot.storage.feeds import FeedsMixin

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
-from bot.ingest.parse import ParsedItem
+from bot.ingest.items import ParsedItem
 from bot.matching.matcher import Hit
 from bot.partners.detect import Signal
 

@@ -33,7 +33,7 @@ from typing import Any
 
 import pytest
 
-from bot.ingest.parse import MAX_ITEMS_PER_FEED, MAX_TITLE_CHARS
+from bot.ingest.items import MAX_ITEMS_PER_FEED, MAX_TITLE_CHARS
 from bot.telegram import alerts as alert_format
 from bot.telegram.i18n import MONTHS
 from tests.support.botapi import ApiCall, BotApiStandIn, SentMessage

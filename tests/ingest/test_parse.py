@@ -7,7 +7,8 @@ from datetime import UTC, datetime
 import pytest
 
 from bot.errors import ParseError
-from bot.ingest.parse import MAX_ITEMS_PER_FEED, MAX_TITLE_CHARS, parse_feed
+from bot.ingest.items import MAX_ITEMS_PER_FEED, MAX_TITLE_CHARS
+from bot.ingest.parse import parse_feed
 from tests.support.feedserver import atom_feed, rss_feed
 
 WHEN = datetime(2026, 11, 24, 9, 30, tzinfo=UTC)
@@ -38,7 +39,7 @@ def test_atom_items() -> None:
 @pytest.mark.parametrize("body", [b"<html><body>Not a feed</body></html>", b"", b"\x00\xff" * 50,
                                   b'{"json": true}'])
 def test_non_feeds_are_refused(body: bytes) -> None:
-    with pytest.raises(ParseError, match="not an RSS or Atom feed"):
+    with pytest.raises(ParseError, match=r"not an RSS or Atom feed|not a JSON Feed"):
         parse_feed(body, "https://ex.org/x", "text/html")
 
 

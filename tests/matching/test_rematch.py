@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot.errors import BotError
-from bot.ingest.parse import ParsedItem
+from bot.ingest.items import ParsedItem
 from bot.matching.matcher import Hit, Matcher
 from bot.matching.rematch import RematchReport, count_items, format_report, rematch
 from bot.matching.watchlists import load_watchlists

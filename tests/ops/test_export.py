@@ -13,7 +13,7 @@ from pathlib import Path
 import feedparser
 import pytest
 
-from bot.ingest.parse import ParsedItem
+from bot.ingest.items import ParsedItem
 from bot.matching.matcher import Hit
 from bot.matching.watchlists import load_watchlists
 from bot.ops.export import (

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.ingest.parse import ParsedItem
+from bot.ingest.items import ParsedItem
 from bot.matching.watchlists import load_watchlists
 from bot.partners.catalog import load_partnerships
 from bot.partners.detect import SignalDetector

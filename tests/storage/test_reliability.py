@@ -15,7 +15,7 @@ from sqlite_utils import Database
 
 from bot.cli.main import main
 from bot.errors import StoreError
-from bot.ingest.parse import ParsedItem
+from bot.ingest.items import ParsedItem
 from bot.matching.matcher import Hit
 from bot.runtime.app import BotApp
 from bot.settings.config import FeedConfig, load_config

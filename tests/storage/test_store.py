@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from bot.errors import StoreError
-from bot.ingest.parse import ParsedItem
+from bot.ingest.items import ParsedItem
 from bot.matching.matcher import Hit
 from bot.settings.config import FeedConfig
 from bot.storage.listings import SEARCH_CANDIDATES

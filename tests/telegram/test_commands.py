@@ -15,7 +15,7 @@ from PIL import Image
 
 from tests.support.botapi import ApiCall, BotApiStandIn, SentMessage
 from tests.support.botprocess import CHAT, TOKEN, bot_running
-from tests.support.common import WATCHLISTS, write_config
+from tests.support.common import ROOT, WATCHLISTS, write_config
 from tests.support.feedserver import FeedServer, rss_feed
 
 ADMIN = 1001
@@ -342,6 +342,15 @@ def test_feed_add_checks_the_feed_first_and_remove_stops_it(bot: Bot) -> None:
     assert "Nouveau flux" in ask(bot, "/feeds").text
     assert "retiré" in ask(bot, "/feed remove Nouveau flux", user=ADMIN).text
     assert "Aucun flux actif" in ask(bot, "/feed remove Nouveau flux", user=ADMIN).text
+
+
+def test_feed_add_takes_a_public_channel_page(bot: Bot) -> None:
+    page = (ROOT / "tests" / "data" / "sources" / "channel-page.html").read_bytes()
+    bot.feeds.route("/s/sahelveille", page, content_type="text/html; charset=utf-8")
+    added = ask_feed(bot, f"/feed add {bot.feeds.url('/s/sahelveille')}", lang="en")
+    assert "Sahel Veille" in added.text and "4 items" in added.text, added.text
+    assert "Sahel Veille" in ask(bot, "/feeds", lang="en").text
+    ask(bot, "/feed remove Sahel Veille", user=ADMIN)
 
 
 def test_a_feed_address_with_a_password_never_shows_it(bot: Bot) -> None:

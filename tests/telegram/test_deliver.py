@@ -10,7 +10,7 @@ from pathlib import Path
 
 from telegram import Bot
 
-from bot.ingest.parse import ParsedItem
+from bot.ingest.items import ParsedItem
 from bot.matching.matcher import Hit
 from bot.settings.config import DeliveryConfig, FeedConfig
 from bot.storage.records import Alert, NewItem, Pace, RenderedAlert, StoryView

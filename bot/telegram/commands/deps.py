@@ -6,7 +6,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.ingest.parse import ParsedFeed
+from bot.ingest.items import ParsedFeed
 from bot.matching.matcher import Matcher
 from bot.matching.watchlists import Watchlist
 from bot.partners.catalog import Partnerships
