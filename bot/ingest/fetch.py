@@ -5,10 +5,11 @@ from __future__ import annotations
 import asyncio
 import ssl
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from types import MappingProxyType
 from urllib.parse import urlsplit
 
 import httpx
@@ -35,6 +36,9 @@ REDIRECT_DRAIN_SECONDS = 1.0
 # Seconds an idle connection is kept for the next request to its host: under the 5 s after
 # which common servers close theirs, so that a request is not sent down a closing one.
 KEEPALIVE_SECONDS = 4.0
+# Hosts that ask for a gap between two requests, in seconds: the open news index whose
+# searches the bot ships allows one request every 5 seconds.
+HOST_SPACING: Mapping[str, float] = MappingProxyType({"api.gdeltproject.org": 6.0})
 
 
 @dataclass(frozen=True)
@@ -78,8 +82,11 @@ class Fetcher:
     def __init__(self, config: PollingConfig,
                  transport: httpx.AsyncBaseTransport | None = None, *,
                  guard: AddressGuard | None = None,
-                 clock: Callable[[], datetime] = _utc_now) -> None:
+                 clock: Callable[[], datetime] = _utc_now,
+                 spacing: Mapping[str, float] = HOST_SPACING) -> None:
         self.config = config
+        self._spacing = spacing  # host -> least seconds between two requests to it
+        self._spaced: dict[str, tuple[asyncio.Lock, list[float]]] = {}
         self.clock = clock  # a Retry-After date is counted from it
         self._guard = guard or AddressGuard()  # for the feeds that reach public addresses only
         self._overall = asyncio.Semaphore(config.max_concurrency)
@@ -117,6 +124,19 @@ class Fetcher:
                 guard=self._guard if public_only else None)
         return transport
 
+    async def _wait_turn(self, host: str) -> None:
+        """Wait, without holding a connection slot, until ``host`` may be asked again."""
+        gap = self._spacing.get(host)
+        if not gap:
+            return
+        lock, due = self._spaced.setdefault(host, (asyncio.Lock(), [0.0]))
+        async with lock:
+            loop = asyncio.get_running_loop()
+            wait = due[0] - loop.time()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            due[0] = loop.time() + gap
+
     async def aclose(self) -> None:
         """Close the connection pools."""
         for transport in self._transports.values():
@@ -138,6 +158,7 @@ class Fetcher:
             headers["If-None-Match"] = etag
         if last_modified:
             headers["If-Modified-Since"] = last_modified
+        await self._wait_turn(host)
         async with self._overall, per_host:
             try:
                 async with asyncio.timeout(self.config.total_timeout):

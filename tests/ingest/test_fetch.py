@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import itertools
 import threading
 import time
 from datetime import UTC, datetime
@@ -12,6 +13,7 @@ import pytest
 
 from bot.errors import FetchError
 from bot.ingest.fetch import (
+    HOST_SPACING,
     Fetcher,
     FetchResult,
     RetryLater,
@@ -215,6 +217,25 @@ def test_per_host_concurrency_is_bounded(feed_server: FeedServer) -> None:
 def test_fetches_run_concurrently_up_to_the_overall_limit(feed_server: FeedServer) -> None:
     config = dataclasses.replace(CONFIG, per_host=20, max_concurrency=4)
     assert peak_in_flight(feed_server, config, 12) == 4
+
+
+def test_a_host_that_asks_for_a_gap_gets_it(feed_server: FeedServer) -> None:
+    feed_server.route("/search", rss_feed("Search", []))
+    gap = 0.3
+
+    async def go() -> None:
+        fetcher = Fetcher(CONFIG, spacing={"127.0.0.1": gap})
+        try:
+            await asyncio.gather(*(fetcher.fetch(feed_server.url(f"/search?q={n}"))
+                                   for n in range(3)))
+        finally:
+            await fetcher.aclose()
+
+    asyncio.run(go())
+    times = sorted(r.time for r in feed_server.requests if r.path == "/search")
+    assert len(times) == 3
+    assert all(later - earlier >= gap * 0.9 for earlier, later in itertools.pairwise(times))
+    assert HOST_SPACING["api.gdeltproject.org"] >= 5  # the shipped searches' index
 
 
 def test_retry_after_header_forms() -> None:

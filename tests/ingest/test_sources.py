@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -161,6 +162,26 @@ def test_fields_of_the_wrong_type_are_ignored_not_trusted() -> None:
     [item] = feed.items
     assert (item.guid, item.link, item.title, item.published) == (None, None,
                                                                    "Les FAMa à Gao", None)
+
+
+# The shipped searches --------------------------------------------------------------------
+
+# A realistic answer of each search the shipped config polls, by host.
+SEARCH_SAMPLES = {"news.google.com": "news-search.rss",
+                  "api.gdeltproject.org": "search-artlist.rss"}
+
+
+@pytest.mark.parametrize("host", sorted(SEARCH_SAMPLES))
+def test_every_shipped_search_is_read(host: str) -> None:
+    shipped = load_config(ROOT / "config.toml", {}).feeds
+    searches = [feed for feed in shipped if urlsplit(feed.url).hostname == host]
+    assert {feed.lang for feed in searches} == {"fr", "en"}
+    assert len(searches) >= 10  # each watchlist, in each language
+    assert min(feed.interval for feed in searches) >= 20 * 60
+    body = (SOURCES / SEARCH_SAMPLES[host]).read_bytes()
+    feed = parse_feed(body, searches[0].url, "application/rss+xml")
+    assert len(feed.items) >= 2
+    assert all(item.title and item.link and item.published for item in feed.items)
 
 
 # End to end -----------------------------------------------------------------------------
