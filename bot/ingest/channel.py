@@ -17,6 +17,7 @@ from html.parser import HTMLParser
 
 from bot.errors import ParseError
 from bot.ingest.items import (
+    CHANNEL,
     MAX_ITEMS_PER_FEED,
     MAX_SUMMARY_CHARS,
     MAX_TITLE_CHARS,
@@ -151,7 +152,7 @@ def parse_channel_page(body: bytes) -> ParsedFeed:
     return ParsedFeed(title=clip(plain_text(reader.title), MAX_TITLE_CHARS),
                       items=tuple(kept[:MAX_ITEMS_PER_FEED]),
                       truncated=max(0, len(kept) - MAX_ITEMS_PER_FEED),
-                      older=reader.older)
+                      older=reader.older, kind=CHANNEL)
 
 
 def older_posts_before(posts: tuple[ParsedItem, ...]) -> int | None:

@@ -14,6 +14,8 @@ MAX_TITLE_CHARS = 500
 MAX_SUMMARY_CHARS = 4000
 MAX_LINK_CHARS = 2000
 MAX_GUID_CHARS = 500
+# What a body was read as (shown in /feeds).
+RSS, ATOM, JSON_FEED, CHANNEL = "rss", "atom", "json", "channel"
 # An entry without a title (a channel post, a micro-post) is titled by its first line, cut
 # at its first sentence when that line is long.
 LONG_TITLE = 160
@@ -40,6 +42,7 @@ class ParsedFeed:
     warning: str | None = None  # feedparser's complaint about a body it could still read
     truncated: int = 0  # entries dropped beyond MAX_ITEMS_PER_FEED
     older: str = ""  # the address of the entries before these, where the source gives one
+    kind: str = ""  # what the body was: RSS, ATOM, JSON_FEED or CHANNEL
 
 
 def first_line(text: str) -> str:

@@ -16,6 +16,7 @@ from typing import Any
 
 from bot.errors import ParseError
 from bot.ingest.items import (
+    JSON_FEED,
     MAX_GUID_CHARS,
     MAX_ITEMS_PER_FEED,
     MAX_LINK_CHARS,
@@ -56,7 +57,7 @@ def parse_json_feed(body: bytes) -> ParsedFeed:
     items = [_item(entry) for entry in entries[:MAX_ITEMS_PER_FEED] if isinstance(entry, dict)]
     return ParsedFeed(title=clip(plain_text(_text(document.get("title"))), MAX_TITLE_CHARS),
                       items=tuple(item for item in items if item is not None),
-                      truncated=max(0, len(entries) - MAX_ITEMS_PER_FEED))
+                      truncated=max(0, len(entries) - MAX_ITEMS_PER_FEED), kind=JSON_FEED)
 
 
 def _item(entry: dict[str, Any]) -> ParsedItem | None:

@@ -14,11 +14,13 @@ import feedparser
 from bot.errors import ParseError
 from bot.ingest.channel import is_channel_page, parse_channel_page
 from bot.ingest.items import (
+    ATOM,
     MAX_GUID_CHARS,
     MAX_ITEMS_PER_FEED,
     MAX_LINK_CHARS,
     MAX_SUMMARY_CHARS,
     MAX_TITLE_CHARS,
+    RSS,
     ParsedFeed,
     ParsedItem,
 )
@@ -55,8 +57,9 @@ def parse_feed(body: bytes, url: str, content_type: str | None = None) -> Parsed
     items = tuple(_item(entry) for entry in entries[:MAX_ITEMS_PER_FEED])
     feed_title = clip(html_to_text(result.get("feed", {}).get("title", "") or ""),
                        MAX_TITLE_CHARS)
+    kind = ATOM if str(result.get("version", "")).startswith("atom") else RSS
     return ParsedFeed(title=feed_title, items=items, warning=warning,
-                      truncated=max(0, len(entries) - MAX_ITEMS_PER_FEED))
+                      truncated=max(0, len(entries) - MAX_ITEMS_PER_FEED), kind=kind)
 
 
 def _without_entity_declarations(body: bytes) -> bytes:

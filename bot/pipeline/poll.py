@@ -12,6 +12,7 @@ import logging
 import sqlite3
 from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from bot.errors import FetchError, ParseError
@@ -43,6 +44,7 @@ from bot.stories.index import StoryIndex
 from bot.telegram.compose import AlertComposer, shown_time
 
 log = logging.getLogger(__name__)
+NEWS_AGE = 24 * 3600.0  # seconds: an item published longer ago is a backlog, not news
 
 Reading = tuple[Fingerprint, Anchors]  # what story grouping reads of one item
 
@@ -119,8 +121,9 @@ class Poller:
         prints, joins = self.group(unseen.fresh, read, now, feed.lang)
         signals = self.detect(unseen.fresh, read, now)
         pace = self._pace(feed, now, 0, result.cache_seconds) if unseen.fresh else quiet
-        batch = _batch(unseen, read, joins, signals,
-                       _answer(result, digest, parsed.title or None, pace))
+        answer = replace(_answer(result, digest, parsed.title or None, pace),
+                         kind=parsed.kind or None, delay=news_delay(unseen.fresh, now))
+        batch = _batch(unseen, read, joins, signals, answer)
         saved, queued = self.save(feed, batch)
         self.remember(saved, dict(zip(map(id, unseen.fresh), prints, strict=True)), now)
         return self._report(feed, parsed, unseen, read, saved, queued)
@@ -253,3 +256,12 @@ def _batch(unseen: Unseen, read: Sequence[Analysis], joins: Sequence[int | None]
         for item, analysis, story_id, item_signals, keys
         in zip(unseen.fresh, read, joins, signals, unseen.keys, strict=True))
     return PollBatch(new_items, unseen.retitled, answer, unseen.checked_at)
+
+
+def news_delay(items: Sequence[ParsedItem], now: datetime) -> float | None:
+    """The median seconds between the publication of a poll's new items and the poll, over
+    the items published within NEWS_AGE (older ones are a backlog, not news); None for
+    none."""
+    ages = sorted(age for item in items if item.published is not None
+                  and 0 <= (age := (now - item.published).total_seconds()) <= NEWS_AGE)
+    return ages[len(ages) // 2] if ages else None

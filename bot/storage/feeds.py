@@ -18,6 +18,8 @@ from bot.storage.records import (
 )
 
 log = logging.getLogger(__name__)
+# A feed's measured delay moves this far towards each poll's: recent polls count most.
+DELAY_WEIGHT = 0.3
 
 
 class FeedsMixin(StoreBase):
@@ -93,10 +95,14 @@ class FeedsMixin(StoreBase):
                    title = COALESCE(?, title), last_checked_at = ?, last_success_at = ?,
                    last_error = NULL, consecutive_failures = 0, next_check_at = ?,
                    checks = checks + 1, quiet_polls = ?, poll_every_seconds = ?,
-                   cache_seconds = ? WHERE id = ?""",
+                   cache_seconds = ?, kind = COALESCE(?, kind),
+                   delay_seconds = CASE WHEN ? IS NULL THEN delay_seconds
+                     ELSE COALESCE(delay_seconds * (1 - ?) + ? * ?, ?) END
+                   WHERE id = ?""",
                 [answer.etag, answer.last_modified, answer.body_hash, answer.title, iso(now),
                  iso(now), iso(pace.next_check), pace.quiet_polls, pace.every,
-                 pace.cache_seconds, feed_id],
+                 pace.cache_seconds, answer.kind or None, answer.delay, DELAY_WEIGHT,
+                 DELAY_WEIGHT, answer.delay, answer.delay, feed_id],
             )
 
     def record_failure(self, feed_id: int, now: datetime, error: str,

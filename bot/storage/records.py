@@ -86,6 +86,8 @@ class FeedAnswer:
     body_hash: str | None
     title: str | None
     pace: Pace
+    kind: str | None = None  # what the body was read as
+    delay: float | None = None  # seconds from publication to this poll, typical of its news
 
 
 @dataclass(frozen=True)
@@ -234,6 +236,8 @@ class FeedHealth:
     every: float | None = None  # the current wait between polls, in seconds
     interval: float | None = None  # the configured one
     cache_seconds: float | None = None
+    kind: str | None = None  # what its body was read as (RSS, Atom, JSON Feed, channel)
+    delay: float | None = None  # seconds its news typically takes to reach the bot
 
 
 HitKey = tuple[str, str]  # (watchlist, term): the matcher gives an item at most one hit per key

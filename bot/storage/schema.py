@@ -251,6 +251,13 @@ SCHEMA_V10 = (
 )
 
 
+# What each feed's body was read as, and how long its news takes to reach the bot.
+SCHEMA_V11 = (
+    "ALTER TABLE feeds ADD COLUMN kind TEXT",
+    "ALTER TABLE feeds ADD COLUMN delay_seconds REAL",
+)
+
+
 def _run(db: Database, statements: tuple[str, ...]) -> None:
     for statement in statements:
         db.execute(statement)
@@ -313,3 +320,8 @@ def _signals(db: Database) -> None:
 @MIGRATIONS(name="0010_outbox_pictures")
 def _outbox_pictures(db: Database) -> None:
     _run(db, SCHEMA_V10)
+
+
+@MIGRATIONS(name="0011_feed_kinds")
+def _feed_kinds(db: Database) -> None:
+    _run(db, SCHEMA_V11)

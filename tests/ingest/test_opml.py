@@ -49,6 +49,8 @@ TRICKY_FEEDS = [
                900.0),
     FeedConfig("Sahel Security Monitor", "https://sahelmonitor.example.com/all.atom.xml", "en",
                900.0),
+    # A Telegram channel stays a feed with its address.
+    FeedConfig("Canal : veille Sahel", "https://t.me/s/example_sahel_channel", "fr", 300.0),
 ]
 
 

@@ -243,6 +243,7 @@ def test_watchlists_and_feeds(bot: Bot) -> None:
     assert feeds.index("Flux en panne") < feeds.index("Actu Sahel")  # failing feeds first
     assert "❌" in feeds or "⚠️" in feeds
     assert "http-500" in feeds
+    assert "<b>Actu Sahel</b> · RSS" in feeds  # what its body was read as
 
 
 def test_stats_sends_a_real_png_with_totals(bot: Bot) -> None:
@@ -349,7 +350,11 @@ def test_feed_add_takes_a_public_channel_page(bot: Bot) -> None:
     bot.feeds.route("/s/sahelveille", page, content_type="text/html; charset=utf-8")
     added = ask_feed(bot, f"/feed add {bot.feeds.url('/s/sahelveille')}", lang="en")
     assert "Sahel Veille" in added.text and "4 items" in added.text, added.text
-    assert "Sahel Veille" in ask(bot, "/feeds", lang="en").text
+    deadline = time.monotonic() + 15  # a poll or two of the new feed
+    while "feed polled feed=Sahel Veille" not in bot.log.read_text() \
+            and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert "<b>Sahel Veille</b> · Telegram channel" in ask(bot, "/feeds", lang="en").text
     ask(bot, "/feed remove Sahel Veille", user=ADMIN)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime, tzinfo
+from urllib.parse import urlsplit
 
 from bot.settings.durations import format_duration
 from bot.settings.urls import redact_text
@@ -17,6 +18,10 @@ FAILING_FEED = 3  # failures in a row that turn a feed's warning into a failure
 NO_SHARE = "–"  # a feed never checked has no share of 304 answers
 UNTITLED = "…"
 OK_ICON, WARNING_ICON, FAILING_ICON = "✅", "⚠️", "❌"
+# The hosts of news searches: /feeds names their feeds searches, whatever their format.
+SEARCH_HOSTS = frozenset({"news.google.com", "api.gdeltproject.org"})
+SEARCH = "search"
+MIN_SHOWN_DELAY = 60  # seconds: a delay is shown to the minute
 
 
 def listed_line(title: str, url: str | None, source: str, when: datetime, lang: str,
@@ -43,7 +48,9 @@ def feed_entry(feed: FeedHealth, lang: str, zone: tzinfo) -> str:
     share = f"{100 * feed.not_modified / feed.checks:.0f} %" if feed.checks else NO_SHARE
     success = (local_time(feed.last_success, lang, zone) if feed.last_success
                else t(lang, "feeds.never"))
-    entry = (f"{icon} {bold(redact_text(feed.name))}\n" + escape(t(
+    kind = source_kind(feed)
+    shown_kind = f" · {escape(t(lang, f'feeds.kind.{kind}'))}" if kind else ""
+    entry = (f"{icon} {bold(redact_text(feed.name))}{shown_kind}\n" + escape(t(
         lang, "feeds.line", success=success, failures=feed.failures, share=share,
         items=feed.items_recent)))
     pace = feed_pace(feed, lang)
@@ -65,7 +72,19 @@ def feed_pace(feed: FeedHealth, lang: str) -> str:
         parts = [t(lang, "feeds.slowed", every=every, interval=format_duration(feed.interval))]
     if feed.cache_seconds:
         parts.append(t(lang, "feeds.cache", cache=format_duration(feed.cache_seconds)))
+    if feed.delay is not None:
+        parts.append(t(lang, "feeds.delay", delay=format_duration(
+            max(MIN_SHOWN_DELAY, round(feed.delay / MIN_SHOWN_DELAY) * MIN_SHOWN_DELAY))))
     return " · ".join(parts)
+
+
+def source_kind(feed: FeedHealth) -> str:
+    """What a feed is, as /feeds names it: a search (by its address), else what its body
+    was read as; "" before its first successful poll."""
+    host = (urlsplit(feed.url).hostname or "").lower()
+    if host in SEARCH_HOSTS:
+        return SEARCH
+    return feed.kind or ""
 
 
 def page_text(header: str, entries: Sequence[str], number: int, pages: int, lang: str) -> str:

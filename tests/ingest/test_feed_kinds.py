@@ -1,0 +1,69 @@
+"""What /feeds says of a feed's source: its kind, and how long its news takes to arrive."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from bot.ingest.items import ParsedItem
+from bot.pipeline.poll import NEWS_AGE, news_delay
+from bot.settings.config import FeedConfig
+from bot.storage.records import FeedAnswer, Pace
+from bot.storage.store import Store
+from bot.telegram.commands.listing import feed_entry
+
+NOW = datetime(2026, 12, 5, 12, 0, tzinfo=UTC)
+FEEDS = [FeedConfig("Actu", "https://news.example/rss", "fr", 600.0),
+         FeedConfig("Recherche", "https://news.google.com/rss/search?q=x", "fr", 1800.0),
+         FeedConfig("Index", "https://api.gdeltproject.org/api/v2/doc/doc?query=x", "en", 1800.0),
+         FeedConfig("Canal", "https://t.me/s/example_sahel_channel", "fr", 300.0)]
+
+
+def item(minutes_ago: float | None) -> ParsedItem:
+    published = None if minutes_ago is None else NOW - timedelta(minutes=minutes_ago)
+    return ParsedItem(guid=None, link=None, title="t", summary="", published=published)
+
+
+def test_a_polls_delay_is_the_median_age_of_its_fresh_news() -> None:
+    assert news_delay([item(5), item(30), item(10)], NOW) == 600
+    # Undated items, items from the future and a backlog of old ones say nothing.
+    old = NEWS_AGE / 60 + 1
+    assert news_delay([item(None), item(-5), item(old)], NOW) is None
+    assert news_delay([item(4), item(old), item(old)], NOW) == 240
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Store:
+    store = Store.open(tmp_path / "bot.db")
+    store.sync_feeds(FEEDS)
+    return store
+
+
+def answer(kind: str | None, delay: float | None) -> FeedAnswer:
+    return FeedAnswer(None, None, "hash", None, Pace(NOW + timedelta(minutes=10), 600.0, 0),
+                      kind=kind, delay=delay)
+
+
+def test_feeds_show_their_kind_and_their_measured_delay(store: Store) -> None:
+    ids = {feed.name: feed.id for feed in store.feeds()}
+    store.record_success(ids["Actu"], NOW, answer("rss", 600.0))
+    store.record_success(ids["Actu"], NOW, answer("rss", 1200.0))  # recent polls weigh most
+    store.record_success(ids["Actu"], NOW, answer("rss", None))  # no fresh news: unchanged
+    store.record_success(ids["Canal"], NOW, answer("channel", 120.0))
+    store.record_success(ids["Recherche"], NOW, answer("rss", None))
+    health = {feed.name: feed for feed in store.feed_health(NOW - timedelta(days=7))}
+    assert health["Actu"].kind == "rss"
+    assert health["Actu"].delay == pytest.approx(600 * 0.7 + 1200 * 0.3)
+    zone = ZoneInfo("UTC")
+    assert "<b>Actu</b> · RSS" in feed_entry(health["Actu"], "en", zone)
+    assert "measured delay: 13m" in feed_entry(health["Actu"], "en", zone)
+    assert "délai mesuré : 13m" in feed_entry(health["Actu"], "fr", zone)
+    assert "<b>Canal</b> · Telegram channel" in feed_entry(health["Canal"], "en", zone)
+    assert "<b>Canal</b> · canal Telegram" in feed_entry(health["Canal"], "fr", zone)
+    # A search is a search whatever its format, even before its first poll.
+    assert "<b>Recherche</b> · recherche" in feed_entry(health["Recherche"], "fr", zone)
+    assert "<b>Index</b> · search" in feed_entry(health["Index"], "en", zone)
+    assert "delay" not in feed_entry(health["Recherche"], "en", zone)
