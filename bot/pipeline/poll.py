@@ -14,6 +14,7 @@ from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
+from urllib.parse import urljoin, urlsplit
 
 from bot.errors import FetchError, ParseError
 from bot.ingest.cadence import next_interval
@@ -44,6 +45,9 @@ from bot.stories.index import StoryIndex
 from bot.telegram.compose import AlertComposer, shown_time
 
 log = logging.getLogger(__name__)
+# Pages read back, at most, when a page with a link to older entries holds only new ones
+# (a channel after an outage).
+CATCH_UP_PAGES = 3
 NEWS_AGE = 24 * 3600.0  # seconds: an item published longer ago is a backlog, not news
 
 Reading = tuple[Fingerprint, Anchors]  # what story grouping reads of one item
@@ -117,6 +121,11 @@ class Poller:
         if parsed.truncated:
             log.warning("feed too long feed=%s dropped_items=%d", feed.name, parsed.truncated)
         unseen = self.dedupe(feed, parsed.items)
+        if parsed.older and feed.body_hash and len(unseen.fresh) == len(parsed.items) > 0:
+            # Every post on the page is new: after an outage, the posts before it may be too.
+            older = await self._catch_up(feed, result.url, parsed.older, public_only)
+            if older:
+                unseen = self.dedupe(feed, (*parsed.items, *older))
         read = self.match(unseen.fresh)
         prints, joins = self.group(unseen.fresh, read, now, feed.lang)
         signals = self.detect(unseen.fresh, read, now)
@@ -127,6 +136,30 @@ class Poller:
         saved, queued = self.save(feed, batch)
         self.remember(saved, dict(zip(map(id, unseen.fresh), prints, strict=True)), now)
         return self._report(feed, parsed, unseen, read, saved, queued)
+
+    async def _catch_up(self, feed: FeedState, url: str, older: str,
+                        public_only: bool) -> list[ParsedItem]:
+        """The entries of the pages before a page of only new ones, up to CATCH_UP_PAGES
+        pages back, stopping at a page the store has seen some of: what an outage would
+        otherwise lose. Only pages on the feed's own host are read."""
+        items: list[ParsedItem] = []
+        for _ in range(CATCH_UP_PAGES):
+            address = urljoin(url, older)
+            if urlsplit(address).hostname != urlsplit(url).hostname:
+                break
+            try:
+                result = await self.fetcher.fetch(address, public_only=public_only)
+                page = await self.parse(result.body, result.url, result.content_type)
+            except (FetchError, ParseError) as exc:
+                log.info("catch-up stopped feed=%s reason=%s", feed.name, exc)
+                break
+            items.extend(page.items)
+            if not page.older or len(self.dedupe(feed, page.items).fresh) < len(page.items):
+                break
+            older, url = page.older, result.url
+        if items:
+            log.info("caught up feed=%s older_items=%d", feed.name, len(items))
+        return items
 
     # The stages (each is timed from outside by pipeline.timing when the benchmark asks) ---
 
