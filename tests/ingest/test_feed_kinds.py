@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -14,6 +16,7 @@ from bot.settings.config import FeedConfig
 from bot.storage.records import FeedAnswer, Pace
 from bot.storage.store import Store
 from bot.telegram.commands.listing import feed_entry
+from tests.support.common import ROOT
 
 NOW = datetime(2026, 12, 5, 12, 0, tzinfo=UTC)
 FEEDS = [FeedConfig("Actu", "https://news.example/rss", "fr", 600.0),
@@ -67,3 +70,14 @@ def test_feeds_show_their_kind_and_their_measured_delay(store: Store) -> None:
     assert "<b>Recherche</b> · recherche" in feed_entry(health["Recherche"], "fr", zone)
     assert "<b>Index</b> · search" in feed_entry(health["Index"], "en", zone)
     assert "delay" not in feed_entry(health["Recherche"], "en", zone)
+
+
+def test_the_time_to_alert_benchmark_prints_its_table() -> None:
+    result = subprocess.run([sys.executable, str(ROOT / "bench" / "alert_delay.py"), "--quick"],
+                            capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert result.returncode == 0, result.stderr
+    rows = {line.split("|")[1].strip(): line.split("|")[2:-1]
+            for line in result.stdout.splitlines() if line.startswith("| ")}
+    assert set(rows) >= {"newspaper", "search", "channel", "all"}
+    items, p50, p95, per_day = (float(cell.replace(",", "")) for cell in rows["all"][:4])
+    assert items > 100 and 0 < p50 <= p95 and per_day > 0
