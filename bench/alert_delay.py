@@ -34,7 +34,7 @@ if str(ROOT) not in sys.path:
 
 from bot.ingest.cadence import next_interval  # noqa: E402
 from bot.settings.config import load_config  # noqa: E402
-from bot.telegram.commands.listing import SEARCH_HOSTS  # noqa: E402
+from bot.settings.urls import is_search  # noqa: E402
 
 SEED = 20_261_206
 DAYS = 7
@@ -84,7 +84,7 @@ Policy = Callable[[Feed, int], float]  # (feed, quiet polls) -> seconds to the n
 
 def kind_of(url: str) -> str:
     host = (urlsplit(url).hostname or "").lower()
-    return SEARCH if host in SEARCH_HOSTS else CHANNEL if host == "t.me" else NEWSPAPER
+    return SEARCH if is_search(url) else CHANNEL if host == "t.me" else NEWSPAPER
 
 
 def daytime(rng: random.Random, start: float, days: int, per_day: float) -> Iterator[float]:

@@ -30,7 +30,13 @@ from bot.matching.text import clip, plain_text
 # Markers of a channel page, looked for in its bytes before any parsing.
 PAGE_MARKERS = (b"tgme_widget_message", b"tgme_channel_info")
 HTML_OPENING = 256  # bytes in which an HTML page opens
-POST_RE = re.compile(r"^([A-Za-z][A-Za-z0-9_]{3,31})/(\d{1,12})$")  # data-post="name/123"
+# A page is 100 to 300 KB; one far larger, or with many more "<" than ">", is refused before
+# the HTML parser, whose time grows with the square of the tags left open.
+MAX_PAGE_BYTES = 2 * 1024 * 1024
+UNCLOSED_TAGS = 100
+# A quoted reply's text carries this class beside the message text's: it is another post's.
+REPLY_TEXT = "js-message_reply_text"
+POST_RE = re.compile(r"^([A-Za-z][A-Za-z0-9_]{4,31})/(\d{1,12})$")  # data-post="name/123"
 CHANNEL_URL = "https://t.me/{channel}/{post}"
 FORWARDED_FROM = "↪ "  # before the name of the channel a forwarded post comes from
 
@@ -89,7 +95,10 @@ class _PageReader(HTMLParser):
                 self._skip_depth += 1
             elif "tgme_widget_message_reply" in classes:
                 self._skip_depth = 1
-            elif "tgme_widget_message_text" in classes and self._capture is None:
+            elif ("tgme_widget_message_text" in classes and REPLY_TEXT not in classes
+                  and self._capture is None):
+                if self._post.text:
+                    self._post.text.append("\n")  # a second text block: its own line
                 self._capture, self._capture_depth = self._post.text, self._depth
         elif tag == "br" and self._capture is not None:
             self._capture.append("\n")
@@ -139,12 +148,19 @@ def parse_channel_page(body: bytes) -> ParsedFeed:
     ``https://t.me/<channel>/<id>``, the first line (or sentence) of the text as title and
     the whole text as summary. Service messages and posts without text (media alone) are
     left out. ParseError when the page holds no post and no channel."""
+    if len(body) > MAX_PAGE_BYTES:
+        raise ParseError(f"channel page over {MAX_PAGE_BYTES // 1024} KB")
+    if body.count(b"<") > body.count(b">") + UNCLOSED_TAGS:
+        # Tags left open cost the HTML parser quadratic time: a page is no such thing.
+        raise ParseError("channel page with tags left open")
     reader = _PageReader()
     try:
         reader.feed(body.decode("utf-8", errors="replace"))
         reader.close()
     except (AssertionError, ValueError) as exc:  # the stdlib parser's own complaints
         raise ParseError(f"unreadable channel page: {exc}") from exc
+    if reader._post is not None:  # the page ended inside a post: keep what it said
+        reader.posts.append(reader._post)
     if not reader.posts and not reader.title:
         raise ParseError("not a Telegram channel page")
     items = [_item(post) for post in reversed(reader.posts) if not post.service]
@@ -153,13 +169,6 @@ def parse_channel_page(body: bytes) -> ParsedFeed:
                       items=tuple(kept[:MAX_ITEMS_PER_FEED]),
                       truncated=max(0, len(kept) - MAX_ITEMS_PER_FEED),
                       older=reader.older, kind=CHANNEL)
-
-
-def older_posts_before(posts: tuple[ParsedItem, ...]) -> int | None:
-    """The smallest post number on a page, where the page before it starts."""
-    numbers = [int(item.guid.rsplit("/", 1)[1]) for item in posts
-               if item.guid and item.guid.rsplit("/", 1)[-1].isdigit()]
-    return min(numbers) if numbers else None
 
 
 def _item(post: _Post) -> ParsedItem | None:

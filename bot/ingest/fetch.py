@@ -59,6 +59,31 @@ class FetchResult:
         return self.status == 304
 
 
+class _Turn:
+    """The requests to one host that asks for a gap between them, one at a time."""
+
+    def __init__(self, gap: float) -> None:
+        self.gap = gap
+        self._lock = asyncio.Lock()
+        self._next = 0.0  # the loop time from which the host may be asked again
+
+    async def wait(self) -> None:
+        """Take the host's turn once the gap since its last request has passed."""
+        await self._lock.acquire()
+        try:
+            wait = self._next - asyncio.get_running_loop().time()
+            if wait > 0:
+                await asyncio.sleep(wait)
+        except BaseException:
+            self._lock.release()
+            raise
+
+    def start(self) -> None:
+        """The request starts now (or will not be made): the next may come after the gap."""
+        self._next = asyncio.get_running_loop().time() + self.gap
+        self._lock.release()
+
+
 class RetryLater(FetchError):
     """The server asked us to come back later (429 or 503 with Retry-After)."""
 
@@ -86,7 +111,7 @@ class Fetcher:
                  spacing: Mapping[str, float] = HOST_SPACING) -> None:
         self.config = config
         self._spacing = spacing  # host -> least seconds between two requests to it
-        self._spaced: dict[str, tuple[asyncio.Lock, list[float]]] = {}
+        self._spaced: dict[str, _Turn] = {}
         self.clock = clock  # a Retry-After date is counted from it
         self._guard = guard or AddressGuard()  # for the feeds that reach public addresses only
         self._overall = asyncio.Semaphore(config.max_concurrency)
@@ -124,18 +149,16 @@ class Fetcher:
                 guard=self._guard if public_only else None)
         return transport
 
-    async def _wait_turn(self, host: str) -> None:
-        """Wait, without holding a connection slot, until ``host`` may be asked again."""
+    async def _wait_turn(self, host: str) -> _Turn | None:
+        """For a host that asks for a gap between requests: wait, without holding a
+        connection slot, until it may be asked again, and hold its turn until the request
+        starts (``_Turn.start``); None for any other host."""
         gap = self._spacing.get(host)
         if not gap:
-            return
-        lock, due = self._spaced.setdefault(host, (asyncio.Lock(), [0.0]))
-        async with lock:
-            loop = asyncio.get_running_loop()
-            wait = due[0] - loop.time()
-            if wait > 0:
-                await asyncio.sleep(wait)
-            due[0] = loop.time() + gap
+            return None
+        turn = self._spaced.setdefault(host, _Turn(gap))
+        await turn.wait()
+        return turn
 
     async def aclose(self) -> None:
         """Close the connection pools."""
@@ -158,27 +181,39 @@ class Fetcher:
             headers["If-None-Match"] = etag
         if last_modified:
             headers["If-Modified-Since"] = last_modified
-        await self._wait_turn(host)
-        async with self._overall, per_host:
-            try:
-                async with asyncio.timeout(self.config.total_timeout):
-                    return await self._get(url, host, headers, public_only)
-            except TimeoutError:
-                raise FetchError("timeout",
-                                 f"no complete answer within {self.config.total_timeout:g}s"
-                                 ) from None
-            except httpx.ConnectTimeout:
-                raise FetchError("connect-timeout") from None
-            except httpx.TimeoutException as exc:
-                raise FetchError("read-timeout", type(exc).__name__) from None
-            except httpx.ConnectError as exc:
-                if str(exc).startswith(f"{REFUSED}:"):
-                    raise FetchError(REFUSED, str(exc).partition(": ")[2]) from None
-                raise FetchError("connect-failed", str(exc) or type(exc).__name__) from None
-            except (httpx.UnsupportedProtocol, httpx.InvalidURL) as exc:
-                raise FetchError("bad-url", str(exc)) from None
-            except (httpx.HTTPError, zlib.error) as exc:
-                raise FetchError("protocol-error", str(exc) or type(exc).__name__) from None
+        turn = await self._wait_turn(host)
+        try:
+            async with self._overall, per_host:
+                if turn is not None:  # the gap runs from when this request really starts
+                    turn.start()
+                    turn = None
+                return await self._request(url, host, headers, public_only)
+        finally:
+            if turn is not None:
+                turn.start()
+
+    async def _request(self, url: str, host: str, headers: dict[str, str],
+                       public_only: bool) -> FetchResult:
+        """One GET within its bounds; FetchError with a short reason on any failure."""
+        try:
+            async with asyncio.timeout(self.config.total_timeout):
+                return await self._get(url, host, headers, public_only)
+        except TimeoutError:
+            raise FetchError("timeout",
+                             f"no complete answer within {self.config.total_timeout:g}s"
+                             ) from None
+        except httpx.ConnectTimeout:
+            raise FetchError("connect-timeout") from None
+        except httpx.TimeoutException as exc:
+            raise FetchError("read-timeout", type(exc).__name__) from None
+        except httpx.ConnectError as exc:
+            if str(exc).startswith(f"{REFUSED}:"):
+                raise FetchError(REFUSED, str(exc).partition(": ")[2]) from None
+            raise FetchError("connect-failed", str(exc) or type(exc).__name__) from None
+        except (httpx.UnsupportedProtocol, httpx.InvalidURL) as exc:
+            raise FetchError("bad-url", str(exc)) from None
+        except (httpx.HTTPError, zlib.error) as exc:
+            raise FetchError("protocol-error", str(exc) or type(exc).__name__) from None
 
     async def _get(self, url: str, host: str, headers: dict[str, str],
                    public_only: bool) -> FetchResult:

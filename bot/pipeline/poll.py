@@ -121,8 +121,13 @@ class Poller:
         if parsed.truncated:
             log.warning("feed too long feed=%s dropped_items=%d", feed.name, parsed.truncated)
         unseen = self.dedupe(feed, parsed.items)
-        if parsed.older and feed.body_hash and len(unseen.fresh) == len(parsed.items) > 0:
-            # Every post on the page is new: after an outage, the posts before it may be too.
+        # How long this feed's news takes to reach the bot: not from a first poll, or the
+        # pages a catch-up reads, which are a backlog.
+        delay = news_delay(unseen.fresh, now) if feed.body_hash else None
+        if (parsed.older and feed.body_hash and len(unseen.fresh) == len(parsed.items) > 0
+                and news_delay(unseen.fresh, now) is not None):
+            # Every post on the page is new, and recent: after an outage, the posts before
+            # it may be new too.
             older = await self._catch_up(feed, result.url, parsed.older, public_only)
             if older:
                 unseen = self.dedupe(feed, (*parsed.items, *older))
@@ -131,7 +136,7 @@ class Poller:
         signals = self.detect(unseen.fresh, read, now)
         pace = self._pace(feed, now, 0, result.cache_seconds) if unseen.fresh else quiet
         answer = replace(_answer(result, digest, parsed.title or None, pace),
-                         kind=parsed.kind or None, delay=news_delay(unseen.fresh, now))
+                         kind=parsed.kind or None, delay=delay)
         batch = _batch(unseen, read, joins, signals, answer)
         saved, queued = self.save(feed, batch)
         self.remember(saved, dict(zip(map(id, unseen.fresh), prints, strict=True)), now)
@@ -145,20 +150,21 @@ class Poller:
         items: list[ParsedItem] = []
         for _ in range(CATCH_UP_PAGES):
             address = urljoin(url, older)
-            if urlsplit(address).hostname != urlsplit(url).hostname:
+            if urlsplit(address)[:2] != urlsplit(url)[:2]:  # scheme, host and port
                 break
             try:
                 result = await self.fetcher.fetch(address, public_only=public_only)
                 page = await self.parse(result.body, result.url, result.content_type)
             except (FetchError, ParseError) as exc:
-                log.info("catch-up stopped feed=%s reason=%s", feed.name, exc)
+                log.info("catch-up stopped feed=%s reason=%s", redact_text(feed.name),
+                         redact_text(str(exc)))
                 break
             items.extend(page.items)
             if not page.older or len(self.dedupe(feed, page.items).fresh) < len(page.items):
                 break
             older, url = page.older, result.url
         if items:
-            log.info("caught up feed=%s older_items=%d", feed.name, len(items))
+            log.info("caught up feed=%s older_items=%d", redact_text(feed.name), len(items))
         return items
 
     # The stages (each is timed from outside by pipeline.timing when the benchmark asks) ---

@@ -345,8 +345,10 @@ def _feeds(doc: TomlDocument, raw: object, default_interval: float) -> tuple[Fee
                             *where, "url")
         names[name] = doc.line_of(*where, "name") or 0
         urls[url_key(url)] = doc.line_of(*where, "url") or 0
-        interval = _duration(doc, table, "interval", default_interval, *where)
-        if channel_address(url) and interval < CHANNEL_MIN_INTERVAL:
+        channel = channel_address(url) is not None
+        interval = _duration(doc, table, "interval", max(default_interval, CHANNEL_MIN_INTERVAL)
+                             if channel else default_interval, *where)
+        if channel and interval < CHANNEL_MIN_INTERVAL:
             raise doc.error(f"a Telegram channel is read at most every "
                             f"{CHANNEL_MIN_INTERVAL / 60:.0f} minutes: interval is too short",
                             *where, "interval")

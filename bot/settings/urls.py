@@ -17,6 +17,9 @@ MAX_SHOWN_PATH = 60  # characters of the path in a feed's shown name
 CHANNEL_HOSTS = frozenset({"t.me", "www.t.me", "telegram.me", "www.telegram.me"})
 CHANNEL_PATH_RE = re.compile(r"/(?:s/)?([A-Za-z][A-Za-z0-9_]{4,31})/?")
 CHANNEL_PREVIEW = "https://t.me/s/{channel}"
+# Searches of the news (by host, and the path their searches start with), as /feeds names
+# them whatever their format: a news search's topic pages are not searches.
+SEARCHES = (("news.google.com", "/rss/search"), ("api.gdeltproject.org", "/api/v2/doc/"))
 
 
 def redact_url(url: str) -> str:
@@ -75,7 +78,15 @@ def channel_address(url: str) -> str | None:
     if host not in CHANNEL_HOSTS or parts.query:
         return None
     match = CHANNEL_PATH_RE.fullmatch(parts.path)
-    return CHANNEL_PREVIEW.format(channel=match[1]) if match else None
+    # Channel names are not case-sensitive: one channel, one address.
+    return CHANNEL_PREVIEW.format(channel=match[1].lower()) if match else None
+
+
+def is_search(url: str) -> bool:
+    """Whether ``url`` is a search of the news (a news search, a global news index)."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    return any(host == h and parts.path.startswith(p) for h, p in SEARCHES)
 
 
 def url_key(url: str) -> str:

@@ -4,6 +4,7 @@ it, a few pages at most, never to another host."""
 from __future__ import annotations
 
 import sqlite3
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from tests.support.botprocess import run_bot
@@ -14,14 +15,17 @@ CHANNEL = "sahelveille"
 HTML = "text/html; charset=utf-8"
 
 
-def page(first: int, last: int, older: str = "") -> str:
-    """A channel page of posts ``first`` to ``last``, oldest first, linking to ``older``."""
+def page(first: int, last: int, older: str = "", *, hours_ago: float = 1.0) -> str:
+    """A channel page of posts ``first`` to ``last``, oldest first, a minute apart, the
+    last ``hours_ago``, linking to ``older``."""
+    newest = datetime.now(UTC) - timedelta(hours=hours_ago)
     posts = "".join(
         f'<div class="tgme_widget_message_wrap"><div class="tgme_widget_message" '
         f'data-post="{CHANNEL}/{n}"><div class="tgme_widget_message_text">Point de situation '
         f'n°{n} à Gao</div><a class="tgme_widget_message_date" '
-        f'href="https://t.me/{CHANNEL}/{n}"><time datetime="2026-12-05T{n % 24:02d}:00:00+00:00">'
-        f"</time></a></div></div>" for n in range(first, last + 1))
+        f'href="https://t.me/{CHANNEL}/{n}"><time datetime="'
+        f'{(newest - timedelta(minutes=last - n)).isoformat()}"></time></a></div></div>'
+        for n in range(first, last + 1))
     prev = f'<link rel="prev" href="{older}">' if older else ""
     return (f'<!DOCTYPE html><html><head><meta property="og:title" content="Sahel Veille">'
             f"{prev}</head><body><section>{posts}</section></body></html>")
@@ -75,3 +79,9 @@ def test_catch_up_stops_at_a_seen_page_and_stays_on_its_host(tmp_path: Path,
     assert third.returncode == 0, third.stderr
     assert stored_posts(config) == {*range(1, 9), 20, 21, 22}
     assert "catch-up stopped" not in third.stderr  # never even tried
+    # A page of old posts only (a channel silent for months) is no outage: no catch-up.
+    feed_server.route("/s/chan", page(30, 32, "/s/chan/p1", hours_ago=24 * 100),
+                      content_type=HTML)
+    fourth = run_bot(config, "--once")
+    assert fourth.returncode == 0, fourth.stderr
+    assert feed_server.hits("/s/chan/p1") == 1  # only the catch-up of the second run

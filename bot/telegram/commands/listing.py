@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime, tzinfo
-from urllib.parse import urlsplit
 
 from bot.settings.durations import format_duration
-from bot.settings.urls import redact_text
+from bot.settings.urls import is_search, redact_text
 from bot.storage.records import FeedHealth, StorySummary
 from bot.telegram.html import bold, escape, fit, italic, link, local_time
 from bot.telegram.i18n import t
@@ -18,8 +17,6 @@ FAILING_FEED = 3  # failures in a row that turn a feed's warning into a failure
 NO_SHARE = "–"  # a feed never checked has no share of 304 answers
 UNTITLED = "…"
 OK_ICON, WARNING_ICON, FAILING_ICON = "✅", "⚠️", "❌"
-# The hosts of news searches: /feeds names their feeds searches, whatever their format.
-SEARCH_HOSTS = frozenset({"news.google.com", "api.gdeltproject.org"})
 SEARCH = "search"
 MIN_SHOWN_DELAY = 60  # seconds: a delay is shown to the minute
 
@@ -81,10 +78,7 @@ def feed_pace(feed: FeedHealth, lang: str) -> str:
 def source_kind(feed: FeedHealth) -> str:
     """What a feed is, as /feeds names it: a search (by its address), else what its body
     was read as; "" before its first successful poll."""
-    host = (urlsplit(feed.url).hostname or "").lower()
-    if host in SEARCH_HOSTS:
-        return SEARCH
-    return feed.kind or ""
+    return SEARCH if is_search(feed.url) else feed.kind or ""
 
 
 def page_text(header: str, entries: Sequence[str], number: int, pages: int, lang: str) -> str:
