@@ -19,7 +19,7 @@ from urllib.parse import urljoin, urlsplit
 from bot.errors import FetchError, ParseError
 from bot.ingest.cadence import next_interval
 from bot.ingest.fetch import Fetcher, FetchResult, RetryLater
-from bot.ingest.items import ParsedFeed, ParsedItem
+from bot.ingest.items import CHANNEL, ParsedFeed, ParsedItem
 from bot.matching.matcher import Analysis, Matcher
 from bot.ops.metrics import NoMetrics, Recorder
 from bot.partners.detect import Signal, SignalDetector
@@ -66,7 +66,8 @@ class Poller:
                  matcher: Matcher, composer: AlertComposer, config: PollingConfig,
                  stories: StoryIndex, clock: Callable[[], datetime],
                  metrics: Recorder | None = None,
-                 detector: SignalDetector | None = None) -> None:
+                 detector: SignalDetector | None = None,
+                 history: float | None = None) -> None:
         self.store = store
         self.stories = stories
         self.fetcher = fetcher
@@ -77,6 +78,9 @@ class Poller:
         self.config = config
         self.clock = clock
         self.metrics: Recorder = metrics or NoMetrics()
+        # Items are forgotten after this many seconds; a channel post published before that
+        # is not news, even once the store no longer knows it (a silent channel's page).
+        self.history = history
 
     async def poll(self, feeds: Sequence[FeedState]) -> CycleReport:
         """Poll ``feeds`` at once (within the fetcher's limits) and report."""
@@ -131,6 +135,8 @@ class Poller:
             older = await self._catch_up(feed, result.url, parsed.older, public_only)
             if older:
                 unseen = self.dedupe(feed, (*parsed.items, *older))
+        if parsed.kind == CHANNEL:  # a page shows its last posts, however old
+            unseen = _within(unseen, now, self.history)
         read = self.match(unseen.fresh)
         prints, joins = self.group(unseen.fresh, read, now, feed.lang)
         signals = self.detect(unseen.fresh, read, now)
@@ -304,3 +310,17 @@ def news_delay(items: Sequence[ParsedItem], now: datetime) -> float | None:
     ages = sorted(age for item in items if item.published is not None
                   and 0 <= (age := (now - item.published).total_seconds()) <= NEWS_AGE)
     return ages[len(ages) // 2] if ages else None
+
+
+def _within(unseen: Unseen, now: datetime, history: float | None) -> Unseen:
+    """``unseen`` without the items published before the history window (undated ones
+    stay): the store forgot them, but they are not news."""
+    if history is None:
+        return unseen
+    oldest = now - timedelta(seconds=history)
+    kept = [(item, keys) for item, keys in zip(unseen.fresh, unseen.keys, strict=True)
+            if item.published is None or item.published >= oldest]
+    if len(kept) == len(unseen.fresh):
+        return unseen
+    return replace(unseen, fresh=tuple(item for item, _ in kept),
+                   keys=tuple(keys for _, keys in kept))

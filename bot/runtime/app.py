@@ -112,7 +112,7 @@ class BotApp:
                                    muted=self.store.mutes(self.clock())),
             config=config.polling, clock=self.clock,
             stories=StoryIndex(timedelta(seconds=config.delivery.story_window)),
-            metrics=self.metrics,
+            metrics=self.metrics, history=config.history,
         )
         pacer = Pacer(config.delivery.per_chat_per_minute, config.delivery.global_per_second,
                       time.monotonic, asyncio.sleep) if self.token else None

@@ -85,3 +85,19 @@ def test_catch_up_stops_at_a_seen_page_and_stays_on_its_host(tmp_path: Path,
     fourth = run_bot(config, "--once")
     assert fourth.returncode == 0, fourth.stderr
     assert feed_server.hits("/s/chan/p1") == 1  # only the catch-up of the second run
+
+
+def test_posts_older_than_the_history_are_not_news_again(tmp_path: Path,
+                                                         feed_server: FeedServer) -> None:
+    # A channel silent for months still shows its last posts; once the store has pruned
+    # them, they must not come back as news.
+    feed_server.route("/s/chan", page(1, 3, hours_ago=24 * 120), content_type=HTML)
+    config = write_config(tmp_path, [{"name": "Sahel Veille", "url": feed_server.url("/s/chan"),
+                                      "lang": "fr"}])
+    # (history: the default 90 days)
+    result = run_bot(config, "--once")
+    assert result.returncode == 0, result.stderr
+    assert stored_posts(config) == set()
+    feed_server.route("/s/chan", page(4, 4, hours_ago=2), content_type=HTML)
+    assert run_bot(config, "--once").returncode == 0
+    assert stored_posts(config) == {4}

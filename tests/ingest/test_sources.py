@@ -19,9 +19,8 @@ from tests.support.botapi import BotApiStandIn
 from tests.support.botprocess import TOKEN, run_bot, telegram_section
 from tests.support.common import ROOT, write_config
 from tests.support.feedserver import FeedServer, rss_feed
+from tests.support.pages import CHANNEL_PAGE, SOURCES, recent_page
 
-SOURCES = ROOT / "tests" / "data" / "sources"
-CHANNEL_PAGE = (SOURCES / "channel-page.html").read_bytes()
 HTML = "text/html; charset=utf-8"
 JSON_FEED = "application/feed+json"
 
@@ -40,7 +39,7 @@ def test_a_channel_page_gives_its_posts_newest_first() -> None:
 
 
 def test_a_post_is_titled_by_its_first_line_and_keeps_its_text() -> None:
-    items = {item.link.rsplit("/", 1)[1]: item
+    items = {(item.link or "").rsplit("/", 1)[-1]: item
              for item in parse_feed(CHANNEL_PAGE, "https://t.me/s/sahelveille", HTML).items}
     first = items["1201"]
     assert first.title == ("🇲🇱 Gao : un convoi des FAMa et de leurs partenaires russes a "
@@ -225,7 +224,7 @@ def test_every_shipped_search_is_read(host: str) -> None:
 
 def test_a_channel_and_a_json_feed_alert_through_telegram(
         tmp_path: Path, feed_server: FeedServer, api: BotApiStandIn) -> None:
-    feed_server.route("/s/sahelveille", CHANNEL_PAGE, content_type=HTML)
+    feed_server.route("/s/sahelveille", recent_page(), content_type=HTML)
     feed_server.route("/feed.json", (SOURCES / "jsonfeed-1.1.json").read_bytes(),
                       content_type=JSON_FEED)
     config = write_config(tmp_path, [

@@ -15,8 +15,9 @@ from PIL import Image
 
 from tests.support.botapi import ApiCall, BotApiStandIn, SentMessage
 from tests.support.botprocess import CHAT, TOKEN, bot_running
-from tests.support.common import ROOT, WATCHLISTS, write_config
+from tests.support.common import WATCHLISTS, write_config
 from tests.support.feedserver import FeedServer, rss_feed
+from tests.support.pages import recent_page
 
 ADMIN = 1001
 NOW = datetime.now(UTC).replace(microsecond=0)
@@ -346,8 +347,7 @@ def test_feed_add_checks_the_feed_first_and_remove_stops_it(bot: Bot) -> None:
 
 
 def test_feed_add_takes_a_public_channel_page(bot: Bot) -> None:
-    page = (ROOT / "tests" / "data" / "sources" / "channel-page.html").read_bytes()
-    bot.feeds.route("/s/sahelveille", page, content_type="text/html; charset=utf-8")
+    bot.feeds.route("/s/sahelveille", recent_page(), content_type="text/html; charset=utf-8")
     added = ask_feed(bot, f"/feed add {bot.feeds.url('/s/sahelveille')}", lang="en")
     assert "Sahel Veille" in added.text and "4 items" in added.text, added.text
     deadline = time.monotonic() + 15  # a poll or two of the new feed
