@@ -425,7 +425,7 @@ class _Item:
             for text in self.texts:
                 words = _spelled(text)
                 if person and title_case(w[0] for w in words):
-                    continue  # "Putin Meets Goita": every word has its capital
+                    continue  # "Envoy Meets Goita": every word has its capital
                 for i, (_, folded, _, _) in enumerate(words):
                     if folded != surname:
                         continue

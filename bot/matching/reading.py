@@ -70,7 +70,7 @@ TITLES = frozenset({
     "transitional", "strongman", "ruler", "junta", "commander",
 })
 # A text where at least this share of its longer words (and this many) open on a capital
-# is written in title case ("Putin Meets Goita In Moscow"): a capital there is no sign of
+# is written in title case ("Envoy Meets Goita In Kati"): a capital there is no sign of
 # a name.
 TITLE_CASE_SHARE = 0.7
 TITLE_CASE_WORDS = 4
