@@ -134,6 +134,13 @@ class _PageReader(HTMLParser):
         elif self._capture is not None and not self._skip_depth:
             self._capture.append(data)
 
+    def close(self) -> None:
+        """Read what is left; a post the page ended inside keeps what it said."""
+        super().close()
+        if self._post is not None:
+            self.posts.append(self._post)
+            self._post = None
+
     def _open_post(self, post: str, service: bool) -> None:
         match = POST_RE.match(post)
         if self._post is not None:  # an unclosed post: keep what it said
@@ -159,8 +166,6 @@ def parse_channel_page(body: bytes) -> ParsedFeed:
         reader.close()
     except (AssertionError, ValueError) as exc:  # the stdlib parser's own complaints
         raise ParseError(f"unreadable channel page: {exc}") from exc
-    if reader._post is not None:  # the page ended inside a post: keep what it said
-        reader.posts.append(reader._post)
     if not reader.posts and not reader.title:
         raise ParseError("not a Telegram channel page")
     items = [_item(post) for post in reversed(reader.posts) if not post.service]

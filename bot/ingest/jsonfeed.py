@@ -61,8 +61,8 @@ def parse_json_feed(body: bytes) -> ParsedFeed:
 
 
 def _item(entry: dict[str, Any]) -> ParsedItem | None:
-    guid = _text(entry.get("id")) or (str(entry["id"]) if isinstance(entry.get("id"), int)
-                                      and not isinstance(entry.get("id"), bool) else "")
+    raw_id = entry.get("id")  # a string by the spec; some feeds write a number
+    guid = str(raw_id) if type(raw_id) in (str, int) else ""
     link = _text(entry.get("url")) or _text(entry.get("external_url"))
     title = plain_text(_text(entry.get("title")))
     summary = plain_text(_text(entry.get("summary")))

@@ -128,8 +128,7 @@ class Poller:
         # How long this feed's news takes to reach the bot: not from a first poll, or the
         # pages a catch-up reads, which are a backlog.
         delay = news_delay(unseen.fresh, now) if feed.body_hash else None
-        if (parsed.older and feed.body_hash and len(unseen.fresh) == len(parsed.items) > 0
-                and news_delay(unseen.fresh, now) is not None):
+        if parsed.older and delay is not None and len(unseen.fresh) == len(parsed.items):
             # Every post on the page is new, and recent: after an outage, the posts before
             # it may be new too.
             older = await self._catch_up(feed, result.url, parsed.older, public_only)

@@ -314,6 +314,11 @@ def _metrics(doc: TomlDocument, table: dict[str, Any]) -> MetricsConfig:
     return MetricsConfig(port=port, host=_get(doc, table, "host", str, "127.0.0.1", "metrics"))
 
 
+def feed_default_interval(url: str, default: float) -> float:
+    """The interval of a feed that sets none: the default, never under a channel's least."""
+    return max(default, CHANNEL_MIN_INTERVAL) if channel_address(url) else default
+
+
 def _feeds(doc: TomlDocument, raw: object, default_interval: float) -> tuple[FeedConfig, ...]:
     if not isinstance(raw, list):
         raise doc.error("feeds must be written as [[feeds]] tables", "feeds")
@@ -345,10 +350,9 @@ def _feeds(doc: TomlDocument, raw: object, default_interval: float) -> tuple[Fee
                             *where, "url")
         names[name] = doc.line_of(*where, "name") or 0
         urls[url_key(url)] = doc.line_of(*where, "url") or 0
-        channel = channel_address(url) is not None
-        interval = _duration(doc, table, "interval", max(default_interval, CHANNEL_MIN_INTERVAL)
-                             if channel else default_interval, *where)
-        if channel and interval < CHANNEL_MIN_INTERVAL:
+        interval = _duration(doc, table, "interval", feed_default_interval(url, default_interval),
+                             *where)
+        if channel_address(url) and interval < CHANNEL_MIN_INTERVAL:
             raise doc.error(f"a Telegram channel is read at most every "
                             f"{CHANNEL_MIN_INTERVAL / 60:.0f} minutes: interval is too short",
                             *where, "interval")

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from bot.errors import BotError
 from bot.matching.edit import WatchEditError, add_term, remove_term
 from bot.matching.text import html_to_text
-from bot.settings.config import CHANNEL_MIN_INTERVAL, Config, FeedConfig
+from bot.settings.config import FeedConfig, feed_default_interval
 from bot.settings.durations import format_duration
 from bot.settings.urls import channel_address, redact_text, redact_url, shown_name
 from bot.telegram.commands.deps import (
@@ -201,14 +201,10 @@ class AdminCommands:
         matched = sum(1 for item in parsed.items if matcher.match(item.title, item.summary))
         self.deps.store.add_feed(FeedConfig(name=name[:MAX_FEED_NAME], url=url,
                                             lang=self.language,
-                                            interval=_interval(url, self.deps.config)))
+                                            interval=feed_default_interval(
+                                                url, self.deps.config.polling.default_interval)))
         self.deps.store.audit(request.user, request.username, "feed.add", redact_url(url), name,
                               self.deps.clock())
         await reply(request.message, escape(t(lang, "feed.added", name=name,
                                               items=len(parsed.items), matched=matched)))
 
-
-def _interval(url: str, config: Config) -> float:
-    """The default interval, never under a channel's least (its page has no validators)."""
-    default = config.polling.default_interval
-    return max(default, CHANNEL_MIN_INTERVAL) if channel_address(url) else default
