@@ -26,6 +26,17 @@ def next_interval(base: float, quiet_polls: int, cache_seconds: float | None,
     return max(base, min(wait, ceiling))
 
 
+def hastened(now: float, last_checked: float | None, interval: float,
+             cache_seconds: float | None) -> float:
+    """When a feed brought forward is polled (seconds, on the same scale as ``now``): at
+    once, unless its own interval since its last poll, or the freshness its server gave
+    the last answer, has not run out yet: a hit never makes a feed polled more often than
+    its configuration and its server allow."""
+    if last_checked is None:
+        return now
+    return max(now, last_checked + max(interval, cache_seconds or 0.0))
+
+
 def cache_lifetime(cache_control: str | None, age: str | None) -> float | None:
     """Seconds an answer stays fresh by its Cache-Control max-age, less its Age; None if
     the server says nothing (or forbids reuse with no-cache or no-store)."""

@@ -23,6 +23,7 @@ from bot.ingest.items import CHANNEL, ParsedFeed, ParsedItem
 from bot.matching.matcher import Analysis, Matcher
 from bot.ops.metrics import NoMetrics, Recorder
 from bot.partners.detect import Signal, SignalDetector
+from bot.pipeline.hasten import SearchesByWatchlist
 from bot.pipeline.render import Queued, queue_alerts
 from bot.pipeline.report import FAILED, NEW, NOT_MODIFIED, UNCHANGED, CycleReport, FeedOutcome
 from bot.settings.config import PollingConfig
@@ -81,6 +82,7 @@ class Poller:
         # Items are forgotten after this many seconds; a channel post published before that
         # is not news, even once the store no longer knows it (a silent channel's page).
         self.history = history
+        self.searches = SearchesByWatchlist()
 
     async def poll(self, feeds: Sequence[FeedState]) -> CycleReport:
         """Poll ``feeds`` at once (within the fetcher's limits) and report."""
@@ -145,6 +147,9 @@ class Poller:
         batch = _batch(unseen, read, joins, signals, answer)
         saved, queued = self.save(feed, batch)
         self.remember(saved, dict(zip(map(id, unseen.fresh), prints, strict=True)), now)
+        if saved.items and feed.body_hash:  # a first poll's items are a backlog, not news
+            self.hasten_searches(feed, [analysis for item, analysis in zip(
+                unseen.fresh, read, strict=True) if _is_news(item, now)], now)
         return self._report(feed, parsed, unseen, read, saved, queued)
 
     async def _catch_up(self, feed: FeedState, url: str, older: str,
@@ -235,6 +240,26 @@ class Poller:
             fp, anchors = prints[id(item)]
             self.stories.add(item_id, story_id, shown_time(item.published, now), fp, anchors)
 
+    def hasten_searches(self, feed: FeedState, read: Sequence[Analysis],
+                        now: datetime) -> None:
+        """A watchlist's hit brings the searches that look for it forward: the reports that
+        follow a first one reach the searches within hours, and a quiet search polled every
+        two hours would find them late."""
+        watchlists = {hit.watchlist for analysis in read for hit in analysis.hits}
+        if not watchlists:
+            return
+        try:
+            searches = self.searches.to_hasten(self.matcher, self.store.feeds(), watchlists,
+                                               feed.id)
+            moved = self.store.hasten(searches, now)
+        except sqlite3.Error as exc:  # the searches keep their own pace
+            log.error("hastening searches failed feed=%s error=%s", redact_text(feed.name), exc)
+            return
+        if moved:
+            log.info("searches brought forward feed=%s watchlists=%s searches=%s",
+                     redact_text(feed.name), ",".join(sorted(watchlists)),
+                     ",".join(redact_text(name) for name in moved))
+
     def index_search(self) -> None:
         """Add the cycle's new items to the full-text index, all at once."""
         try:
@@ -300,6 +325,11 @@ def _batch(unseen: Unseen, read: Sequence[Analysis], joins: Sequence[int | None]
         for item, analysis, story_id, item_signals, keys
         in zip(unseen.fresh, read, joins, signals, unseen.keys, strict=True))
     return PollBatch(new_items, unseen.retitled, answer, unseen.checked_at)
+
+
+def _is_news(item: ParsedItem, now: datetime) -> bool:
+    """Published within NEWS_AGE (an item without a date is taken as news)."""
+    return item.published is None or (now - item.published).total_seconds() <= NEWS_AGE
 
 
 def news_delay(items: Sequence[ParsedItem], now: datetime) -> float | None:

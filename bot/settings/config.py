@@ -31,6 +31,9 @@ class FeedConfig:
     url: str
     lang: str
     interval: float  # seconds between polls when the feed is healthy
+    # A search of the news at an address the bot does not know as one (it knows its
+    # shipped news search and global index): its watchlists' hits bring it forward.
+    search: bool = False
 
 
 @dataclass(frozen=True)
@@ -329,7 +332,8 @@ def _feeds(doc: TomlDocument, raw: object, default_interval: float) -> tuple[Fee
         where = ("feeds", index)
         if not isinstance(table, dict):
             raise doc.error("each feed must be a [[feeds]] table", *where)
-        _no_unknown_keys(doc, table, {"name", "url", "lang", "interval"}, *where)
+        _no_unknown_keys(doc, table, {"name", "url", "lang", "interval", "search"},
+                         *where)
         for required in ("name", "url"):
             if required not in table:
                 raise doc.error(f"feed is missing {required!r}", *where)
@@ -356,7 +360,9 @@ def _feeds(doc: TomlDocument, raw: object, default_interval: float) -> tuple[Fee
             raise doc.error(f"a Telegram channel is read at most every "
                             f"{CHANNEL_MIN_INTERVAL / 60:.0f} minutes: interval is too short",
                             *where, "interval")
-        feeds.append(FeedConfig(name=name, url=url, lang=lang, interval=interval))
+        search = _get(doc, table, "search", bool, False, *where)
+        feeds.append(FeedConfig(name=name, url=url, lang=lang, interval=interval,
+                                search=search))
     return tuple(feeds)
 
 

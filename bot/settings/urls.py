@@ -89,6 +89,12 @@ def is_search(url: str) -> bool:
     return any(host == h and parts.path.startswith(p) for h, p in SEARCHES)
 
 
+def search_query(url: str) -> str:
+    """What a search address looks for: its ``q`` or ``query`` value ("" for none)."""
+    values = dict(parse_qsl(urlsplit(url).query))
+    return values.get("q") or values.get("query") or ""
+
+
 def url_key(url: str) -> str:
     """``url`` as compared for duplicates: scheme and host are case-insensitive."""
     parts = urlsplit(url)

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
+from bot.ingest.cadence import hastened
 from bot.settings.config import FeedConfig
 from bot.storage.base import StoreBase
 from bot.storage.records import (
@@ -34,12 +35,12 @@ class FeedsMixin(StoreBase):
             self.db.execute("UPDATE feeds SET active = 0 WHERE origin = 'config'")
             for feed in feeds:
                 self.db.execute(
-                    """INSERT INTO feeds (url, name, lang, interval_seconds, active)
-                       VALUES (?, ?, ?, ?, 1)
+                    """INSERT INTO feeds (url, name, lang, interval_seconds, search, active)
+                       VALUES (?, ?, ?, ?, ?, 1)
                        ON CONFLICT(url) DO UPDATE SET name = excluded.name,
                          lang = excluded.lang, interval_seconds = excluded.interval_seconds,
-                         active = 1 - removed""",
-                    [feed.url, feed.name, feed.lang, feed.interval],
+                         search = excluded.search, active = 1 - removed""",
+                    [feed.url, feed.name, feed.lang, feed.interval, int(feed.search)],
                 )
 
     def add_feed(self, feed: FeedConfig) -> None:
@@ -73,6 +74,32 @@ class FeedsMixin(StoreBase):
             params,
         )
         return [_feed_state(row) for row in rows]
+
+    def hasten(self, feed_ids: Collection[int], now: datetime) -> list[str]:
+        """Bring the feeds ``feed_ids`` forward: each is polled as soon as its own interval
+        since its last poll allows (and its last answer is stale), and is not slowed
+        for its next few polls. A feed failing or told to wait (backing off,
+        Retry-After) keeps its wait. Returns the names of the feeds brought forward."""
+        if not feed_ids:
+            return []
+        marks = ",".join("?" * len(feed_ids))
+        moved: list[str] = []
+        with self.transaction():
+            rows = self.db.execute(
+                f"""SELECT id, name, interval_seconds, cache_seconds, last_checked_at,
+                      next_check_at FROM feeds
+                    WHERE id IN ({marks}) AND active = 1 AND consecutive_failures = 0""",
+                list(feed_ids)).fetchall()
+            for feed_id, name, interval, cache, last, upcoming in rows:
+                checked = datetime.fromisoformat(last).timestamp() if last else None
+                due = datetime.fromtimestamp(
+                    hastened(now.timestamp(), checked, float(interval), cache), now.tzinfo)
+                if upcoming is not None and datetime.fromisoformat(upcoming) <= due:
+                    continue  # due by then anyway
+                self.db.execute("UPDATE feeds SET next_check_at = ?, quiet_polls = 0 "
+                                "WHERE id = ?", [iso(due), feed_id])
+                moved.append(name)
+        return moved
 
     def record_not_modified(self, feed_id: int, now: datetime, pace: Pace) -> None:
         """A 304, or a body identical to the last one: nothing to parse."""
@@ -127,5 +154,5 @@ def _feed_state(row: dict[str, Any]) -> FeedState:
         interval=row["interval_seconds"], etag=row["etag"], last_modified=row["last_modified"],
         body_hash=row["body_hash"], consecutive_failures=row["consecutive_failures"],
         next_check_at=from_iso(row["next_check_at"]), quiet_polls=row["quiet_polls"],
-        origin=row["origin"],
+        origin=row["origin"], search=bool(row["search"]),
     )

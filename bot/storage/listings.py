@@ -140,11 +140,12 @@ class ListingsMixin(StoreBase):
                  (SELECT count(*) FROM items WHERE items.feed_id = feeds.id
                     AND items.fetched_at >= ?),
                  feeds.poll_every_seconds, feeds.interval_seconds, feeds.cache_seconds,
-                 feeds.kind, feeds.delay_seconds
+                 feeds.kind, feeds.delay_seconds, feeds.search
                FROM feeds WHERE active = 1
                ORDER BY consecutive_failures DESC, name""", [iso(since)]).fetchall()
         return [FeedHealth(r[0], r[1], from_iso(r[2]), r[3], from_iso(r[4]), int(r[5]),
-                           int(r[6]), int(r[7]), int(r[8]), r[9], r[10], r[11], r[12], r[13])
+                           int(r[6]), int(r[7]), int(r[8]), r[9], r[10], r[11], r[12], r[13],
+                           bool(r[14]))
                 for r in rows]
 
     def alert_counts(self, since: datetime) -> dict[str, int]:

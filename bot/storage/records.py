@@ -44,6 +44,7 @@ class FeedState:
     next_check_at: datetime | None
     quiet_polls: int = 0  # polls in a row that brought no new item
     origin: str = ORIGIN_CONFIG  # ORIGIN_CONFIG or ORIGIN_CHAT (added by an admin)
+    search: bool = False  # configured as a search of the news (``search = true``)
 
 
 @dataclass(frozen=True)
@@ -238,6 +239,7 @@ class FeedHealth:
     cache_seconds: float | None = None
     kind: str | None = None  # what its body was read as (RSS, Atom, JSON Feed, channel)
     delay: float | None = None  # seconds its news typically takes to reach the bot
+    search: bool = False  # configured as a search of the news
 
 
 HitKey = tuple[str, str]  # (watchlist, term): the matcher gives an item at most one hit per key

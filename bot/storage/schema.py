@@ -257,6 +257,10 @@ SCHEMA_V11 = (
     "ALTER TABLE feeds ADD COLUMN delay_seconds REAL",
 )
 
+SCHEMA_V12 = (
+    "ALTER TABLE feeds ADD COLUMN search INTEGER NOT NULL DEFAULT 0",
+)
+
 
 def _run(db: Database, statements: tuple[str, ...]) -> None:
     for statement in statements:
@@ -325,3 +329,8 @@ def _outbox_pictures(db: Database) -> None:
 @MIGRATIONS(name="0011_feed_kinds")
 def _feed_kinds(db: Database) -> None:
     _run(db, SCHEMA_V11)
+
+
+@MIGRATIONS(name="0012_feed_search")
+def _feed_search(db: Database) -> None:
+    _run(db, SCHEMA_V12)

@@ -22,7 +22,8 @@ NOW = datetime(2026, 12, 5, 12, 0, tzinfo=UTC)
 FEEDS = [FeedConfig("Actu", "https://news.example/rss", "fr", 600.0),
          FeedConfig("Recherche", "https://news.google.com/rss/search?q=x", "fr", 1800.0),
          FeedConfig("Index", "https://api.gdeltproject.org/api/v2/doc/doc?query=x", "en", 1800.0),
-         FeedConfig("Canal", "https://t.me/s/example_sahel_channel", "fr", 300.0)]
+         FeedConfig("Canal", "https://t.me/s/example_sahel_channel", "fr", 300.0),
+         FeedConfig("Veille", "https://veille.example/rss?q=x", "fr", 1800.0, search=True)]
 
 
 def item(minutes_ago: float | None) -> ParsedItem:
@@ -70,14 +71,26 @@ def test_feeds_show_their_kind_and_their_measured_delay(store: Store) -> None:
     assert "<b>Recherche</b> · recherche" in feed_entry(health["Recherche"], "fr", zone)
     assert "<b>Index</b> · search" in feed_entry(health["Index"], "en", zone)
     assert "delay" not in feed_entry(health["Recherche"], "en", zone)
+    # So is a feed configured as one, at an address the bot does not know.
+    assert "<b>Veille</b> · search" in feed_entry(health["Veille"], "en", zone)
+    assert "<b>Actu</b> · search" not in feed_entry(health["Actu"], "en", zone)
 
 
 def test_the_time_to_alert_benchmark_prints_its_table() -> None:
     result = subprocess.run([sys.executable, str(ROOT / "bench" / "alert_delay.py"), "--quick"],
                             capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert result.returncode == 0, result.stderr
-    rows = {line.split("|")[1].strip(): line.split("|")[2:-1]
-            for line in result.stdout.splitlines() if line.startswith("| ")}
-    assert set(rows) >= {"newspaper", "search", "channel", "all"}
-    items, p50, p95, per_day = (float(cell.replace(",", "")) for cell in rows["all"][:4])
+    tables: list[dict[str, list[float]]] = []
+    for line in result.stdout.splitlines():
+        if line.startswith("## "):
+            tables.append({})
+        elif line.startswith("| ") and tables and not line.startswith(("| feeds", "| ---")):
+            cells = line.split("|")[1:-1]
+            tables[-1][cells[0].strip()] = [float(c.replace(",", "")) for c in cells[1:5]]
+    before, now, _ = tables
+    assert set(now) == {"newspaper", "search", "channel", "all"}
+    items, p50, p95, per_day = now["all"]
     assert items > 100 and 0 < p50 <= p95 and per_day > 0
+    # Searches brought forward find their news sooner, for a few more requests.
+    assert now["search"][2] < before["search"][2] / 2
+    assert before["all"][3] < now["all"][3] <= before["all"][3] * 1.25

@@ -82,7 +82,7 @@ def test_check_reports_database_health_and_damage(tmp_path: Path,
     Store.open(tmp_path / "state" / "bot.db").close()
     out = io.StringIO()
     assert main(["--config", str(config), "check"], stdout=out, stderr=err) == 0
-    assert ("database: integrity=ok schema=['0011_feed_kinds'] journal=wal"
+    assert ("database: integrity=ok schema=['0012_feed_search'] journal=wal"
             in out.getvalue())
     (tmp_path / "state" / "bot.db").write_bytes(b"garbage" * 1000)
     err = io.StringIO()

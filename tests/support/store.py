@@ -27,7 +27,8 @@ TEST_CHAT = "@c"
 # Every migration of the schema, in the order they apply.
 MIGRATION_NAMES = ["0001_initial", "0002_stories", "0003_commands", "0004_command_indexes",
               "0005_cadence", "0006_fts_on_text_changes", "0007_fts_in_bulk", "0008_cycles",
-              "0009_signals", "0010_outbox_pictures", "0011_feed_kinds"]
+              "0009_signals", "0010_outbox_pictures", "0011_feed_kinds",
+              "0012_feed_search"]
 DEFAULT_INTERVAL = 600.0
 
 

@@ -76,9 +76,10 @@ def feed_pace(feed: FeedHealth, lang: str) -> str:
 
 
 def source_kind(feed: FeedHealth) -> str:
-    """What a feed is, as /feeds names it: a search (by its address), else what its body
+    """What a feed is, as /feeds names it: a search (by its address or its configuration),
+    else what its body
     was read as; "" before its first successful poll."""
-    return SEARCH if is_search(feed.url) else feed.kind or ""
+    return SEARCH if feed.search or is_search(feed.url) else feed.kind or ""
 
 
 def page_text(header: str, entries: Sequence[str], number: int, pages: int, lang: str) -> str:
