@@ -8,10 +8,11 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     MPLCONFIGDIR=/tmp/matplotlib
 
 WORKDIR /app
-# The same pinned versions the tests run with (requirements.lock).
+# The same pinned versions the tests run with (requirements.lock), with the web view's
+# Datasette (python -m bot web: compose.yaml's web service).
 COPY pyproject.toml README.md requirements.lock ./
 COPY bot ./bot
-RUN pip install -c requirements.lock .
+RUN pip install -c requirements.lock '.[web]'
 
 COPY config.toml ./
 COPY watchlists ./watchlists

@@ -1,4 +1,4 @@
-"""The command line: run, check, match, eval; package errors become messages and exit codes."""
+"""The command line: run, web, check, match, eval; package errors become messages and exit codes."""
 
 from __future__ import annotations
 
@@ -73,6 +73,8 @@ def build_parser(environ: Mapping[str, str] | None = None) -> argparse.ArgumentP
     run.add_argument("--once", action="store_true",
                      help="poll every feed once, deliver, and exit (for cron and tests)")
 
+    _add_web_parser(commands)
+
     commands.add_parser("check", help="validate config.toml and every watchlist, and print "
                                       "the effective configuration (secrets redacted)")
 
@@ -108,6 +110,18 @@ def build_parser(environ: Mapping[str, str] | None = None) -> argparse.ArgumentP
     return parser
 
 
+def _add_web_parser(commands: Subcommands) -> None:
+    web = commands.add_parser(
+        "web", help="serve the history read-only in a browser, through Datasette "
+                    "(pip install -e '.[web]')")
+    web.add_argument("--host", default="127.0.0.1",
+                     help="address to listen on (default 127.0.0.1: this machine only)")
+    web.add_argument("--port", type=int, default=8001, help="port (default 8001)")
+    web.add_argument("--base-url", default="/",
+                     help="path the pages live under, behind a reverse proxy that strips it "
+                          "(default /)")
+
+
 def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None,
          stderr: TextIO | None = None) -> int:
     """Run one command; returns the process exit status."""
@@ -121,6 +135,8 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None,
             return _check(args, out, err)
         if args.command == "health":
             return _health(args, out)
+        if args.command == "web":
+            return _web(args, err)
         if args.command in ("feeds", "export", "rematch", "partners"):
             return clidata.run(args, out, err)
         if args.command == "eval":
@@ -152,6 +168,19 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         # A bug: its traceback goes through the log, where the token is redacted.
         log.exception("bot crashed")
         return EXIT_ERROR
+
+
+def _web(args: argparse.Namespace, err: TextIO) -> int:
+    from bot.web.serve import serve  # Datasette loads only for the web view
+
+    config = load_config(args.config, os.environ)
+    _configure_logging(args, config, None, err)
+    err.write(f"serving the history read-only at http://{args.host}:{args.port}"
+              f"{'/' + args.base_url.strip('/') if args.base_url.strip('/') else ''}/ "
+              "(Ctrl-C stops)\n")
+    serve(config, lambda: datetime.now(UTC), host=args.host, port=args.port,
+          base_url=args.base_url)
+    return EXIT_OK
 
 
 def _configure_logging(args: argparse.Namespace, config: Config | None, token: Token | None,

@@ -47,6 +47,22 @@ class StoreBase:
             raise StoreError(f"{path}: cannot create the state folder: {exc.strerror}") from exc
         return cls(db)
 
+    @classmethod
+    def open_read_only(cls, path: Path) -> Self:
+        """Open the database at ``path`` to read it as it stands, never writing or upgrading
+        it: safe beside a bot writing it (a reader of its write-ahead log)."""
+        if not path.is_file():
+            raise StoreError(f"{path}: no database yet: run the bot first")
+        try:
+            conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True,
+                                   timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False)
+            db = Database(conn)
+            db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            db.execute("SELECT count(*) FROM feeds").fetchone()
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"{path}: cannot read the database: {exc}") from exc
+        return cls(db)
+
     def close(self) -> None:
         """Close the connection."""
         self.db.close()

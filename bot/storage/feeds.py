@@ -9,6 +9,7 @@ from typing import Any
 
 from bot.ingest.cadence import hastened
 from bot.settings.config import FeedConfig
+from bot.settings.urls import is_search
 from bot.storage.base import StoreBase
 from bot.storage.records import (
     FeedAnswer,
@@ -40,18 +41,20 @@ class FeedsMixin(StoreBase):
                        ON CONFLICT(url) DO UPDATE SET name = excluded.name,
                          lang = excluded.lang, interval_seconds = excluded.interval_seconds,
                          search = excluded.search, active = 1 - removed""",
-                    [feed.url, feed.name, feed.lang, feed.interval, int(feed.search)],
+                    [feed.url, feed.name, feed.lang, feed.interval,
+                     int(feed.search or is_search(feed.url))],
                 )
 
     def add_feed(self, feed: FeedConfig) -> None:
         """A feed added from chat: polled from now on, kept across restarts."""
         with self.transaction():
             self.db.execute(
-                """INSERT INTO feeds (url, name, lang, interval_seconds, active, origin)
-                   VALUES (?, ?, ?, ?, 1, 'chat')
+                """INSERT INTO feeds (url, name, lang, interval_seconds, search, active, origin)
+                   VALUES (?, ?, ?, ?, ?, 1, 'chat')
                    ON CONFLICT(url) DO UPDATE SET name = excluded.name, active = 1,
                      removed = 0""",
-                [feed.url, feed.name, feed.lang, feed.interval])
+                [feed.url, feed.name, feed.lang, feed.interval,
+                 int(feed.search or is_search(feed.url))])
 
     def remove_feed(self, name: str) -> bool:
         """Stop polling the feed called ``name`` (kept removed across restarts)."""

@@ -29,6 +29,13 @@ MAX_SEARCH_WORDS = 12
 SEARCH_CANDIDATES = 2000
 
 
+def fts_match(query: str) -> str | None:
+    """The full-text query for items with every word of ``query`` (accents and case are the
+    index's business); None when it has no word."""
+    words = FTS_WORD_RE.findall(query)[:MAX_SEARCH_WORDS]
+    return " ".join(f'"{word}"' for word in words) if words else None
+
+
 class ListingsMixin(StoreBase):
     """Reads for /recent, /hits, /search, /feeds, /stats and the daily report."""
 
@@ -91,10 +98,9 @@ class ListingsMixin(StoreBase):
             self.index_search()
         except sqlite3.Error as exc:  # search what is indexed; the next cycle indexes the rest
             log.warning("search index update failed error=%s", exc)
-        words = [w for w in FTS_WORD_RE.findall(query)][:MAX_SEARCH_WORDS]
-        if not words:
+        match = fts_match(query)
+        if match is None:
             return []
-        match = " ".join(f'"{w}"' for w in words)
         # FTS5 walks the matches newest first and stops at SEARCH_CANDIDATES; only those are
         # ranked by bm25() and only the page is joined to items and feeds. Equal scores
         # stay oldest first.

@@ -70,7 +70,7 @@ def test_the_image_runs_the_bot_as_a_user_with_state_in_a_volume_and_a_health_ch
     assert json.loads(next(args for kind, args in steps if kind == "CMD")) == \
         ["python", "-m", "bot", "run"]
     installs = [args for kind, args in steps if kind == "RUN" and "pip install" in args]
-    assert installs == ["pip install -c requirements.lock ."]
+    assert installs == ["pip install -c requirements.lock '.[web]'"]
     for kind, args in steps:
         if kind == "COPY":
             *sources, _ = args.split()
@@ -81,7 +81,8 @@ def test_the_image_runs_the_bot_as_a_user_with_state_in_a_volume_and_a_health_ch
 def test_the_lock_pins_every_dependency_and_the_tests_run_on_it() -> None:
     pins = locked()
     project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
-    named = [*project["dependencies"], *project["optional-dependencies"]["test"]]
+    extras = project["optional-dependencies"]
+    named = [*project["dependencies"], *extras["test"], *extras["web"]]
     assert {_name(r) for r in named} <= set(pins)
     # The same versions the image installs are the ones these tests run with.
     assert {name: version(name) for name in pins} == pins

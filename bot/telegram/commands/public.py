@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import math
 import re
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.matching.text import html_to_text
+from bot.ops.series import stories_per_day
 from bot.partners.catalog import Partnerships
 from bot.partners.digest import STORED_RESOLUTION, find_actor, partner_map_from
 from bot.settings.durations import format_duration
@@ -124,7 +125,8 @@ class PublicCommands:
             await reply(request.message, escape(t(lang, "cmd.bad_period", value=args[0])))
             return
         days = max(1, math.ceil(period / DAY))
-        axis, series = self._hits_per_day(days)
+        axis, series = stories_per_day(self.deps.store, (w.id for w in self.deps.watchlists()),
+                                       self.deps.clock(), days)
         names = watchlist_names(self.deps)
         png = hits_per_day_png(axis, series, title=t(lang, "stats.title"), labels=names,
                                lang=lang)
@@ -134,18 +136,6 @@ class PublicCommands:
         text = t(lang, "stats.caption", period=format_duration(days * DAY),
                  total=sum(totals.values()), details=details)
         await request.message.reply_photo(png, caption=text[:CAPTION_LIMIT])
-
-    def _hits_per_day(self, days: int) -> tuple[list[date], dict[str, list[int]]]:
-        """The last ``days`` days, today included, and each watchlist's stories on each."""
-        now = self.deps.clock()
-        start = (now - timedelta(days=days - 1)).date()
-        axis = [start + timedelta(days=n) for n in range(days)]
-        counts = self.deps.store.hits_per_day(datetime.combine(start, datetime.min.time(),
-                                                               tzinfo=now.tzinfo))
-        known = {w.id for w in self.deps.watchlists()}
-        series = {w: [counts.get(w, {}).get(d.isoformat(), 0) for d in axis]
-                  for w in sorted(known | set(counts))}
-        return axis, series
 
     async def partners(self, request: Request) -> None:
         """/partners [period]: the supplier × recipient map as a picture;

@@ -1,0 +1,1 @@
+"""The history in a browser: the database served read-only through Datasette (optional)."""
