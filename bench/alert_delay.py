@@ -224,8 +224,9 @@ def simulate(feeds: Sequence[Feed], about: dict[str, frozenset[int]], days: int,
             other.hot_until = t + HOT_WINDOW
             floor = HOT_EVERY if policy.hot else feeds[j].interval
             due = hastened(t, other.last, floor, None)
+            other.quiet = 0  # not slowed for its next few polls, brought forward or not
             if due < other.due:
-                other.due, other.quiet = due, 0
+                other.due = due
                 heapq.heappush(queue, (due, j))
     return outcome
 

@@ -111,15 +111,21 @@ def build_parser(environ: Mapping[str, str] | None = None) -> argparse.ArgumentP
 
 
 def _add_web_parser(commands: Subcommands) -> None:
+    from bot.web.serve import DEFAULT_HOST, DEFAULT_PORT  # no Datasette at import
+
     web = commands.add_parser(
         "web", help="serve the history read-only in a browser, through Datasette "
                     "(pip install -e '.[web]')")
-    web.add_argument("--host", default="127.0.0.1",
-                     help="address to listen on (default 127.0.0.1: this machine only)")
-    web.add_argument("--port", type=int, default=8001, help="port (default 8001)")
+    web.add_argument("--host", default=DEFAULT_HOST,
+                     help=f"address to listen on (default {DEFAULT_HOST}: this machine only)")
+    web.add_argument("--port", type=int, default=DEFAULT_PORT,
+                     help=f"port (default {DEFAULT_PORT})")
     web.add_argument("--base-url", default="/",
                      help="path the pages live under, behind a reverse proxy that strips it "
                           "(default /)")
+    web.add_argument("--allowed-host", action="append", default=[], metavar="NAME",
+                     help="a host name a reverse proxy reaches it by (repeatable); requests "
+                          "naming any other host than this machine's are refused")
 
 
 def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None,
@@ -171,15 +177,15 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 def _web(args: argparse.Namespace, err: TextIO) -> int:
-    from bot.web.serve import serve  # Datasette loads only for the web view
+    from bot.web.serve import build, serve  # Datasette loads only for the web view
 
     config = load_config(args.config, os.environ)
     _configure_logging(args, config, None, err)
+    datasette = build(config, lambda: datetime.now(UTC), base_url=args.base_url,
+                      host=args.host, allowed_hosts=args.allowed_host)
     err.write(f"serving the history read-only at http://{args.host}:{args.port}"
-              f"{'/' + args.base_url.strip('/') if args.base_url.strip('/') else ''}/ "
-              "(Ctrl-C stops)\n")
-    serve(config, lambda: datetime.now(UTC), host=args.host, port=args.port,
-          base_url=args.base_url)
+              f"{datasette.setting('base_url')} (Ctrl-C stops)\n")
+    serve(datasette, host=args.host, port=args.port)
     return EXIT_OK
 
 

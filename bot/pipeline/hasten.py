@@ -1,9 +1,11 @@
-"""Which searches a watchlist's hit brings forward: the searches that look for it (pure)."""
+"""Which searches a watchlist's hit brings forward, and to when (pure)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from datetime import datetime
 
+from bot.ingest.cadence import hastened
 from bot.matching.matcher import Matcher
 from bot.settings.urls import is_search, search_query
 from bot.storage.records import FeedState
@@ -48,3 +50,16 @@ def searches_about(matcher: Matcher, feeds: Sequence[FeedState]) -> dict[str, fr
         for hit in matcher.match(feed.name, search_query(feed.url)):
             found.setdefault(hit.watchlist, set()).add(feed.id)
     return {name: frozenset(ids) for name, ids in found.items()}
+
+
+def due_times(feeds: Sequence[FeedState], ids: Collection[int],
+              now: datetime) -> dict[int, datetime]:
+    """When each feed of ``ids`` may be polled, brought forward: at once, unless its own
+    interval since its last poll, or its last answer's freshness, has not run out."""
+    due = {}
+    for feed in feeds:
+        if feed.id in ids:
+            last = feed.last_checked_at.timestamp() if feed.last_checked_at else None
+            when = hastened(now.timestamp(), last, feed.interval, feed.cache_seconds)
+            due[feed.id] = datetime.fromtimestamp(when, now.tzinfo)
+    return due

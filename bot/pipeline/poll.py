@@ -23,7 +23,7 @@ from bot.ingest.items import CHANNEL, ParsedFeed, ParsedItem
 from bot.matching.matcher import Analysis, Matcher
 from bot.ops.metrics import NoMetrics, Recorder
 from bot.partners.detect import Signal, SignalDetector
-from bot.pipeline.hasten import SearchesByWatchlist
+from bot.pipeline.hasten import SearchesByWatchlist, due_times
 from bot.pipeline.render import Queued, queue_alerts
 from bot.pipeline.report import FAILED, NEW, NOT_MODIFIED, UNCHANGED, CycleReport, FeedOutcome
 from bot.settings.config import PollingConfig
@@ -83,10 +83,12 @@ class Poller:
         # is not news, even once the store no longer knows it (a silent channel's page).
         self.history = history
         self.searches = SearchesByWatchlist()
+        self.hastened: set[int] = set()  # searches brought forward during this cycle
 
     async def poll(self, feeds: Sequence[FeedState]) -> CycleReport:
         """Poll ``feeds`` at once (within the fetcher's limits) and report."""
         outcomes = await asyncio.gather(*(self.poll_feed(feed) for feed in feeds))
+        self._hasten_again()
         self.index_search()
         return CycleReport(tuple(outcomes))
 
@@ -249,16 +251,31 @@ class Poller:
         if not watchlists:
             return
         try:
-            searches = self.searches.to_hasten(self.matcher, self.store.feeds(), watchlists,
-                                               feed.id)
-            moved = self.store.hasten(searches, now)
+            feeds = self.store.feeds()
+            searches = self.searches.to_hasten(self.matcher, feeds, watchlists, feed.id)
+            moved = self.store.hasten(due_times(feeds, searches, now))
+            self.hastened |= searches  # again once the cycle's own polls are recorded
         except sqlite3.Error as exc:  # the searches keep their own pace
             log.error("hastening searches failed feed=%s error=%s", redact_text(feed.name), exc)
+            return
+        except Exception:  # a bug must cost the hastening, not the feed's poll
+            log.exception("hastening searches crashed feed=%s", redact_text(feed.name))
             return
         if moved:
             log.info("searches brought forward feed=%s watchlists=%s searches=%s",
                      redact_text(feed.name), ",".join(sorted(watchlists)),
                      ",".join(redact_text(name) for name in moved))
+
+    def _hasten_again(self) -> None:
+        """A search polled in the same cycle as the hit that brought it forward recorded its
+        own, slowed pace after it: bring it forward again from its own poll."""
+        ids, self.hastened = self.hastened, set()
+        if not ids:
+            return
+        try:
+            self.store.hasten(due_times(self.store.feeds(), ids, self.clock()))
+        except sqlite3.Error as exc:
+            log.error("hastening searches failed error=%s", exc)
 
     def index_search(self) -> None:
         """Add the cycle's new items to the full-text index, all at once."""

@@ -58,9 +58,13 @@ class StoreBase:
                                    timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False)
             db = Database(conn)
             db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-            db.execute("SELECT count(*) FROM feeds").fetchone()
+            pending = MIGRATIONS.pending(db)
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"{path}: cannot read the database: {exc}") from exc
+        if pending:
+            conn.close()
+            raise StoreError(f"{path}: the database was written by an older version of the "
+                             "bot: run the bot once to upgrade it")
         return cls(db)
 
     def close(self) -> None:

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Collection, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from bot.ingest.cadence import hastened
 from bot.settings.config import FeedConfig
 from bot.settings.urls import is_search
 from bot.storage.base import StoreBase
@@ -52,7 +51,7 @@ class FeedsMixin(StoreBase):
                 """INSERT INTO feeds (url, name, lang, interval_seconds, search, active, origin)
                    VALUES (?, ?, ?, ?, ?, 1, 'chat')
                    ON CONFLICT(url) DO UPDATE SET name = excluded.name, active = 1,
-                     removed = 0""",
+                     removed = 0, search = max(search, excluded.search)""",
                 [feed.url, feed.name, feed.lang, feed.interval,
                  int(feed.search or is_search(feed.url))])
 
@@ -78,30 +77,25 @@ class FeedsMixin(StoreBase):
         )
         return [_feed_state(row) for row in rows]
 
-    def hasten(self, feed_ids: Collection[int], now: datetime) -> list[str]:
-        """Bring the feeds ``feed_ids`` forward: each is polled as soon as its own interval
-        since its last poll allows (and its last answer is stale), and is not slowed
-        for its next few polls. A feed failing or told to wait (backing off,
-        Retry-After) keeps its wait. Returns the names of the feeds brought forward."""
-        if not feed_ids:
-            return []
-        marks = ",".join("?" * len(feed_ids))
+    def hasten(self, due: Mapping[int, datetime]) -> list[str]:
+        """Bring feeds forward: each feed id of ``due`` is polled no later than its time
+        there, and is not slowed for its next few polls (its quiet polls start again). A
+        feed failing or told to wait (backing off, Retry-After) keeps its wait. Returns the
+        names of the feeds whose next poll moved."""
         moved: list[str] = []
         with self.transaction():
-            rows = self.db.execute(
-                f"""SELECT id, name, interval_seconds, cache_seconds, last_checked_at,
-                      next_check_at FROM feeds
-                    WHERE id IN ({marks}) AND active = 1 AND consecutive_failures = 0""",
-                list(feed_ids)).fetchall()
-            for feed_id, name, interval, cache, last, upcoming in rows:
-                checked = datetime.fromisoformat(last).timestamp() if last else None
-                due = datetime.fromtimestamp(
-                    hastened(now.timestamp(), checked, float(interval), cache), now.tzinfo)
-                if upcoming is not None and datetime.fromisoformat(upcoming) <= due:
-                    continue  # due by then anyway
-                self.db.execute("UPDATE feeds SET next_check_at = ?, quiet_polls = 0 "
-                                "WHERE id = ?", [iso(due), feed_id])
-                moved.append(name)
+            for feed_id, when in due.items():
+                row = self.db.execute(
+                    "SELECT name, next_check_at FROM feeds WHERE id = ? AND active = 1 "
+                    "AND consecutive_failures = 0", [feed_id]).fetchone()
+                if row is None:
+                    continue
+                name, upcoming = row
+                later = upcoming is None or datetime.fromisoformat(upcoming) > when
+                self.db.execute("UPDATE feeds SET quiet_polls = 0, next_check_at = ? WHERE id = ?",
+                                [iso(when) if later else upcoming, feed_id])
+                if later:
+                    moved.append(name)
         return moved
 
     def record_not_modified(self, feed_id: int, now: datetime, pace: Pace) -> None:
@@ -158,4 +152,5 @@ def _feed_state(row: dict[str, Any]) -> FeedState:
         body_hash=row["body_hash"], consecutive_failures=row["consecutive_failures"],
         next_check_at=from_iso(row["next_check_at"]), quiet_polls=row["quiet_polls"],
         origin=row["origin"], search=bool(row["search"]),
+        last_checked_at=from_iso(row["last_checked_at"]), cache_seconds=row["cache_seconds"],
     )

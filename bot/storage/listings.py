@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import re
 import sqlite3
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from bot.storage.base import StoreBase
@@ -27,6 +27,7 @@ MAX_SEARCH_WORDS = 12
 # /search ranks the newest matches only: a word found in a third of a million items would
 # otherwise be scored in full (a quarter of a second) for a page of five.
 SEARCH_CANDIDATES = 2000
+FEEDS_WINDOW = timedelta(days=7)  # the items counted per feed in /feeds and the web view
 
 
 def fts_match(query: str) -> str | None:

@@ -44,7 +44,9 @@ class FeedState:
     next_check_at: datetime | None
     quiet_polls: int = 0  # polls in a row that brought no new item
     origin: str = ORIGIN_CONFIG  # ORIGIN_CONFIG or ORIGIN_CHAT (added by an admin)
-    search: bool = False  # configured as a search of the news (``search = true``)
+    search: bool = False  # a search of the news (by its address, or ``search = true``)
+    last_checked_at: datetime | None = None
+    cache_seconds: float | None = None  # how long the server said its last answer stays fresh
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
+from bot.settings.urls import is_search
+
 MIGRATION_SET = "sahel-watch"
 
 
@@ -334,3 +336,7 @@ def _feed_kinds(db: Database) -> None:
 @MIGRATIONS(name="0012_feed_search")
 def _feed_search(db: Database) -> None:
     _run(db, SCHEMA_V12)
+    # The searches the bot knows by their address, whether configured or added from chat.
+    searches = [row[0] for row in db.execute("SELECT id, url FROM feeds").fetchall()
+                if is_search(row[1])]
+    db.conn.executemany("UPDATE feeds SET search = 1 WHERE id = ?", [[i] for i in searches])

@@ -14,9 +14,10 @@ from bot.storage.browse import (
     HIDDEN_TABLES,
     QUERIES,
     SEARCH_TABLE,
+    SHOWN_TABLES,
     SORT_DESC,
-    TABLES,
 )
+from bot.web.notes import QUERY_NOTES, TABLE_NOTES
 
 DATABASE = "history"  # the database's name in the web view's addresses
 TITLE = "Sahel Watch"
@@ -48,7 +49,8 @@ def build_metadata(catalogue: Catalogue, base_url: str = "/") -> dict[str, Any]:
     """The metadata Datasette is given: every table a reader meets described, internal ones
     hidden and closed, the canned queries with their parameters explained."""
     tables: dict[str, Any] = {}
-    for table, (description, columns) in TABLES.items():
+    for table in SHOWN_TABLES:
+        description, columns = TABLE_NOTES[table]
         options: dict[str, Any] = {"description": description, "columns": dict(columns)}
         if table in FACETS:
             options["facets"] = list(FACETS[table])
@@ -61,10 +63,10 @@ def build_metadata(catalogue: Catalogue, base_url: str = "/") -> dict[str, Any]:
         tables[table] = {"hidden": True}
     for table in CLOSED_TABLES:
         tables[table] = {"hidden": True, "allow": False}
-    queries = {query.name: {"title": query.title, "sql": query.sql, "hide_sql": True,
-                            "description_html": _query_notes(query.name, query.description,
-                                                             catalogue, base_url)}
-               for query in QUERIES}
+    queries = {name: {"title": QUERY_NOTES[name][0], "sql": sql, "hide_sql": True,
+                      "description_html": _query_notes(name, QUERY_NOTES[name][1], catalogue,
+                                                       base_url)}
+               for name, sql in QUERIES.items()}
     return {"title": TITLE, "description_html": _front_page(base_url), "source": SOURCE,
             "license": LICENSE,
             "databases": {DATABASE: {"description": DESCRIPTION, "tables": tables,
@@ -74,9 +76,9 @@ def build_metadata(catalogue: Catalogue, base_url: str = "/") -> dict[str, Any]:
 def _front_page(base_url: str) -> str:
     """The front page: what this is, and a link to each question it answers."""
     root = base_url.rstrip("/")
-    links = "".join(f'<li><a href="{escape(f"{root}/{DATABASE}/{query.name}")}">'
-                    f"{escape(query.title)}</a>: {escape(query.description)}</li>"
-                    for query in QUERIES)
+    links = "".join(f'<li><a href="{escape(f"{root}/{DATABASE}/{name}")}">'
+                    f"{escape(title)}</a>: {escape(description)}</li>"
+                    for name, (title, description) in QUERY_NOTES.items())
     charts = "".join(f'<li><a href="{escape(chart_url(base_url, name))}">{escape(label)}</a></li>'
                      for name, label in ((STORIES_CHART, "Chart: stories per day per watchlist"),
                                          (PARTNERS_CHART, "Chart: who supplies whom")))

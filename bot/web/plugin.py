@@ -1,11 +1,12 @@
-"""The web view's own Datasette plugin: SQL functions, charts, linked titles, safe headers."""
+"""The web view's own Datasette plugin: SQL functions and guards, charts, linked titles, and
+what every request must be (a known host, a page a reader needs, read-only)."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import sqlite3
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, Iterable, MutableMapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -19,7 +20,13 @@ from bot.errors import StoreError
 from bot.ops.series import stories_per_day
 from bot.partners.digest import partner_map_from
 from bot.settings.urls import redact_url
-from bot.storage.browse import REDACT_FUNCTION, SEARCH_FUNCTION
+from bot.storage.browse import (
+    NOW_FUNCTION,
+    REDACT_FUNCTION,
+    SEARCH_FUNCTION,
+    STORED_TIME,
+    UNREADABLE_TABLES,
+)
 from bot.storage.listings import fts_match
 from bot.storage.store import Store
 from bot.web.metadata import (
@@ -42,6 +49,14 @@ NOTHING = '""'  # the full-text query that matches nothing (a search with no wor
 # came from: the history may be sensitive.
 SECURITY_HEADERS = ((b"x-frame-options", b"DENY"), (b"x-content-type-options", b"nosniff"),
                     (b"referrer-policy", b"no-referrer"))
+# Names that always reach this machine; a request naming another host is refused unless
+# configured (a page elsewhere could rebind its own name to the loopback address).
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+READ_METHODS = frozenset({"GET", "HEAD"})
+# Of Datasette's own pages under /-/, those a reader needs: its style sheets and scripts,
+# and the charts. The rest (versions, settings, metadata with the queries' SQL, the
+# database's path on disk) is not the reader's business.
+OPEN_SPECIAL = ("static/", "static-plugins/", "charts/")
 
 ASGIApp = Callable[[MutableMapping[str, Any], Callable[..., Awaitable[Any]],
                     Callable[..., Awaitable[Any]]], Awaitable[None]]
@@ -56,6 +71,7 @@ class WebContext:
     history: float  # seconds signals are kept (the partnership map's comparison)
     clock: Callable[[], datetime]
     base_url: str = "/"
+    allowed_hosts: frozenset[str] = frozenset()  # names a reverse proxy reaches it by
 
 
 class WebPlugin:
@@ -71,6 +87,9 @@ class WebPlugin:
             return
         conn.create_function(REDACT_FUNCTION, 1, _redacted, deterministic=True)
         conn.create_function(SEARCH_FUNCTION, 1, _search_words, deterministic=True)
+        clock = self.context.clock
+        conn.create_function(NOW_FUNCTION, 0, lambda: clock().strftime(STORED_TIME))
+        conn.set_authorizer(_unreadable_closed)
 
     @hookimpl
     def register_routes(self) -> list[tuple[str, Callable[..., Awaitable[Response]]]]:
@@ -98,10 +117,16 @@ class WebPlugin:
 
     @hookimpl
     def asgi_wrapper(self) -> Callable[[ASGIApp], ASGIApp]:
-        return _with_security_headers
+        context = self.context
+        hosts = LOOPBACK_HOSTS | context.allowed_hosts
 
-    async def chart(self, request: Request) -> Response:
+        def wrap(app: ASGIApp) -> ASGIApp:
+            return _guarded(app, hosts)
+        return wrap
+
+    async def chart(self, request: Request, datasette: Any) -> Response:
         """A chart as PNG: ``days`` back from today (1 to 366), titles in ``lang``."""
+        await datasette.ensure_permissions(request.actor, ["view-instance"])
         name = request.url_vars["name"]
         days = _bounded(request.args.get("days"), DEFAULT_DAYS[name])
         lang = request.args.get("lang", "en")
@@ -157,11 +182,47 @@ def _bounded(text: str | None, default: int) -> int:
     return max(1, min(days, MAX_DAYS))
 
 
-def _with_security_headers(app: ASGIApp) -> ASGIApp:
-    async def wrapped(scope: MutableMapping[str, Any], receive: Callable[..., Awaitable[Any]],
+def _unreadable_closed(action: int, table: str | None, *_: str | None) -> int:
+    """SQLite's authorizer: a column of a table no query needs reads as NULL."""
+    if action == sqlite3.SQLITE_READ and table in UNREADABLE_TABLES:
+        return sqlite3.SQLITE_IGNORE
+    return sqlite3.SQLITE_OK
+
+
+def host_name(headers: Iterable[tuple[bytes, bytes]]) -> str:
+    """The host a request names (its Host header without the port), lower case."""
+    raw = next((value for key, value in headers if key.lower() == b"host"), b"")
+    host = raw.decode("latin-1").strip().lower()
+    if host.startswith("["):  # [::1]:8001
+        return host[1:host.find("]")] if "]" in host else host
+    return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+
+
+def refusal(request_scope: MutableMapping[str, Any], hosts: frozenset[str]) -> tuple[int, str]:
+    """Why a request is refused (status and text); (0, "") when it may go on."""
+    if host_name(request_scope.get("headers", [])) not in hosts:
+        return 421, ("This web view answers to its own address only (start it with "
+                     "--allowed-host NAME for the name a proxy gives it).\n")
+    if request_scope.get("method", "GET") not in READ_METHODS:
+        return 405, "The history is read-only.\n"
+    path = request_scope.get("path", "/")
+    if "/-/" in path and not path.split("/-/", 1)[1].startswith(OPEN_SPECIAL):
+        return 404, "Not found.\n"
+    return 0, ""
+
+
+def _guarded(app: ASGIApp, hosts: frozenset[str]) -> ASGIApp:
+    async def guarded(scope: MutableMapping[str, Any], receive: Callable[..., Awaitable[Any]],
                       send: Callable[..., Awaitable[Any]]) -> None:
         if scope.get("type") != "http":
             await app(scope, receive, send)
+            return
+        status, text = refusal(scope, hosts)
+        if status:
+            await send({"type": "http.response.start", "status": status,
+                        "headers": [(b"content-type", b"text/plain; charset=utf-8"),
+                                    *SECURITY_HEADERS]})
+            await send({"type": "http.response.body", "body": text.encode()})
             return
 
         async def send_with_headers(message: MutableMapping[str, Any]) -> None:
@@ -170,4 +231,4 @@ def _with_security_headers(app: ASGIApp) -> ASGIApp:
             await send(message)
 
         await app(scope, receive, send_with_headers)
-    return wrapped
+    return guarded

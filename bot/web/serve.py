@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -21,6 +21,7 @@ INSTALL_HINT = "pip install -c requirements.lock -e '.[web]'"
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8001
 MEMORY = "_memory"  # the empty database Datasette opens when given no file
+ANY_ADDRESS = frozenset({"0.0.0.0", "::", ""})  # listening on every address names none
 # Datasette's settings: canned queries, search and facets, but no SQL of the reader's own
 # and no download of the whole file; a slow query stops rather than holding a thread.
 SETTINGS: dict[str, Any] = {
@@ -49,9 +50,14 @@ def catalogue_of(config: Config) -> Catalogue:
     return Catalogue({w.id: w.name for w in watchlists}, partnerships)
 
 
-def build(config: Config, clock: Callable[[], datetime], *, base_url: str = "/") -> Datasette:
-    """The web view of ``config``'s database, read-only, with the bot's plugin registered
-    (in place of any earlier one: Datasette's plugin manager is one per process)."""
+def build(config: Config, clock: Callable[[], datetime], *, base_url: str = "/",
+          host: str = DEFAULT_HOST, allowed_hosts: Iterable[str] = ()) -> Datasette:
+    """The web view of ``config``'s database, read-only, answering to the loopback names,
+    ``host`` and ``allowed_hosts``.
+
+    Datasette's plugin manager is one per process: the bot's plugin is registered in place
+    of any earlier one, so the last view built is the one a process serves.
+    """
     try:
         from datasette.app import Datasette
         from datasette.database import Database
@@ -64,7 +70,10 @@ def build(config: Config, clock: Callable[[], datetime], *, base_url: str = "/")
     Store.open_read_only(path).close()  # says clearly when there is no database yet
     catalogue = catalogue_of(config)
     base_url = "/" + base_url.strip("/") + "/" if base_url.strip("/") else "/"
-    context = WebContext(path, catalogue, config.history, clock, base_url)
+    names = {name.strip().lower() for name in allowed_hosts if name.strip()}
+    if host.strip("[]") not in ANY_ADDRESS:
+        names.add(host.strip("[]").lower())
+    context = WebContext(path, catalogue, config.history, clock, base_url, frozenset(names))
     if pm.get_plugin(PLUGIN_NAME) is not None:
         pm.unregister(name=PLUGIN_NAME)
     pm.register(WebPlugin(context), name=PLUGIN_NAME)
@@ -75,12 +84,8 @@ def build(config: Config, clock: Callable[[], datetime], *, base_url: str = "/")
     return datasette
 
 
-def serve(config: Config, clock: Callable[[], datetime], *, host: str = DEFAULT_HOST,
-          port: int = DEFAULT_PORT, base_url: str = "/") -> None:
-    """Serve the web view until interrupted."""
+def serve(datasette: Datasette, *, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT) -> None:
+    """Serve a built web view until interrupted."""
     import uvicorn
 
-    datasette = build(config, clock, base_url=base_url)
-    log.info("web view serving url=http://%s:%d%s database=%s", host, port,
-             datasette.setting("base_url"), config.storage_path)
     uvicorn.run(datasette.app(), host=host, port=port, log_level="warning")

@@ -77,8 +77,7 @@ def feed_pace(feed: FeedHealth, lang: str) -> str:
 
 def source_kind(feed: FeedHealth) -> str:
     """What a feed is, as /feeds names it: a search (by its address or its configuration),
-    else what its body
-    was read as; "" before its first successful poll."""
+    else what its body was read as; "" before its first successful poll."""
     return SEARCH if feed.search or is_search(feed.url) else feed.kind or ""
 
 

@@ -15,6 +15,7 @@ from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
 from bot.settings.durations import format_duration
+from bot.storage.listings import FEEDS_WINDOW
 from bot.telegram.commands.deps import CommandDeps, watchlist_names
 from bot.telegram.commands.listing import feed_entry, listed_line, page_text, story_entry
 from bot.telegram.commands.plumbing import reader_language, reply
@@ -26,7 +27,6 @@ PAGE_SIZE = 5
 RECENT_MAX = 50  # stories in /recent, and search results, at most
 PAGED_QUERIES_KEPT = 500  # queries a button can still turn the page of; the oldest go first
 CALLBACK_PREFIX = "pg"  # button data: "pg|<query key>|<page number>"
-FEEDS_WINDOW = timedelta(days=7)  # the items counted in /feeds
 # A button's data as the bot writes it: prefix, query key, page number (a few ASCII digits).
 BUTTON_RE = re.compile(r"pg\|([a-z]\d{1,10})\|([0-9]{1,6})")
 
