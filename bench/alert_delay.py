@@ -20,6 +20,10 @@ The delay is the wait for the poll that finds an item plus the outbox tick; the 
 own time (parse, match, queue, send: about 3 s for a busy cycle, see bench/run.py) is not in
 it, nor the time an index takes to list an article. Requests per day count every poll. The
 whole bot on the simulated clock is tested in tests/runtime/test_hasten.py.
+
+Besides before and now, it prints what the targets would cost, none of it shipped: the
+shipped searches polled every few minutes after a hit, and fewer, broader searches (one per
+language and source), with and without newspapers and channels slowed by day.
 """
 
 from __future__ import annotations
@@ -85,6 +89,10 @@ MAX_REQUEST_GROWTH = 0.25
 # HOT_EVERY for HOT_WINDOW after a hit of their watchlist, and channels never slowed by day.
 HOT_EVERY = 300.0
 HOT_WINDOW = 2 * 3600.0
+# And fewer, broader searches (not shipped): one per language and source, asking for every
+# watchlist at once, each polled as often as its source renews: the news search every 5
+# minutes, the index at each of its quarter-hourly updates.
+BROAD_EVERY = {"news.google.com": 300.0, "api.gdeltproject.org": 900.0}
 
 
 @dataclass
@@ -182,12 +190,12 @@ class Policy:
 
     hasten: bool
     hot: bool = False  # searches every HOT_EVERY for HOT_WINDOW after a hit
-    awake: bool = False  # channels never slowed in the day's hours
+    awake: tuple[str, ...] = ()  # kinds of feed never slowed in the day's hours
 
     def wait(self, feed: Feed, polled: Polled, t: float, ceiling: float) -> float:
         if self.hot and polled.hot_until > t:
             return HOT_EVERY
-        if self.awake and feed.kind == CHANNEL and DAYTIME[0] <= (t % DAY) / 3600 < DAYTIME[1]:
+        if feed.kind in self.awake and DAYTIME[0] <= (t % DAY) / 3600 < DAYTIME[1]:
             return feed.interval
         return next_interval(feed.interval, polled.quiet, None, ceiling)
 
@@ -270,6 +278,17 @@ def report(outcome: Outcome, days: int, before: Outcome | None) -> tuple[str, bo
     return "\n".join(rows), met_all
 
 
+def broad_searches(feeds: Sequence[Feed], watchlists: Sequence[str]) -> tuple[
+        list[Feed], dict[str, frozenset[int]]]:
+    """The feeds with their searches replaced by one per language and source, each about
+    every watchlist; nothing published yet."""
+    kept = [Feed(f.name, f.url, f.lang, f.kind, f.interval) for f in feeds if f.kind != SEARCH]
+    broad = [Feed(f"Every watchlist ({host}, {lang})", f"https://{host}/", lang, SEARCH, every)
+             for host, every in BROAD_EVERY.items() for lang in ("fr", "en")]
+    ids = frozenset(range(len(kept), len(kept) + len(broad)))
+    return kept + broad, dict.fromkeys(watchlists, ids)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help=f"{QUICK_DAYS} day, for tests")
@@ -290,7 +309,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     ceiling = config.polling.max_interval
     runs = [simulate(feeds, about, days, ceiling, random.Random(args.seed + 1), policy)
             for policy in (Policy(hasten=False), Policy(hasten=True),
-                           Policy(hasten=True, hot=True, awake=True))]
+                           Policy(hasten=True, hot=True, awake=(CHANNEL,)))]
     before, now, costly = runs
     counts = {kind: sum(1 for f in feeds if f.kind == kind) for kind in KINDS}
     print(f"# Time to alert: {days} simulated day(s), seed {args.seed}\n")
@@ -305,6 +324,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"\n## For comparison: searches every {HOT_EVERY / MINUTE:g} minutes for "
           f"{HOT_WINDOW / 3600:g} hours after a hit, channels never slowed by day\n")
     print(report(costly, days, before)[0])
+    # The same world's rates, drawn again for the broad searches.
+    broad, broad_about = broad_searches(feeds, sorted(about))
+    world(broad, broad_about, days, random.Random(args.seed))
+    count = sum(1 for f in broad if f.kind == SEARCH)
+    for title, policy in (
+            (f"{count} broad searches (one per language and source, every watchlist at "
+             "once) at their sources' pace", Policy(hasten=True)),
+            (f"{count} broad searches, and newspapers and channels never slowed by day",
+             Policy(hasten=True, awake=(NEWSPAPER, CHANNEL)))):
+        wide = simulate(broad, broad_about, days, ceiling, random.Random(args.seed + 1),
+                        policy)
+        print(f"\n## For comparison: {title}\n")
+        print(report(wide, days, before)[0])
     return 0
 
 
