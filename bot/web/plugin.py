@@ -41,6 +41,7 @@ from bot.web.metadata import (
 log = logging.getLogger(__name__)
 PLUGIN_NAME = "sahel-watch-web"
 LANGUAGES = ("fr", "en")
+CHART_LANGUAGE = "en"  # the charts' titles and dates, unless ?lang= says otherwise
 DEFAULT_DAYS = {STORIES_CHART: 30, PARTNERS_CHART: 90}
 MAX_DAYS = 366
 CHART_CACHE_SECONDS = 60
@@ -129,11 +130,11 @@ class WebPlugin:
         await datasette.ensure_permissions(request.actor, ["view-instance"])
         name = request.url_vars["name"]
         days = _bounded(request.args.get("days"), DEFAULT_DAYS[name])
-        lang = request.args.get("lang", "en")
-        lang = lang if lang in LANGUAGES else "en"
+        lang = request.args.get("lang", CHART_LANGUAGE)
+        lang = lang if lang in LANGUAGES else CHART_LANGUAGE
         try:
             png = await asyncio.to_thread(self._draw, name, days, lang)
-        except StoreError as exc:
+        except (StoreError, ValueError) as exc:  # no database; nothing a map could show
             log.warning("chart failed chart=%s error=%s", name, exc)
             raise NotFound(str(exc)) from exc
         if png is None:
