@@ -369,3 +369,19 @@ def test_the_compose_web_service_reads_the_bots_volume_on_loopback() -> None:
     assert web["ports"] == ["127.0.0.1:8001:8001"]
     assert web["volumes"] == [v for v in bot["volumes"] if v.startswith("state:")]
     assert web["profiles"] == ["web"]  # started only when asked for
+
+
+def test_a_database_not_yet_upgraded_is_refused_until_the_bot_runs(tmp_path: Path) -> None:
+    from sqlite_utils import Database
+
+    from bot.errors import StoreError
+    from bot.storage import schema
+
+    path = write_config(tmp_path, [{"name": "Veille", "url": "https://x.example/rss"}])
+    db_path = tmp_path / "state" / "bot.db"
+    db_path.parent.mkdir()
+    old = Database(db_path)
+    schema.MIGRATIONS.apply(old, stop_before="0012_feed_search")
+    old.close()
+    with pytest.raises(StoreError, match="older version of the bot: run the bot once"):
+        build(load_config(path, {}), lambda: NOW)
