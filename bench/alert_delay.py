@@ -303,8 +303,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                    CHANNEL_INTERVAL) for n in range(args.channels)]
     matcher = Matcher(load_watchlists(config.watchlists_dir))
     about = searches_about(matcher, [
-        FeedState(i, f.name, f.url, f.lang, f.interval, None, None, None, 0, None)
-        for i, f in enumerate(feeds)])
+        FeedState(i, f.name, f.url, f.lang, f.interval, None, None, None, 0, None,
+                  search=f.kind == SEARCH) for i, f in enumerate(feeds)])
     world(feeds, about, days, random.Random(args.seed))
     ceiling = config.polling.max_interval
     runs = [simulate(feeds, about, days, ceiling, random.Random(args.seed + 1), policy)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from html.parser import HTMLParser
 
 from bot.errors import ParseError
@@ -24,6 +24,7 @@ from bot.ingest.items import (
     ParsedFeed,
     ParsedItem,
     first_line,
+    utc_time,
 )
 from bot.matching.text import clip, plain_text
 
@@ -103,7 +104,7 @@ class _PageReader(HTMLParser):
         elif tag == "br" and self._capture is not None:
             self._capture.append("\n")
         elif tag == "time" and self._post.published is None and values.get("datetime"):
-            self._post.published = _time(values["datetime"])
+            self._post.published = utc_time(values["datetime"])
         elif "tgme_widget_message_forwarded_from_name" in classes:
             self._capture, self._capture_depth = self._post.forwarded, -1
 
@@ -188,11 +189,3 @@ def _item(post: _Post) -> ParsedItem | None:
     link = CHANNEL_URL.format(channel=post.channel, post=post.number)
     return ParsedItem(guid=link, link=link, title=clip(title, MAX_TITLE_CHARS),
                       summary=clip(summary, MAX_SUMMARY_CHARS), published=post.published)
-
-
-def _time(value: str) -> datetime | None:
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from bot.matching.text import plain_text
 
@@ -52,3 +52,13 @@ def first_line(text: str) -> str:
     if len(line) > LONG_TITLE:
         line = SENTENCE_END_RE.split(line, maxsplit=1)[0]
     return line
+
+
+def utc_time(value: str) -> datetime | None:
+    """An ISO 8601 / RFC 3339 time as UTC (one without an offset is taken as UTC); None
+    when it is not a time."""
+    try:
+        moment = datetime.fromisoformat(value.strip())
+    except ValueError:
+        return None
+    return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)

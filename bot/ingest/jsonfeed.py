@@ -11,7 +11,7 @@ the wrong type is ignored rather than trusted.
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from bot.errors import ParseError
@@ -25,6 +25,7 @@ from bot.ingest.items import (
     ParsedFeed,
     ParsedItem,
     first_line,
+    utc_time,
 )
 from bot.matching.text import clip, html_to_text, plain_text
 
@@ -82,15 +83,8 @@ def _item(entry: dict[str, Any]) -> ParsedItem | None:
 
 
 def _date(value: object) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return utc_time(value) if isinstance(value, str) else None
 
 
 def _text(value: object) -> str:
     return value if isinstance(value, str) else ""
-

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from bot.ingest.cadence import hastened
 from bot.matching.matcher import Matcher
-from bot.settings.urls import is_search, search_query
+from bot.settings.urls import search_query
 from bot.storage.records import FeedState
 
 SearchKey = tuple[tuple[int, str, str, bool], ...]  # (id, name, url, search) of each feed
@@ -45,7 +45,7 @@ def searches_about(matcher: Matcher, feeds: Sequence[FeedState]) -> dict[str, fr
     """Watchlist name -> the ids of the search feeds whose name or query names it."""
     found: dict[str, set[int]] = {}
     for feed in feeds:
-        if not (feed.search or is_search(feed.url)):
+        if not feed.search:
             continue
         for hit in matcher.match(feed.name, search_query(feed.url)):
             found.setdefault(hit.watchlist, set()).add(feed.id)

@@ -241,7 +241,7 @@ class FeedHealth:
     cache_seconds: float | None = None
     kind: str | None = None  # what its body was read as (RSS, Atom, JSON Feed, channel)
     delay: float | None = None  # seconds its news typically takes to reach the bot
-    search: bool = False  # configured as a search of the news
+    search: bool = False  # a search of the news (by its address, or ``search = true``)
 
 
 HitKey = tuple[str, str]  # (watchlist, term): the matcher gives an item at most one hit per key

@@ -207,4 +207,3 @@ class AdminCommands:
                               self.deps.clock())
         await reply(request.message, escape(t(lang, "feed.added", name=name,
                                               items=len(parsed.items), matched=matched)))
-

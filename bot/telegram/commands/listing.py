@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, tzinfo
 
 from bot.settings.durations import format_duration
-from bot.settings.urls import is_search, redact_text
+from bot.settings.urls import redact_text
 from bot.storage.records import FeedHealth, StorySummary
 from bot.telegram.html import bold, escape, fit, italic, link, local_time
 from bot.telegram.i18n import t
@@ -76,9 +76,10 @@ def feed_pace(feed: FeedHealth, lang: str) -> str:
 
 
 def source_kind(feed: FeedHealth) -> str:
-    """What a feed is, as /feeds names it: a search (by its address or its configuration),
-    else what its body was read as; "" before its first successful poll."""
-    return SEARCH if feed.search or is_search(feed.url) else feed.kind or ""
+    """What a feed is, as /feeds names it: a search (the store marks one by its address or
+    its configuration), else what its body was read as; "" before its first successful
+    poll."""
+    return SEARCH if feed.search else feed.kind or ""
 
 
 def page_text(header: str, entries: Sequence[str], number: int, pages: int, lang: str) -> str:
